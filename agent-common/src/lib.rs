@@ -1,0 +1,424 @@
+//! Layouts shared by shrike's kernel programs and its userspace agent.
+//!
+//! Every record the kernel writes into the ring buffer starts with an [`EventHeader`]; its `kind`
+//! says which of the structs below follows. All layouts are `#[repr(C)]` with explicit padding,
+//! and their sizes are asserted at compile time, so the two sides can never disagree silently.
+//! Bump [`SCHEMA_VERSION`] on any layout change.
+#![no_std]
+#![deny(missing_docs)]
+
+/// Version of the record layouts in this crate. The decoder refuses records of another version.
+pub const SCHEMA_VERSION: u16 = 1;
+
+/// Bytes of argv copied per exec. Longer command lines are cut and flagged.
+pub const ARGV_MAX: usize = 4096;
+/// Usable bytes of the executable path buffer.
+pub const EXE_MAX: usize = 1024;
+/// Longest single path component read at once (NAME_MAX + NUL).
+pub const NAME_READ_MAX: usize = 256;
+/// Size of the executable path buffer: the masked write offset plus one component always fit.
+pub const EXE_BUF: usize = EXE_MAX + NAME_READ_MAX;
+/// Path components walked from the executable up to its root before giving up.
+pub const EXE_MAX_DEPTH: usize = 48;
+/// Task command name length (TASK_COMM_LEN).
+pub const COMM_LEN: usize = 16;
+
+/// Record kinds. Stable, explicit and gapped so new kinds can be added without renumbering.
+#[repr(u16)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    /// [`ExecRecord`]: a process image was replaced (sched_process_exec).
+    Exec = 1,
+    /// [`ForkRecord`]: a new process (not a thread) was created.
+    Fork = 2,
+    /// [`ExitRecord`]: a process (its thread-group leader) exited.
+    Exit = 3,
+    /// [`RedirectRecord`]: fd 0, 1 or 2 became a socket (dup family or connect).
+    StdioRedirect = 10,
+}
+
+impl EventKind {
+    /// The kind for a raw discriminant, if known.
+    pub fn from_u16(v: u16) -> Option<Self> {
+        match v {
+            1 => Some(Self::Exec),
+            2 => Some(Self::Fork),
+            3 => Some(Self::Exit),
+            10 => Some(Self::StdioRedirect),
+            _ => None,
+        }
+    }
+}
+
+/// Header of every record.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EventHeader {
+    /// An [`EventKind`] discriminant.
+    pub kind: u16,
+    /// [`SCHEMA_VERSION`] of the writer.
+    pub version: u16,
+    /// Size in bytes of the whole record, header included.
+    pub size: u32,
+    /// `bpf_ktime_get_boot_ns()` when the record was made.
+    pub ts_boot_ns: u64,
+    /// Thread id of the task the record is about.
+    pub pid: u32,
+    /// Process id (thread group id) of the task the record is about.
+    pub tgid: u32,
+    /// Start time of the thread-group leader, ns since boot (`start_boottime`). With `tgid` this
+    /// is the stable process identity: a reused pid never has the same start time.
+    pub start_boot_ns: u64,
+    /// cgroup v2 id (inode of the cgroup2 directory) of the task.
+    pub cgroup_id: u64,
+}
+
+/// What the kernel saw at one of the standard fds (0, 1, 2). Classified in userspace.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StdioRaw {
+    /// `inode->i_mode`; 0 when the fd is not open.
+    pub mode: u16,
+    /// Socket address family (AF_INET, AF_INET6, AF_UNIX, ...) when `mode` is a socket.
+    pub family: u16,
+    /// Socket type (SOCK_STREAM, SOCK_DGRAM, ...) when known.
+    pub sock_type: u16,
+    /// Local port, host byte order.
+    pub local_port: u16,
+    /// Remote port, host byte order.
+    pub remote_port: u16,
+    /// Explicit padding.
+    pub _pad: [u8; 2],
+    /// `inode->i_rdev` (character devices: tty detection).
+    pub rdev: u32,
+    /// `inode->i_ino` (pipes and sockets: match both ends).
+    pub ino: u64,
+    /// Local address: 4 bytes for IPv4, 16 for IPv6, network byte order.
+    pub local_addr: [u8; 16],
+    /// Remote address, like `local_addr`.
+    pub remote_addr: [u8; 16],
+}
+
+/// Flag bits of [`ExecRecord::flags`].
+pub mod exec_flags {
+    /// argv was longer than [`crate::ARGV_MAX`] and was cut.
+    pub const ARGV_TRUNCATED: u32 = 1 << 0;
+    /// The executable path did not fit or was deeper than [`crate::EXE_MAX_DEPTH`].
+    pub const EXE_TRUNCATED: u32 = 1 << 1;
+    /// argv could not be read from user memory.
+    pub const ARGV_UNREADABLE: u32 = 1 << 2;
+    /// The executable path could not be walked; `filename` is the only path.
+    pub const EXE_UNREADABLE: u32 = 1 << 3;
+}
+
+/// A process image was replaced.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct ExecRecord {
+    /// Common header.
+    pub header: EventHeader,
+    /// tgid of `real_parent`.
+    pub ppid: u32,
+    /// Real uid.
+    pub uid: u32,
+    /// Real gid.
+    pub gid: u32,
+    /// [`exec_flags`] bits.
+    pub flags: u32,
+    /// Start time of the parent's thread-group leader (its identity with `ppid`).
+    pub parent_start_boot_ns: u64,
+    /// Inode number of the task's pid namespace (0 when unknown).
+    pub pid_ns: u32,
+    /// Bytes used in `exe`.
+    pub exe_len: u16,
+    /// Bytes used in `argv`.
+    pub argv_len: u16,
+    /// Bytes used in `filename`.
+    pub filename_len: u16,
+    /// Explicit padding.
+    pub _pad: [u8; 6],
+    /// `comm` after exec.
+    pub comm: [u8; COMM_LEN],
+    /// fds 0, 1 and 2.
+    pub stdio: [StdioRaw; 3],
+    /// The path given to execve (`bprm->filename`), NUL-terminated, may be relative.
+    pub filename: [u8; NAME_READ_MAX],
+    /// Components of the executable's full path, leaf first, each NUL-terminated.
+    pub exe: [u8; EXE_BUF],
+    /// argv as laid out in memory: NUL-separated strings.
+    pub argv: [u8; ARGV_MAX],
+}
+
+/// A new process was created.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ForkRecord {
+    /// Header; pid/tgid/start are the child's.
+    pub header: EventHeader,
+    /// tgid of the child's `real_parent`.
+    pub ppid: u32,
+    /// Explicit padding.
+    pub _pad: u32,
+    /// Start time of the parent's thread-group leader.
+    pub parent_start_boot_ns: u64,
+}
+
+/// A process exited.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ExitRecord {
+    /// Common header.
+    pub header: EventHeader,
+    /// `task->exit_code` (wait status form).
+    pub exit_code: u32,
+    /// Explicit padding.
+    pub _pad: u32,
+}
+
+/// How a standard fd became a socket.
+#[repr(u16)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RedirectVia {
+    /// dup(2) returned 0, 1 or 2.
+    Dup = 1,
+    /// dup2(2).
+    Dup2 = 2,
+    /// dup3(2).
+    Dup3 = 3,
+    /// connect(2) on a socket that already was fd 0, 1 or 2.
+    Connect = 4,
+    /// fcntl(F_DUPFD*) returned 0, 1 or 2.
+    Fcntl = 5,
+}
+
+impl RedirectVia {
+    /// The value for a raw discriminant, if known.
+    pub fn from_u16(v: u16) -> Option<Self> {
+        match v {
+            1 => Some(Self::Dup),
+            2 => Some(Self::Dup2),
+            3 => Some(Self::Dup3),
+            4 => Some(Self::Connect),
+            5 => Some(Self::Fcntl),
+            _ => None,
+        }
+    }
+}
+
+/// A standard fd of a process now refers to a socket.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RedirectRecord {
+    /// Common header.
+    pub header: EventHeader,
+    /// A [`RedirectVia`] discriminant.
+    pub via: u16,
+    /// The standard fd (0, 1, 2) that now is the socket.
+    pub fd: u16,
+    /// The fd it was duplicated from (dup family), or the connected fd itself.
+    pub old_fd: i32,
+    /// What the fd now refers to.
+    pub target: StdioRaw,
+}
+
+/// Index of each counter in the `COUNTERS` per-CPU array.
+pub mod counter {
+    /// Records submitted to the ring buffer.
+    pub const SUBMITTED: u32 = 0;
+    /// Records lost because the ring buffer was full.
+    pub const RINGBUF_FULL: u32 = 1;
+    /// Kernel memory reads that failed (fields left zero).
+    pub const READ_ERRORS: u32 = 2;
+    /// Records about the agent itself, dropped in the kernel.
+    pub const SELF_DROPPED: u32 = 3;
+    /// Number of counters.
+    pub const COUNT: u32 = 4;
+}
+
+/// Kernel struct member offsets in bytes, resolved from BTF at start and handed to the programs
+/// as one global. A value of [`OFFSET_UNKNOWN`] means the member does not exist on this kernel;
+/// the programs then skip what needs it.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KernelOffsets {
+    /// `task_struct.pid`.
+    pub task_pid: u32,
+    /// `task_struct.tgid`.
+    pub task_tgid: u32,
+    /// `task_struct.real_parent`.
+    pub task_real_parent: u32,
+    /// `task_struct.group_leader`.
+    pub task_group_leader: u32,
+    /// `task_struct.start_boottime`.
+    pub task_start_boottime: u32,
+    /// `task_struct.exit_code`.
+    pub task_exit_code: u32,
+    /// `task_struct.files`.
+    pub task_files: u32,
+    /// `task_struct.fs`.
+    pub task_fs: u32,
+    /// `task_struct.mm`.
+    pub task_mm: u32,
+    /// `task_struct.nsproxy`.
+    pub task_nsproxy: u32,
+    /// `nsproxy.pid_ns_for_children`.
+    pub nsproxy_pid_ns: u32,
+    /// `pid_namespace.ns` + `ns_common.inum`.
+    pub pid_ns_inum: u32,
+    /// `mm_struct.arg_start`.
+    pub mm_arg_start: u32,
+    /// `mm_struct.arg_end`.
+    pub mm_arg_end: u32,
+    /// `files_struct.fdt`.
+    pub files_fdt: u32,
+    /// `fdtable.max_fds`.
+    pub fdt_max_fds: u32,
+    /// `fdtable.fd`.
+    pub fdt_fd: u32,
+    /// `file.f_path`.
+    pub file_path: u32,
+    /// `file.f_inode`.
+    pub file_inode: u32,
+    /// `file.private_data`.
+    pub file_private_data: u32,
+    /// `inode.i_mode`.
+    pub inode_mode: u32,
+    /// `inode.i_ino`.
+    pub inode_ino: u32,
+    /// `inode.i_rdev`.
+    pub inode_rdev: u32,
+    /// `path.mnt`.
+    pub path_mnt: u32,
+    /// `path.dentry`.
+    pub path_dentry: u32,
+    /// `fs_struct.root`.
+    pub fs_root: u32,
+    /// `dentry.d_parent`.
+    pub dentry_parent: u32,
+    /// `dentry.d_name` + `qstr.name`.
+    pub dentry_name: u32,
+    /// `vfsmount.mnt_root`.
+    pub vfsmount_root: u32,
+    /// `mount.mnt` (the embedded vfsmount).
+    pub mount_mnt: u32,
+    /// `mount.mnt_parent`.
+    pub mount_parent: u32,
+    /// `mount.mnt_mountpoint`.
+    pub mount_mountpoint: u32,
+    /// `linux_binprm.file`.
+    pub bprm_file: u32,
+    /// `linux_binprm.filename`.
+    pub bprm_filename: u32,
+    /// `socket.sk`.
+    pub socket_sk: u32,
+    /// `sock_common.skc_family`.
+    pub sk_family: u32,
+    /// `sock_common.skc_daddr`.
+    pub sk_daddr: u32,
+    /// `sock_common.skc_rcv_saddr`.
+    pub sk_rcv_saddr: u32,
+    /// `sock_common.skc_dport`.
+    pub sk_dport: u32,
+    /// `sock_common.skc_num`.
+    pub sk_num: u32,
+    /// `sock_common.skc_v6_daddr`.
+    pub sk_v6_daddr: u32,
+    /// `sock_common.skc_v6_rcv_saddr`.
+    pub sk_v6_rcv_saddr: u32,
+    /// `sock.sk_type`.
+    pub sk_type: u32,
+    /// Explicit padding to a multiple of 8 bytes.
+    pub _pad: u32,
+}
+
+/// Marker for an offset the running kernel does not have.
+pub const OFFSET_UNKNOWN: u32 = u32::MAX;
+
+impl KernelOffsets {
+    /// All offsets unknown: the programs read nothing through struct members.
+    pub const UNKNOWN: KernelOffsets = KernelOffsets {
+        task_pid: OFFSET_UNKNOWN,
+        task_tgid: OFFSET_UNKNOWN,
+        task_real_parent: OFFSET_UNKNOWN,
+        task_group_leader: OFFSET_UNKNOWN,
+        task_start_boottime: OFFSET_UNKNOWN,
+        task_exit_code: OFFSET_UNKNOWN,
+        task_files: OFFSET_UNKNOWN,
+        task_fs: OFFSET_UNKNOWN,
+        task_mm: OFFSET_UNKNOWN,
+        task_nsproxy: OFFSET_UNKNOWN,
+        nsproxy_pid_ns: OFFSET_UNKNOWN,
+        pid_ns_inum: OFFSET_UNKNOWN,
+        mm_arg_start: OFFSET_UNKNOWN,
+        mm_arg_end: OFFSET_UNKNOWN,
+        files_fdt: OFFSET_UNKNOWN,
+        fdt_max_fds: OFFSET_UNKNOWN,
+        fdt_fd: OFFSET_UNKNOWN,
+        file_path: OFFSET_UNKNOWN,
+        file_inode: OFFSET_UNKNOWN,
+        file_private_data: OFFSET_UNKNOWN,
+        inode_mode: OFFSET_UNKNOWN,
+        inode_ino: OFFSET_UNKNOWN,
+        inode_rdev: OFFSET_UNKNOWN,
+        path_mnt: OFFSET_UNKNOWN,
+        path_dentry: OFFSET_UNKNOWN,
+        fs_root: OFFSET_UNKNOWN,
+        dentry_parent: OFFSET_UNKNOWN,
+        dentry_name: OFFSET_UNKNOWN,
+        vfsmount_root: OFFSET_UNKNOWN,
+        mount_mnt: OFFSET_UNKNOWN,
+        mount_parent: OFFSET_UNKNOWN,
+        mount_mountpoint: OFFSET_UNKNOWN,
+        bprm_file: OFFSET_UNKNOWN,
+        bprm_filename: OFFSET_UNKNOWN,
+        socket_sk: OFFSET_UNKNOWN,
+        sk_family: OFFSET_UNKNOWN,
+        sk_daddr: OFFSET_UNKNOWN,
+        sk_rcv_saddr: OFFSET_UNKNOWN,
+        sk_dport: OFFSET_UNKNOWN,
+        sk_num: OFFSET_UNKNOWN,
+        sk_v6_daddr: OFFSET_UNKNOWN,
+        sk_v6_rcv_saddr: OFFSET_UNKNOWN,
+        sk_type: OFFSET_UNKNOWN,
+        _pad: 0,
+    };
+}
+
+/// Settings handed to the programs as one global before load.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProbeConfig {
+    /// tgid of the agent: its own records are dropped in the kernel.
+    pub agent_tgid: u32,
+    /// Explicit padding.
+    pub _pad: u32,
+    /// Struct member offsets of the running kernel.
+    pub offsets: KernelOffsets,
+}
+
+impl ProbeConfig {
+    /// The default before userspace fills it in.
+    pub const DEFAULT: ProbeConfig =
+        ProbeConfig { agent_tgid: 0, _pad: 0, offsets: KernelOffsets::UNKNOWN };
+}
+
+#[cfg(feature = "user")]
+mod user {
+    // SAFETY: all of these are #[repr(C)] plain data with explicit padding and no pointers.
+    unsafe impl aya::Pod for super::ProbeConfig {}
+    unsafe impl aya::Pod for super::KernelOffsets {}
+}
+
+// Layout guards: both sides compile these same definitions; the sizes pin the padding.
+const _: () = assert!(core::mem::size_of::<EventHeader>() == 40);
+const _: () = assert!(core::mem::size_of::<StdioRaw>() == 56);
+const _: () = assert!(
+    core::mem::size_of::<ExecRecord>()
+        == 40 + 4 * 4 + 8 + 4 + 2 * 3 + 6 + COMM_LEN + 3 * 56 + NAME_READ_MAX + EXE_BUF + ARGV_MAX
+);
+const _: () = assert!(core::mem::size_of::<ExecRecord>() % 8 == 0);
+const _: () = assert!(core::mem::size_of::<ForkRecord>() == 56);
+const _: () = assert!(core::mem::size_of::<ExitRecord>() == 48);
+const _: () = assert!(core::mem::size_of::<RedirectRecord>() == 40 + 8 + 56);
+const _: () = assert!(core::mem::size_of::<KernelOffsets>() == 44 * 4);
+const _: () = assert!(core::mem::size_of::<ProbeConfig>() == 8 + 44 * 4);

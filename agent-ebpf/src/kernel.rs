@@ -1,0 +1,217 @@
+//! Readers for kernel structs through the offsets userspace resolved from BTF.
+
+use agent_common::{
+    counter, EventHeader, StdioRaw, EXE_MAX, EXE_MAX_DEPTH, NAME_READ_MAX, OFFSET_UNKNOWN,
+    SCHEMA_VERSION,
+};
+use aya_ebpf::helpers::{
+    bpf_get_current_cgroup_id, bpf_ktime_get_boot_ns, bpf_probe_read_kernel,
+    generated::bpf_probe_read_kernel_str,
+};
+
+use crate::maps::count;
+
+/// The offset of a kernel struct member, as resolved by userspace.
+macro_rules! off {
+    ($field:ident) => {
+        {
+            #[allow(unused_unsafe)]
+            // SAFETY: reading a global that userspace set before load.
+            let v = unsafe { core::ptr::read_volatile(&crate::maps::CONFIG.offsets.$field) };
+            v
+        }
+    };
+}
+pub(crate) use off;
+
+const S_IFMT: u16 = 0o170000;
+const S_IFSOCK: u16 = 0o140000;
+const AF_INET: u16 = 2;
+const AF_INET6: u16 = 10;
+
+/// Read a `T` at `base + offset`; `None` when the offset is unknown or the read faults.
+#[inline(always)]
+pub fn read<T: Copy>(base: *const u8, offset: u32) -> Option<T> {
+    if base.is_null() || offset == OFFSET_UNKNOWN {
+        return None;
+    }
+    // SAFETY: bpf_probe_read_kernel checks the address; a fault is an error, not a crash.
+    match unsafe { bpf_probe_read_kernel(base.wrapping_add(offset as usize) as *const T) } {
+        Ok(v) => Some(v),
+        Err(_) => {
+            count(counter::READ_ERRORS);
+            None
+        }
+    }
+}
+
+/// Read a kernel pointer at `base + offset`, null when unknown.
+#[inline(always)]
+pub fn read_ptr(base: *const u8, offset: u32) -> *const u8 {
+    read::<*const u8>(base, offset).unwrap_or(core::ptr::null())
+}
+
+/// Start time (ns since boot) of a task's thread-group leader: half of the process identity.
+#[inline(always)]
+pub fn leader_start(task: *const u8) -> u64 {
+    let leader = read_ptr(task, off!(task_group_leader));
+    read::<u64>(leader, off!(task_start_boottime)).unwrap_or(0)
+}
+
+/// tgid of a task's real parent and that parent's start time.
+#[inline(always)]
+pub fn parent_of(task: *const u8) -> (u32, u64) {
+    let parent = read_ptr(task, off!(task_real_parent));
+    let ppid = read::<u32>(parent, off!(task_tgid)).unwrap_or(0);
+    (ppid, leader_start(parent))
+}
+
+/// Header for a record about `task` (which must be the current task for the cgroup id).
+#[inline(always)]
+pub fn header(kind: u16, size: usize, task: *const u8, pid: u32, tgid: u32) -> EventHeader {
+    EventHeader {
+        kind,
+        version: SCHEMA_VERSION,
+        size: size as u32,
+        // SAFETY: plain helper calls without pointer arguments.
+        ts_boot_ns: unsafe { bpf_ktime_get_boot_ns() },
+        pid,
+        tgid,
+        start_boot_ns: leader_start(task),
+        // SAFETY: as above.
+        cgroup_id: unsafe { bpf_get_current_cgroup_id() },
+    }
+}
+
+/// The `struct file *` at index `fd` of a task's fd table, null when not open.
+#[inline(always)]
+pub fn fd_file(task: *const u8, fd: u32) -> *const u8 {
+    let files = read_ptr(task, off!(task_files));
+    let fdt = read_ptr(files, off!(files_fdt));
+    let max = read::<u32>(fdt, off!(fdt_max_fds)).unwrap_or(0);
+    if fd >= max {
+        return core::ptr::null();
+    }
+    let fds = read_ptr(fdt, off!(fdt_fd));
+    if fds.is_null() {
+        return core::ptr::null();
+    }
+    read_ptr(fds, fd * 8)
+}
+
+/// Describe an open file: inode mode, number, device and, for sockets, family and addresses.
+#[inline(always)]
+pub fn describe_file(file: *const u8, out: &mut StdioRaw) {
+    *out = StdioRaw::default();
+    if file.is_null() {
+        return;
+    }
+    let inode = read_ptr(file, off!(file_inode));
+    out.mode = read::<u16>(inode, off!(inode_mode)).unwrap_or(0);
+    out.ino = read::<u64>(inode, off!(inode_ino)).unwrap_or(0);
+    out.rdev = read::<u32>(inode, off!(inode_rdev)).unwrap_or(0);
+    if out.mode & S_IFMT != S_IFSOCK {
+        return;
+    }
+    let socket = read_ptr(file, off!(file_private_data));
+    let sk = read_ptr(socket, off!(socket_sk));
+    out.family = read::<u16>(sk, off!(sk_family)).unwrap_or(0);
+    out.sock_type = read::<u16>(sk, off!(sk_type)).unwrap_or(0);
+    out.local_port = read::<u16>(sk, off!(sk_num)).unwrap_or(0);
+    out.remote_port = u16::from_be(read::<u16>(sk, off!(sk_dport)).unwrap_or(0));
+    if out.family == AF_INET {
+        let r = read::<[u8; 4]>(sk, off!(sk_daddr)).unwrap_or([0; 4]);
+        let l = read::<[u8; 4]>(sk, off!(sk_rcv_saddr)).unwrap_or([0; 4]);
+        out.remote_addr[..4].copy_from_slice(&r);
+        out.local_addr[..4].copy_from_slice(&l);
+    } else if out.family == AF_INET6 {
+        out.remote_addr = read::<[u8; 16]>(sk, off!(sk_v6_daddr)).unwrap_or([0; 16]);
+        out.local_addr = read::<[u8; 16]>(sk, off!(sk_v6_rcv_saddr)).unwrap_or([0; 16]);
+    }
+}
+
+/// Inode number of a task's pid namespace, 0 when unknown.
+#[inline(always)]
+pub fn pid_ns(task: *const u8) -> u32 {
+    let nsproxy = read_ptr(task, off!(task_nsproxy));
+    let ns = read_ptr(nsproxy, off!(nsproxy_pid_ns));
+    read::<u32>(ns, off!(pid_ns_inum)).unwrap_or(0)
+}
+
+/// Outcome of [`walk_path`].
+pub struct PathWalk {
+    /// Bytes written.
+    pub len: u32,
+    /// The walk reached the root.
+    pub complete: bool,
+}
+
+/// Write the components of `file`'s path, leaf first, each NUL-terminated, into `buf`
+/// (which must hold `EXE_BUF` bytes). The walk stops at the task's root (so a container
+/// process gets the path inside its container) or at the root of its mount tree.
+#[inline(always)]
+pub fn walk_path(task: *const u8, file: *const u8, buf: *mut u8) -> PathWalk {
+    let mut out = PathWalk { len: 0, complete: false };
+    if file.is_null() || off!(file_path) == OFFSET_UNKNOWN {
+        return out;
+    }
+    let fpath = file.wrapping_add(off!(file_path) as usize);
+    let mut dentry = read_ptr(fpath, off!(path_dentry));
+    let mut vfsmnt = read_ptr(fpath, off!(path_mnt));
+    let mount_mnt = off!(mount_mnt);
+    if mount_mnt == OFFSET_UNKNOWN {
+        return out;
+    }
+    let mut mnt = vfsmnt.wrapping_sub(mount_mnt as usize);
+    let fs = read_ptr(task, off!(task_fs));
+    let (root_dentry, root_mnt) = if fs.is_null() || off!(fs_root) == OFFSET_UNKNOWN {
+        (core::ptr::null(), core::ptr::null())
+    } else {
+        let root = fs.wrapping_add(off!(fs_root) as usize);
+        (read_ptr(root, off!(path_dentry)), read_ptr(root, off!(path_mnt)))
+    };
+    let mut len: u32 = 0;
+    for _ in 0..EXE_MAX_DEPTH {
+        if dentry.is_null() {
+            break;
+        }
+        if dentry == root_dentry && vfsmnt == root_mnt {
+            out.complete = true;
+            break;
+        }
+        let mnt_root = read_ptr(vfsmnt, off!(vfsmount_root));
+        if dentry == mnt_root {
+            let parent = read_ptr(mnt, off!(mount_parent));
+            if parent.is_null() || parent == mnt {
+                out.complete = true;
+                break;
+            }
+            dentry = read_ptr(mnt, off!(mount_mountpoint));
+            mnt = parent;
+            vfsmnt = mnt.wrapping_add(mount_mnt as usize);
+            continue;
+        }
+        let parent = read_ptr(dentry, off!(dentry_parent));
+        if parent.is_null() || parent == dentry {
+            out.complete = true;
+            break;
+        }
+        if len as usize >= EXE_MAX {
+            break;
+        }
+        let name = read_ptr(dentry, off!(dentry_name));
+        let dst = buf.wrapping_add((len as usize) & (EXE_MAX - 1));
+        // SAFETY: dst + NAME_READ_MAX stays inside the EXE_BUF-byte buffer (masked offset).
+        let n = unsafe {
+            bpf_probe_read_kernel_str(dst.cast(), NAME_READ_MAX as u32, name.cast())
+        };
+        if n <= 0 {
+            count(counter::READ_ERRORS);
+            break;
+        }
+        len += (n as u32) & (NAME_READ_MAX as u32 * 2 - 1);
+        dentry = parent;
+    }
+    out.len = len;
+    out
+}

@@ -1,0 +1,22 @@
+//! shrike's kernel programs: process lifecycle and the moments a standard fd becomes a socket.
+//!
+//! One hook per file under `probes/`; maps in `maps.rs`; kernel struct readers in `kernel.rs`.
+//! Struct member offsets are not compiled in: userspace resolves them from the running kernel's
+//! BTF and hands them over in the `CONFIG` global before load.
+#![no_std]
+#![no_main]
+
+mod kernel;
+mod maps;
+mod probes;
+mod redirect;
+
+#[cfg(not(test))]
+#[panic_handler]
+fn panic(_info: &core::panic::PanicInfo) -> ! {
+    loop {}
+}
+
+#[link_section = "license"]
+#[no_mangle]
+static LICENSE: [u8; 4] = *b"GPL\0";

@@ -1,0 +1,49 @@
+//! Maps shared by every program, and the configuration global.
+
+use agent_common::{counter, ProbeConfig};
+use aya_ebpf::{
+    macros::map,
+    maps::{LruHashMap, PerCpuArray, RingBuf},
+};
+
+/// Configuration written by userspace before load (agent tgid, kernel struct offsets).
+#[no_mangle]
+pub static CONFIG: ProbeConfig = ProbeConfig::DEFAULT;
+
+/// Records to userspace. Userspace may resize it before load.
+#[map]
+pub static EVENTS: RingBuf = RingBuf::with_byte_size(16 * 1024 * 1024, 0);
+
+/// Per-CPU counters, indexed by `agent_common::counter`.
+#[map]
+pub static COUNTERS: PerCpuArray<u64> = PerCpuArray::with_max_entries(counter::COUNT, 0);
+
+/// A syscall of interest between its entry and its exit, keyed by pid_tgid.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct Pending {
+    /// fd argument captured at entry (old fd for the dup family, the socket for connect).
+    pub fd: i32,
+    /// `RedirectVia` discriminant.
+    pub via: u16,
+    pub _pad: u16,
+}
+
+#[map]
+pub static PENDING: LruHashMap<u64, Pending> = LruHashMap::with_max_entries(16384, 0);
+
+/// Add one to a counter.
+#[inline(always)]
+pub fn count(index: u32) {
+    if let Some(p) = COUNTERS.get_ptr_mut(index) {
+        // SAFETY: per-CPU slot, no concurrent writer on this CPU while the program runs.
+        unsafe { *p += 1 };
+    }
+}
+
+/// tgid of the agent itself.
+#[inline(always)]
+pub fn agent_tgid() -> u32 {
+    // SAFETY: reading a global that userspace set before load.
+    unsafe { core::ptr::read_volatile(&CONFIG.agent_tgid) }
+}

@@ -1,0 +1,116 @@
+//! `tp_btf/sched_process_exec`: a process image was replaced. Emits an `ExecRecord` with the
+//! full executable path, argv, credentials, parent and what fds 0-2 are.
+
+use agent_common::{counter, exec_flags, EventKind, ExecRecord, ARGV_MAX, NAME_READ_MAX};
+use aya_ebpf::{
+    helpers::{
+        bpf_get_current_comm, bpf_get_current_pid_tgid, bpf_get_current_uid_gid,
+        generated::{bpf_probe_read_kernel_str, bpf_probe_read_user},
+    },
+    macros::btf_tracepoint,
+    programs::BtfTracePointContext,
+};
+
+use crate::{
+    kernel::{self, off, read, read_ptr},
+    maps::{agent_tgid, count, EVENTS},
+};
+
+#[btf_tracepoint(function = "sched_process_exec")]
+pub fn sched_process_exec(ctx: BtfTracePointContext) -> i32 {
+    try_exec(&ctx);
+    0
+}
+
+#[inline(always)]
+fn try_exec(ctx: &BtfTracePointContext) {
+    let task: *const u8 = ctx.arg(0);
+    let bprm: *const u8 = ctx.arg(2);
+    let pid_tgid = bpf_get_current_pid_tgid();
+    let tgid = (pid_tgid >> 32) as u32;
+    if tgid == agent_tgid() {
+        count(counter::SELF_DROPPED);
+        return;
+    }
+    let Some(mut entry) = EVENTS.reserve::<ExecRecord>(0) else {
+        count(counter::RINGBUF_FULL);
+        return;
+    };
+    let rec = entry.as_mut_ptr();
+    // SAFETY: `rec` points at a reserved, exclusively owned ring-buffer slot of the right size.
+    unsafe {
+        (*rec).header = kernel::header(
+            EventKind::Exec as u16,
+            core::mem::size_of::<ExecRecord>(),
+            task,
+            pid_tgid as u32,
+            tgid,
+        );
+        let (ppid, pstart) = kernel::parent_of(task);
+        (*rec).ppid = ppid;
+        (*rec).parent_start_boot_ns = pstart;
+        let uid_gid = bpf_get_current_uid_gid();
+        (*rec).uid = uid_gid as u32;
+        (*rec).gid = (uid_gid >> 32) as u32;
+        (*rec).pid_ns = kernel::pid_ns(task);
+        (*rec).comm = bpf_get_current_comm().unwrap_or([0; 16]);
+        (*rec)._pad = [0; 6];
+        let mut flags = 0u32;
+
+        // The path as given to execve.
+        let filename = read_ptr(bprm, off!(bprm_filename));
+        let n = bpf_probe_read_kernel_str(
+            (*rec).filename.as_mut_ptr().cast(),
+            NAME_READ_MAX as u32,
+            filename.cast(),
+        );
+        (*rec).filename_len = if n > 0 { (n - 1) as u16 } else { 0 };
+
+        // The full path of the file really executed.
+        let file = read_ptr(bprm, off!(bprm_file));
+        let walk = kernel::walk_path(task, file, (*rec).exe.as_mut_ptr());
+        (*rec).exe_len = walk.len as u16;
+        if walk.len == 0 {
+            flags |= exec_flags::EXE_UNREADABLE;
+        } else if !walk.complete {
+            flags |= exec_flags::EXE_TRUNCATED;
+        }
+
+        // argv from the new image's memory.
+        let mm = read_ptr(task, off!(task_mm));
+        let start = read::<u64>(mm, off!(mm_arg_start)).unwrap_or(0);
+        let end = read::<u64>(mm, off!(mm_arg_end)).unwrap_or(0);
+        let mut len = end.wrapping_sub(start);
+        if start == 0 || end < start {
+            len = 0;
+            flags |= exec_flags::ARGV_UNREADABLE;
+        } else if len > ARGV_MAX as u64 {
+            len = ARGV_MAX as u64;
+            flags |= exec_flags::ARGV_TRUNCATED;
+        }
+        let len = (len as u32) & (ARGV_MAX as u32 * 2 - 1);
+        if len > 0 && len <= ARGV_MAX as u32 {
+            let r = bpf_probe_read_user(
+                (*rec).argv.as_mut_ptr().cast(),
+                len,
+                start as *const core::ffi::c_void,
+            );
+            if r < 0 {
+                flags |= exec_flags::ARGV_UNREADABLE;
+                (*rec).argv_len = 0;
+            } else {
+                (*rec).argv_len = len as u16;
+            }
+        } else {
+            (*rec).argv_len = 0;
+        }
+
+        for i in 0..3u32 {
+            let f = kernel::fd_file(task, i);
+            kernel::describe_file(f, &mut (*rec).stdio[i as usize]);
+        }
+        (*rec).flags = flags;
+    }
+    entry.submit(0);
+    count(counter::SUBMITTED);
+}

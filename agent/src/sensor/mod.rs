@@ -1,0 +1,240 @@
+//! The sensor: loads the embedded eBPF programs, attaches them, reads the ring buffer and
+//! decodes records into [`Event`]s. The only module that touches aya.
+
+pub mod btf;
+pub mod decode;
+mod system;
+
+use std::{
+    os::fd::AsRawFd,
+    sync::atomic::{AtomicU64, Ordering},
+};
+
+use agent_common::{counter, KernelOffsets, ProbeConfig};
+use aya::{
+    maps::{MapData, PerCpuArray, RingBuf},
+    programs::{BtfTracePoint, TracePoint},
+    Ebpf, EbpfLoader,
+};
+use tokio::io::unix::AsyncFd;
+
+pub use system::{ensure_tracefs, raise_memlock_rlimit, TRACEFS_PATHS};
+
+use crate::event::Event;
+
+/// The compiled kernel programs, built by `build.rs` and embedded in the binary.
+pub static EBPF_OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/shrike.bpf.o"));
+
+/// BTF tracepoints the sensor attaches (program name = tracepoint name).
+const BTF_TRACEPOINTS: &[&str] = &["sched_process_exec", "sched_process_fork", "sched_process_exit"];
+
+/// Syscall tracepoints: (program name, tracepoint name) in category `syscalls`.
+const SYSCALL_TRACEPOINTS: &[(&str, &str)] = &[
+    ("sys_enter_dup", "sys_enter_dup"),
+    ("sys_enter_dup2", "sys_enter_dup2"),
+    ("sys_enter_dup3", "sys_enter_dup3"),
+    ("sys_enter_fcntl", "sys_enter_fcntl"),
+    ("sys_exit_dup_family", "sys_exit_dup"),
+    ("sys_exit_dup_family", "sys_exit_dup2"),
+    ("sys_exit_dup_family", "sys_exit_dup3"),
+    ("sys_exit_dup_family", "sys_exit_fcntl"),
+    ("sys_enter_connect", "sys_enter_connect"),
+    ("sys_exit_connect", "sys_exit_connect"),
+];
+
+/// Why the sensor could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SensorError {
+    /// Kernel BTF missing or unreadable.
+    #[error("kernel BTF: {0}")]
+    Btf(#[from] btf::BtfError),
+    /// aya could not read the kernel BTF.
+    #[error("kernel BTF (aya): {0}")]
+    AyaBtf(#[from] aya::BtfError),
+    /// The object could not be loaded.
+    #[error("loading eBPF object: {0}")]
+    Load(#[from] aya::EbpfError),
+    /// A program could not be loaded or attached.
+    #[error("program {program} ({target}): {source}")]
+    Program {
+        /// Program name.
+        program: String,
+        /// Where it attaches.
+        target: String,
+        /// Cause.
+        #[source]
+        source: aya::programs::ProgramError,
+    },
+    /// A map the object must have is missing or of the wrong type.
+    #[error("map {name}: {reason}")]
+    Map {
+        /// Map name.
+        name: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// tracefs is not mounted and could not be mounted.
+    #[error("tracefs: {0}")]
+    Tracefs(String),
+    /// I/O on the ring buffer fd.
+    #[error("ring buffer: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Sensor settings.
+#[derive(Clone, Debug)]
+pub struct SensorConfig {
+    /// Ring buffer size in bytes (a power of two, multiple of the page size).
+    pub ring_buffer_bytes: u32,
+    /// tgid whose events are dropped in the kernel (the agent itself).
+    pub agent_tgid: u32,
+}
+
+impl Default for SensorConfig {
+    fn default() -> Self {
+        Self { ring_buffer_bytes: 16 * 1024 * 1024, agent_tgid: std::process::id() }
+    }
+}
+
+/// Counters kept by the kernel programs, summed over CPUs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct KernelCounters {
+    /// Records submitted.
+    pub submitted: u64,
+    /// Records lost: ring buffer full.
+    pub ringbuf_full: u64,
+    /// Kernel reads that failed.
+    pub read_errors: u64,
+    /// Records about the agent itself dropped in the kernel.
+    pub self_dropped: u64,
+}
+
+/// Counters kept by the userspace reader.
+#[derive(Debug, Default)]
+pub struct ReaderStats {
+    /// Records decoded into events.
+    pub decoded: AtomicU64,
+    /// Records refused by the decoder.
+    pub decode_errors: AtomicU64,
+}
+
+/// A loaded and attached sensor.
+pub struct Sensor {
+    _ebpf: Ebpf,
+    ring: AsyncFd<RingBuf<MapData>>,
+    counters: PerCpuArray<MapData, u64>,
+    stats: ReaderStats,
+    offsets: KernelOffsets,
+}
+
+impl Sensor {
+    /// Load the embedded programs with this kernel's struct offsets and attach them all.
+    pub fn start(cfg: &SensorConfig) -> Result<Sensor, SensorError> {
+        if let Err(e) = raise_memlock_rlimit() {
+            tracing::warn!(error = %e, "could not raise RLIMIT_MEMLOCK; kernels >= 5.11 account BPF memory to the cgroup instead");
+        }
+        ensure_tracefs().map_err(SensorError::Tracefs)?;
+        let our_btf = btf::Btf::from_sys()?;
+        let offsets = btf::resolve_kernel_offsets(&our_btf)?;
+        let probe_config = ProbeConfig { agent_tgid: cfg.agent_tgid, _pad: 0, offsets };
+        let kernel_btf = aya::Btf::from_sys_fs()?;
+        let mut ebpf = EbpfLoader::new()
+            .btf(Some(&kernel_btf))
+            .override_global("CONFIG", &probe_config, true)
+            .map_max_entries("EVENTS", cfg.ring_buffer_bytes)
+            .load(EBPF_OBJECT)?;
+
+        for &name in BTF_TRACEPOINTS {
+            let program_error = |source| SensorError::Program {
+                program: name.to_string(),
+                target: format!("tp_btf/{name}"),
+                source,
+            };
+            let prog: &mut BtfTracePoint = ebpf
+                .program_mut(name)
+                .ok_or_else(|| SensorError::Map { name: "program", reason: format!("{name} missing from object") })?
+                .try_into()
+                .map_err(program_error)?;
+            prog.load(name, &kernel_btf).map_err(program_error)?;
+            prog.attach().map_err(program_error)?;
+        }
+        for &(program, tracepoint) in SYSCALL_TRACEPOINTS {
+            let program_error = |source| SensorError::Program {
+                program: program.to_string(),
+                target: format!("tracepoint/syscalls/{tracepoint}"),
+                source,
+            };
+            let prog: &mut TracePoint = ebpf
+                .program_mut(program)
+                .ok_or_else(|| SensorError::Map { name: "program", reason: format!("{program} missing from object") })?
+                .try_into()
+                .map_err(program_error)?;
+            if prog.fd().is_err() {
+                prog.load().map_err(program_error)?;
+            }
+            prog.attach("syscalls", tracepoint).map_err(program_error)?;
+        }
+
+        let ring = RingBuf::try_from(
+            ebpf.take_map("EVENTS").ok_or(SensorError::Map { name: "EVENTS", reason: "missing".into() })?,
+        )
+        .map_err(|e| SensorError::Map { name: "EVENTS", reason: e.to_string() })?;
+        let counters = PerCpuArray::try_from(
+            ebpf.take_map("COUNTERS").ok_or(SensorError::Map { name: "COUNTERS", reason: "missing".into() })?,
+        )
+        .map_err(|e| SensorError::Map { name: "COUNTERS", reason: e.to_string() })?;
+        tracing::info!(ring_fd = ring.as_raw_fd(), "sensor attached");
+        // SAFETY: the ring buffer owns its fd and is moved into the AsyncFd, which drops it
+        // (deregistering first); nothing else closes that fd.
+        let ring = unsafe { AsyncFd::register(ring) }.map_err(|e| SensorError::Io(e.into()))?;
+        Ok(Sensor { _ebpf: ebpf, ring, counters, stats: ReaderStats::default(), offsets })
+    }
+
+    /// Struct offsets the programs run with.
+    pub fn offsets(&self) -> &KernelOffsets {
+        &self.offsets
+    }
+
+    /// Userspace reader counters.
+    pub fn stats(&self) -> &ReaderStats {
+        &self.stats
+    }
+
+    /// The kernel-side counters, summed over CPUs.
+    pub fn kernel_counters(&self) -> KernelCounters {
+        let sum = |index: u32| -> u64 {
+            self.counters.get(&index, 0).map(|v| v.iter().copied().sum()).unwrap_or(0)
+        };
+        KernelCounters {
+            submitted: sum(counter::SUBMITTED),
+            ringbuf_full: sum(counter::RINGBUF_FULL),
+            read_errors: sum(counter::READ_ERRORS),
+            self_dropped: sum(counter::SELF_DROPPED),
+        }
+    }
+
+    /// Wait until records are available, then hand every decoded event to `sink`. Returns the
+    /// number of records read. Records that do not decode are counted and skipped.
+    pub async fn read_batch(&mut self, mut sink: impl FnMut(Event)) -> Result<usize, SensorError> {
+        let mut guard = self.ring.readable_mut().await?;
+        let ring = guard.get_inner_mut();
+        let mut n = 0;
+        while let Some(item) = ring.next() {
+            n += 1;
+            match decode::decode(&item) {
+                Ok(ev) => {
+                    self.stats.decoded.fetch_add(1, Ordering::Relaxed);
+                    sink(ev);
+                }
+                Err(e) => {
+                    let errors = self.stats.decode_errors.fetch_add(1, Ordering::Relaxed);
+                    if errors.is_power_of_two() {
+                        tracing::warn!(error = %e, total = errors + 1, "undecodable kernel record");
+                    }
+                }
+            }
+        }
+        guard.clear_ready();
+        Ok(n)
+    }
+}

@@ -1,0 +1,108 @@
+//! The `shrike` binary end to end: doctor, record (real kernel) and replay of that recording.
+
+mod common;
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use common::{marker, privileged};
+use shrike::event::{Event, EventBody};
+
+const SHRIKE: &str = env!("CARGO_BIN_EXE_shrike");
+
+#[test]
+fn doctor_passes_on_this_host() {
+    if !privileged("doctor_passes_on_this_host") {
+        return;
+    }
+    let out = Command::new(SHRIKE).args(["doctor", "--json"]).output().unwrap();
+    let checks: serde_json::Value = serde_json::from_slice(&out.stdout).expect("doctor --json prints JSON");
+    let checks = checks.as_array().expect("a list of checks");
+    let names: Vec<&str> = checks.iter().filter_map(|c| c["name"].as_str()).collect();
+    for want in ["kernel", "privileges", "btf", "tracefs", "ring-buffer", "btf-tracepoints", "cgroup-v2", "container-runtime"] {
+        assert!(names.contains(&want), "doctor checks {want}: {names:?}");
+    }
+    for c in checks {
+        if ["kernel", "privileges", "btf", "ring-buffer", "btf-tracepoints", "tracepoints", "cgroup-v2"].contains(&c["name"].as_str().unwrap()) {
+            assert_eq!(c["verdict"], "ok", "{c}");
+        }
+        if c["verdict"] != "ok" {
+            assert!(c["advice"].as_str().is_some_and(|a| !a.is_empty()), "a non-ok check says what to do: {c}");
+        }
+    }
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn record_then_replay() {
+    if !privileged("record_then_replay") {
+        return;
+    }
+    let dir = std::env::temp_dir().join(marker("rec"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("events.jsonl");
+    let mut agent = Command::new(SHRIKE)
+        .args(["record", "--output"])
+        .arg(&file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let agent_pid = agent.id();
+    // Wait for readiness on stderr (bounded).
+    let mut stderr = BufReader::new(agent.stderr.take().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "agent exited before ready");
+        if line.contains("shrike ready") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "agent not ready in time");
+    }
+    let mark = marker("record");
+    assert!(Command::new("/bin/true").arg(&mark).status().unwrap().success());
+    // Keep reading stderr in the background so the agent never blocks on a full pipe.
+    let drain = std::thread::spawn(move || {
+        let mut rest = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut rest);
+        rest
+    });
+    // Poll the recording for the marker (the agent flushes every 10 s and at exit), then stop.
+    // SAFETY: signalling the child we started, by its pid.
+    unsafe { libc::kill(agent_pid as i32, libc::SIGINT) };
+    assert!(agent.wait().unwrap().success());
+    let log = drain.join().unwrap();
+    assert!(log.contains("shrike stopped"), "{log}");
+
+    let text = std::fs::read_to_string(&file).unwrap();
+    let events: Vec<Event> = text.lines().map(|l| serde_json::from_str(l).expect("each line is an event")).collect();
+    let exec = events
+        .iter()
+        .find(|e| matches!(&e.body, EventBody::Exec(x) if x.argv.iter().any(|a| a.to_string() == mark)))
+        .expect("the recording has the marked exec");
+    let EventBody::Exec(x) = &exec.body else { unreachable!() };
+    assert_eq!(x.exe.to_string(), std::fs::canonicalize("/bin/true").unwrap().to_string_lossy());
+    assert_eq!(x.parent.pid, std::process::id());
+    assert!(
+        !events.iter().any(|e| e.process.pid == agent_pid),
+        "the agent's own events are dropped in the kernel"
+    );
+
+    let out = Command::new(SHRIKE).arg("replay").arg(&file).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains(&format!("events={}", events.len())), "replay saw every event: {log}");
+
+    // A recording with a broken line is refused with its line number.
+    let bad = dir.join("bad.jsonl");
+    std::fs::write(&bad, format!("{}\nnot json\n", text.lines().next().unwrap())).unwrap();
+    let out = Command::new(SHRIKE).arg("replay").arg(&bad).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.jsonl:2"), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

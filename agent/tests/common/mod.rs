@@ -1,0 +1,112 @@
+//! Helpers shared by the privileged tests.
+#![allow(dead_code)]
+
+use std::{
+    os::unix::fs::MetadataExt,
+    path::{Path, PathBuf},
+    time::{Duration, Instant},
+};
+
+use shrike::{
+    event::Event,
+    sensor::{Sensor, SensorConfig},
+};
+
+/// True when privileged tests can run here. Not root: prints the skip and returns false —
+/// except under CI (CI=true), where a skipped privileged test is a failure.
+pub fn privileged(test: &str) -> bool {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        return true;
+    }
+    if std::env::var("CI").map(|v| v == "true" || v == "1").unwrap_or(false) {
+        panic!("{test}: privileged test cannot run (not root) and CI=true: a skip is a failure here");
+    }
+    println!("skipping test - {test}: needs root");
+    false
+}
+
+/// A sensor that sees everything (the test process is not filtered out).
+pub fn sensor() -> Sensor {
+    Sensor::start(&SensorConfig { ring_buffer_bytes: 4 * 1024 * 1024, agent_tgid: 0 }).expect("sensor starts")
+}
+
+/// Read events until `pred` matches one (returned) or `timeout` passes (None). Every event read
+/// is appended to `seen`.
+pub async fn wait_for(
+    sensor: &mut Sensor,
+    seen: &mut Vec<Event>,
+    timeout: Duration,
+    pred: impl Fn(&Event) -> bool,
+) -> Option<Event> {
+    if let Some(e) = seen.iter().find(|e| pred(e)) {
+        return Some(e.clone());
+    }
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        let start = seen.len();
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, sensor.read_batch(|e| seen.push(e))).await {
+            Ok(r) => {
+                r.expect("ring buffer read");
+            }
+            Err(_) => break,
+        }
+        if let Some(e) = seen[start..].iter().find(|e| pred(e)) {
+            return Some(e.clone());
+        }
+    }
+    None
+}
+
+/// A unique marker for argv, so a test finds its own processes among everything on the host.
+pub fn marker(name: &str) -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    format!("shrike-test-{name}-{}-{nanos}", std::process::id())
+}
+
+/// A cgroup2 directory made for a test, removed (with its parents that it created) on drop.
+pub struct TestCgroup {
+    /// The leaf directory.
+    pub dir: PathBuf,
+    created: Vec<PathBuf>,
+}
+
+impl TestCgroup {
+    /// Create `relative` (e.g. "kubepods.slice/.../cri-containerd-<id>.scope") under the cgroup2 mount.
+    pub fn create(relative: &str) -> TestCgroup {
+        let mount = shrike::process::procfs::cgroup2_mount(Path::new("/proc")).expect("cgroup2 is mounted");
+        let mut created = Vec::new();
+        let mut dir = mount.clone();
+        for part in relative.split('/') {
+            dir.push(part);
+            if !dir.exists() {
+                std::fs::create_dir(&dir).unwrap_or_else(|e| panic!("mkdir {}: {e}", dir.display()));
+                created.push(dir.clone());
+            }
+        }
+        TestCgroup { dir, created }
+    }
+
+    /// The cgroup id the kernel reports: the directory's inode.
+    pub fn id(&self) -> u64 {
+        std::fs::metadata(&self.dir).expect("cgroup dir").ino()
+    }
+
+    /// Path of `cgroup.procs`.
+    pub fn procs(&self) -> PathBuf {
+        self.dir.join("cgroup.procs")
+    }
+}
+
+impl Drop for TestCgroup {
+    fn drop(&mut self) {
+        for dir in self.created.iter().rev() {
+            // Processes may take a moment to leave after exit; retry briefly.
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while std::fs::remove_dir(dir).is_err() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+}

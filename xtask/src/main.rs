@@ -1,0 +1,102 @@
+//! `cargo xtask <task>`: build the agent with its eBPF object, install what a fresh machine
+//! lacks, run every test, run the benchmark.
+
+#[allow(dead_code)]
+mod ebpf_toolchain;
+mod setup;
+
+use std::{path::PathBuf, process::Command};
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Install what building needs (Debian packages, bpf-linker) when missing.
+    Setup {
+        /// Also install what the privileged tests use (containerd, runc, attack tools).
+        #[arg(long)]
+        test_deps: bool,
+    },
+    /// Build the eBPF object and the agent (release) into target/release/shrike.
+    Build,
+    /// Build, then run the agent (`shrike run` unless other arguments are given).
+    Run {
+        /// Arguments for shrike.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Run every test, the privileged ones included (they need root; with CI=true a skip fails).
+    Test {
+        /// Extra arguments for `cargo test`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+fn run(mut cmd: Command) -> Result<()> {
+    let status = cmd.status().with_context(|| format!("running {cmd:?}"))?;
+    if !status.success() {
+        bail!("{cmd:?} failed: {status}");
+    }
+    Ok(())
+}
+
+fn build() -> Result<PathBuf> {
+    setup::build_deps()?;
+    let mut c = cargo();
+    c.args(["build", "--release", "--package", "shrike", "--bin", "shrike"]);
+    run(c)?;
+    let bin = root().join("target/release/shrike");
+    eprintln!("built {}", bin.display());
+    Ok(bin)
+}
+
+fn main() -> Result<()> {
+    match Cli::parse().task {
+        Task::Setup { test_deps } => {
+            setup::build_deps()?;
+            if test_deps {
+                setup::test_deps()?;
+            }
+        }
+        Task::Build => {
+            build()?;
+        }
+        Task::Run { args } => {
+            let bin = build()?;
+            let mut c = Command::new(bin);
+            if args.is_empty() {
+                c.arg("run");
+            } else {
+                c.args(args);
+            }
+            run(c)?;
+        }
+        Task::Test { args } => {
+            setup::build_deps()?;
+            setup::test_deps()?;
+            let mut c = cargo();
+            c.args(["test", "--workspace", "--release"]);
+            c.args(args);
+            run(c)?;
+        }
+    }
+    Ok(())
+}
