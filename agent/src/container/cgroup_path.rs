@@ -41,6 +41,7 @@ pub enum Runtime {
 
 impl Runtime {
     /// The lower-case name, as serialized.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Runtime::Containerd => "containerd",
@@ -94,6 +95,7 @@ const SCOPE_PREFIXES: [(&str, Runtime); 4] = [
 /// recognised container cgroup (host services, sessions, runtime monitors, malformed ids).
 ///
 /// A trailing ` (deleted)` (as printed for removed cgroups) is ignored.
+#[must_use]
 pub fn parse(path: &str) -> Option<ContainerRef> {
     let path = path.strip_suffix(DELETED_SUFFIX).unwrap_or(path);
     let comps: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
@@ -129,6 +131,7 @@ pub fn parse(path: &str) -> Option<ContainerRef> {
 }
 
 /// The path of the cgroup v2 (`0::`) line of a `/proc/<pid>/cgroup` text.
+#[must_use]
 pub fn unified_path(proc_cgroup: &str) -> Option<&str> {
     proc_cgroup
         .lines()
@@ -150,9 +153,8 @@ fn classify<'a>(comp: &'a str, ancestors: &[&str]) -> Option<(Runtime, &'a str)>
     }
 
     let parent = ancestors.last().copied();
-    let in_pod = || {
-        parent.is_some_and(|p| cgroupfs_pod_uid(p).is_some()) && ancestors.contains(&"kubepods")
-    };
+    let in_pod =
+        || parent.is_some_and(|p| cgroupfs_pod_uid(p).is_some()) && ancestors.contains(&"kubepods");
 
     if is_hex_id(comp) {
         // cgroupfs drivers: `/docker/<id>`, `/kubepods/<qos>/pod<uid>/<id>`.
@@ -190,7 +192,7 @@ fn pod_uid_of(parent: &str, above: &[&str]) -> Option<String> {
         let valid = prefix.contains("kubepods")
             && !uid.is_empty()
             && uid.len() <= POD_UID_MAX
-            && uid.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b) || b == b'_');
+            && uid.bytes().all(|b| is_lower_hex(b) || b == b'_');
         return valid.then(|| uid.replace('_', "-"));
     }
     // cgroupfs driver: `…/kubepods/…/pod<uid>`.
@@ -205,13 +207,18 @@ fn cgroupfs_pod_uid(comp: &str) -> Option<&str> {
     comp.strip_prefix("pod").filter(|uid| {
         !uid.is_empty()
             && uid.len() <= POD_UID_MAX
-            && uid.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b) || b == b'-')
+            && uid.bytes().all(|b| is_lower_hex(b) || b == b'-')
     })
 }
 
 /// Exactly 64 lower-case hex digits.
 fn is_hex_id(s: &str) -> bool {
-    s.len() == HEX_ID_LEN && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == HEX_ID_LEN && s.bytes().all(is_lower_hex)
+}
+
+/// `0-9a-f`.
+fn is_lower_hex(b: u8) -> bool {
+    b.is_ascii_digit() || (b'a'..=b'f').contains(&b)
 }
 
 /// A plain containerd id: `[A-Za-z0-9][A-Za-z0-9_.-]{0,127}`.
@@ -221,7 +228,9 @@ fn is_ctr_id(s: &str) -> bool {
         Some((first, rest)) => {
             bytes.len() <= CTR_ID_MAX
                 && first.is_ascii_alphanumeric()
-                && rest.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+                && rest
+                    .iter()
+                    .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
         }
         None => false,
     }
@@ -254,7 +263,12 @@ mod tests {
                 failed.push(format!("{path:?}\n   got  {got:?}\n   want {want:?}"));
             }
         }
-        assert!(failed.is_empty(), "{} mismatches:\n{}", failed.len(), failed.join("\n"));
+        assert!(
+            failed.is_empty(),
+            "{} mismatches:\n{}",
+            failed.len(),
+            failed.join("\n")
+        );
     }
 
     #[test]
@@ -267,7 +281,9 @@ mod tests {
     #[test]
     fn containerd_systemd_driver() {
         use Runtime::Containerd as C;
-        let pod = |qos: &str| format!("/kubepods.slice/kubepods-{qos}.slice/kubepods-{qos}-pod{UID_}.slice");
+        let pod = |qos: &str| {
+            format!("/kubepods.slice/kubepods-{qos}.slice/kubepods-{qos}-pod{UID_}.slice")
+        };
         check(&[
             (format!("{}/cri-containerd-{A}.scope", pod("besteffort")), c(C, A, Some(UID), None)),
             (format!("{}/cri-containerd-{A}.scope", pod("burstable")), c(C, A, Some(UID), None)),
@@ -303,32 +319,63 @@ mod tests {
     fn containerd_cgroupfs_driver() {
         use Runtime::Containerd as C;
         check(&[
-            (format!("/kubepods/besteffort/pod{UID}/{A}"), c(C, A, Some(UID), None)),
-            (format!("/kubepods/burstable/pod{UID}/{A}"), c(C, A, Some(UID), None)),
+            (
+                format!("/kubepods/besteffort/pod{UID}/{A}"),
+                c(C, A, Some(UID), None),
+            ),
+            (
+                format!("/kubepods/burstable/pod{UID}/{A}"),
+                c(C, A, Some(UID), None),
+            ),
             (format!("/kubepods/pod{UID}/{A}"), c(C, A, Some(UID), None)),
-            (format!("/kubepods/pod{STATIC_UID}/{A}"), c(C, A, Some(STATIC_UID), None)),
-            (format!("/kubepods/besteffort/pod{UID}/{A}/sub"), c(C, A, Some(UID), None)),
+            (
+                format!("/kubepods/pod{STATIC_UID}/{A}"),
+                c(C, A, Some(STATIC_UID), None),
+            ),
+            (
+                format!("/kubepods/besteffort/pod{UID}/{A}/sub"),
+                c(C, A, Some(UID), None),
+            ),
             (format!("/kubepods/besteffort/pod{UID}"), None),
             (format!("/kubepods/besteffort/{A}"), None),
             (format!("/somewhere/pod{UID}/{A}"), None),
             (format!("/kubepods/besteffort/pod{UID}/{}", &A[..63]), None),
-            (format!("/kubepods/besteffort/pod{UID}/{}", A.to_uppercase()), None),
-            (format!("/kubepods/besteffort/pod{}/{A}", UID.to_uppercase()), None),
+            (
+                format!("/kubepods/besteffort/pod{UID}/{}", A.to_uppercase()),
+                None,
+            ),
+            (
+                format!("/kubepods/besteffort/pod{}/{A}", UID.to_uppercase()),
+                None,
+            ),
             (format!("/kubepods/besteffort/pod/{A}"), None),
-            (format!("/kubepods/besteffort/pod{UID}/cri-containerd-{A}"), None),
+            (
+                format!("/kubepods/besteffort/pod{UID}/cri-containerd-{A}"),
+                None,
+            ),
         ]);
     }
 
     #[test]
     fn crio() {
         use Runtime::CriO as O;
-        let pod = format!("/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod{UID_}.slice");
+        let pod =
+            format!("/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod{UID_}.slice");
         check(&[
             (format!("{pod}/crio-{A}.scope"), c(O, A, Some(UID), None)),
-            (format!("{pod}/crio-{A}.scope/container"), c(O, A, Some(UID), None)),
-            (format!("/kubepods/besteffort/pod{UID}/crio-{A}"), c(O, A, Some(UID), None)),
+            (
+                format!("{pod}/crio-{A}.scope/container"),
+                c(O, A, Some(UID), None),
+            ),
+            (
+                format!("/kubepods/besteffort/pod{UID}/crio-{A}"),
+                c(O, A, Some(UID), None),
+            ),
             (format!("{pod}/crio-conmon-{A}.scope"), None),
-            (format!("/kubepods/besteffort/pod{UID}/crio-conmon-{A}"), None),
+            (
+                format!("/kubepods/besteffort/pod{UID}/crio-conmon-{A}"),
+                None,
+            ),
             (format!("{pod}/crio-{A}"), None),
             (format!("/crio-{A}"), None),
             ("/system.slice/crio.service".to_owned(), None),
@@ -369,10 +416,19 @@ mod tests {
         let too_long = "x".repeat(129);
         check(&[
             (format!("/k8s.io/{A}"), c(C, A, None, Some("k8s.io"))),
-            ("/default/mycontainer".to_owned(), c(C, "mycontainer", None, Some("default"))),
-            ("/moby/web-1.2_x".to_owned(), c(C, "web-1.2_x", None, Some("moby"))),
+            (
+                "/default/mycontainer".to_owned(),
+                c(C, "mycontainer", None, Some("default")),
+            ),
+            (
+                "/moby/web-1.2_x".to_owned(),
+                c(C, "web-1.2_x", None, Some("moby")),
+            ),
             ("/buildkit/a".to_owned(), c(C, "a", None, Some("buildkit"))),
-            (format!("/default/{long}"), c(C, &long, None, Some("default"))),
+            (
+                format!("/default/{long}"),
+                c(C, &long, None, Some("default")),
+            ),
             (format!("/default/{too_long}"), None),
             ("/other/mycontainer".to_owned(), None),
             ("/default/mycontainer/sub".to_owned(), None),
