@@ -107,6 +107,19 @@ impl<'de> Deserialize<'de> for RawStr {
     }
 }
 
+/// An address as shrike reports it: IPv4-mapped IPv6 addresses (`::ffff:a.b.c.d`, what a
+/// dual-stack socket shows for an IPv4 peer) become plain IPv4, so the same peer always looks
+/// the same whichever way it was seen.
+pub fn canonical_ip(ip: std::net::IpAddr) -> std::net::IpAddr {
+    match ip {
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => std::net::IpAddr::V4(v4),
+            None => ip,
+        },
+        v4 => v4,
+    }
+}
+
 /// Transport of an inet socket.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -260,7 +260,7 @@ fn parse_hex_addr(s: &str) -> Option<SocketAddr> {
         }
         _ => return None,
     };
-    Some(SocketAddr::new(ip, port))
+    Some(SocketAddr::new(crate::event::canonical_ip(ip), port))
 }
 
 /// Parse one line of `/proc/net/unix`: the socket inode.
@@ -487,7 +487,7 @@ mod tests {
         let tcp6 = "   1: 00000000000000000000000001000000:0016 0000000000000000FFFF00000100007F:9C40 01 00000000:00000000 00:00000000 00000000     0        0 31337 1 0000000000000000 20 4 29 10 -1";
         let (l, r, ino) = parse_inet_line(tcp6).unwrap();
         assert_eq!(l, "[::1]:22".parse().unwrap());
-        assert_eq!((r, ino), ("[::ffff:127.0.0.1]:40000".parse().unwrap(), 31337));
+        assert_eq!((r, ino), ("127.0.0.1:40000".parse().unwrap(), 31337));
         let v6 = "   0: B80D0120000000000000000001000000:01BB 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 5 1 0000000000000000 100 0 0 10 0";
         assert_eq!(parse_inet_line(v6).unwrap().0, "[2001:db8::1]:443".parse().unwrap());
         assert!(parse_inet_line("  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode").is_none());

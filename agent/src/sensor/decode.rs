@@ -16,14 +16,11 @@ use agent_common::{
 
 use crate::{
     event::{
-        Event, EventBody, Exec, Exit, Fork, ProcessKey, RawStr, RedirectVia, SocketProto, Stdio,
+        canonical_ip, Event, EventBody, Exec, Exit, Fork, ProcessKey, RawStr, RedirectVia, SocketProto, Stdio,
         StdioRedirect,
     },
-    process::procfs::classify,
+    process::procfs::{classify, split_argv},
 };
-
-/// At most this many arguments are kept per exec; more sets `argv_truncated`.
-pub const ARGV_MAX_ARGS: usize = 32;
 
 const AF_UNIX: u16 = 1;
 const AF_INET: u16 = 2;
@@ -150,7 +147,8 @@ fn decode_exec(r: &ExecRecord) -> Result<Exec, DecodeError> {
     if filename_len > NAME_READ_MAX {
         return Err(DecodeError::BadField { field: "filename_len", value: filename_len as u64 });
     }
-    let (argv, cut) = split_argv(&r.argv[..argv_len]);
+    let (argv, argv_truncated) =
+        split_argv(&r.argv[..argv_len], r.flags & exec_flags::ARGV_TRUNCATED != 0);
     let exe = join_components(&r.exe[..exe_len]);
     let exe_unreadable = r.flags & exec_flags::EXE_UNREADABLE != 0 || exe.is_empty();
     Ok(Exec {
@@ -163,7 +161,7 @@ fn decode_exec(r: &ExecRecord) -> Result<Exec, DecodeError> {
         exe: if exe_unreadable { RawStr(until_nul(&r.filename[..filename_len]).to_vec()) } else { exe },
         exe_truncated: r.flags & exec_flags::EXE_TRUNCATED != 0 || exe_unreadable,
         argv,
-        argv_truncated: cut || r.flags & exec_flags::ARGV_TRUNCATED != 0,
+        argv_truncated,
         stdio: [decode_stdio(&r.stdio[0]), decode_stdio(&r.stdio[1]), decode_stdio(&r.stdio[2])],
     })
 }
@@ -173,22 +171,6 @@ fn until_nul(b: &[u8]) -> &[u8] {
         Some(i) => &b[..i],
         None => b,
     }
-}
-
-/// Split NUL-separated argv bytes; returns the arguments and whether the count limit cut them.
-pub fn split_argv(bytes: &[u8]) -> (Vec<RawStr>, bool) {
-    let bytes = bytes.strip_suffix(&[0]).unwrap_or(bytes);
-    if bytes.is_empty() {
-        return (Vec::new(), false);
-    }
-    let mut out = Vec::with_capacity(4);
-    for (i, part) in bytes.split(|&b| b == 0).enumerate() {
-        if i == ARGV_MAX_ARGS {
-            return (out, true);
-        }
-        out.push(RawStr(part.to_vec()));
-    }
-    (out, false)
 }
 
 /// Join path components written leaf first, each NUL-terminated, into an absolute path.
@@ -231,14 +213,7 @@ pub fn decode_stdio(raw: &StdioRaw) -> Stdio {
             }
         }
         AF_INET6 => {
-            let ip = |a: &[u8; 16]| {
-                let v6 = Ipv6Addr::from(*a);
-                // Show v4-mapped peers as IPv4: the attacker's address is what matters.
-                match v6.to_ipv4_mapped() {
-                    Some(v4) => IpAddr::V4(v4),
-                    None => IpAddr::V6(v6),
-                }
-            };
+            let ip = |a: &[u8; 16]| canonical_ip(IpAddr::V6(Ipv6Addr::from(*a)));
             Stdio::Inet {
                 proto,
                 local: SocketAddr::new(ip(&raw.local_addr), raw.local_port),
@@ -399,14 +374,14 @@ mod tests {
         assert!(e.argv_truncated);
 
         let many: Vec<u8> = (0..40).flat_map(|i| format!("a{i}\0").into_bytes()).collect();
-        let (argv, cut) = split_argv(&many);
-        assert_eq!(argv.len(), ARGV_MAX_ARGS);
+        let (argv, cut) = split_argv(&many, false);
+        assert_eq!(argv.len(), crate::process::procfs::ARGV_MAX_ARGS);
         assert!(cut);
         assert_eq!(argv[31].as_bytes(), b"a31");
-        let (argv, cut) = split_argv(b"only\0");
+        let (argv, cut) = split_argv(b"only\0", false);
         assert_eq!((argv.len(), cut), (1, false));
         // Empty arguments in the middle are real arguments (`printf ''`).
-        let (argv, _) = split_argv(b"printf\0\0x\0");
+        let (argv, _) = split_argv(b"printf\0\0x\0", false);
         assert_eq!(argv.len(), 3);
     }
 
