@@ -47,3 +47,21 @@ pub fn agent_tgid() -> u32 {
     // SAFETY: reading a global that userspace set before load.
     unsafe { core::ptr::read_volatile(&CONFIG.agent_tgid) }
 }
+
+/// Bytes waiting in the ring buffer above which the reader is woken at once. Below it the
+/// reader is not woken per record (a wakeup is an IPI, costly in VMs); it polls on a short
+/// timer instead, so latency stays bounded by the poll interval.
+const WAKEUP_BYTES: u64 = 64 * 1024;
+const BPF_RB_NO_WAKEUP: u64 = 1;
+const BPF_RB_FORCE_WAKEUP: u64 = 2;
+const BPF_RB_AVAIL_DATA: u64 = 0;
+
+/// Flags for submitting a record: wake the reader only when enough data is waiting.
+#[inline(always)]
+pub fn submit_flags() -> u64 {
+    if EVENTS.query(BPF_RB_AVAIL_DATA) > WAKEUP_BYTES {
+        BPF_RB_FORCE_WAKEUP
+    } else {
+        BPF_RB_NO_WAKEUP
+    }
+}

@@ -6,7 +6,7 @@ use aya_ebpf::helpers::{bpf_get_current_pid_tgid, bpf_get_current_task};
 
 use crate::{
     kernel,
-    maps::{agent_tgid, count, Pending, EVENTS, PENDING},
+    maps::{agent_tgid, count, submit_flags, Pending, EVENTS, PENDING},
 };
 
 const S_IFMT: u16 = 0o170000;
@@ -66,7 +66,7 @@ pub fn finish(ret: i64, is_connect: bool) {
         old_fd: pending.fd,
         target,
     };
-    if EVENTS.output::<RedirectRecord>(&rec, 0).is_ok() {
+    if EVENTS.output::<RedirectRecord>(&rec, submit_flags()).is_ok() {
         count(counter::SUBMITTED);
     } else {
         count(counter::RINGBUF_FULL);

@@ -1,6 +1,7 @@
 //! `cargo xtask <task>`: build the agent with its eBPF object, install what a fresh machine
 //! lacks, run every test, run the benchmark.
 
+mod bench;
 #[allow(dead_code)]
 mod ebpf_toolchain;
 mod setup;
@@ -31,6 +32,15 @@ enum Task {
         /// Arguments for shrike.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
+    },
+    /// Exec storm with and without the agent; writes BENCHMARKS.md (root).
+    Bench {
+        /// Execs per storm.
+        #[arg(short, long, default_value_t = 20_000)]
+        n: usize,
+        /// Rounds of (without, with).
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
     },
     /// Run every test, the privileged ones included (they need root; with CI=true a skip fails).
     Test {
@@ -88,6 +98,13 @@ fn main() -> Result<()> {
                 c.args(args);
             }
             run(c)?;
+        }
+        Task::Bench { n, rounds } => {
+            setup::test_deps()?;
+            let bin = build()?;
+            let report = bench::run(&bin, &root(), n, rounds)?;
+            std::fs::write(root().join("BENCHMARKS.md"), &report)?;
+            print!("{report}");
         }
         Task::Test { args } => {
             setup::build_deps()?;

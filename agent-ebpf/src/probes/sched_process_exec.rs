@@ -13,7 +13,7 @@ use aya_ebpf::{
 
 use crate::{
     kernel::{self, off, read, read_ptr},
-    maps::{agent_tgid, count, EVENTS},
+    maps::{agent_tgid, count, submit_flags, EVENTS},
 };
 
 #[btf_tracepoint(function = "sched_process_exec")]
@@ -111,6 +111,6 @@ fn try_exec(ctx: &BtfTracePointContext) {
         }
         (*rec).flags = flags;
     }
-    entry.submit(0);
+    entry.submit(submit_flags());
     count(counter::SUBMITTED);
 }

@@ -5,7 +5,7 @@ use aya_ebpf::{macros::btf_tracepoint, programs::BtfTracePointContext};
 
 use crate::{
     kernel::{self, off, read},
-    maps::{agent_tgid, count, EVENTS},
+    maps::{agent_tgid, count, submit_flags, EVENTS},
 };
 
 #[btf_tracepoint(function = "sched_process_exit")]
@@ -31,7 +31,7 @@ fn try_exit(ctx: &BtfTracePointContext) {
         exit_code: read::<u32>(task, off!(task_exit_code)).unwrap_or(0),
         _pad: 0,
     };
-    if EVENTS.output::<ExitRecord>(&rec, 0).is_ok() {
+    if EVENTS.output::<ExitRecord>(&rec, submit_flags()).is_ok() {
         count(counter::SUBMITTED);
     } else {
         count(counter::RINGBUF_FULL);

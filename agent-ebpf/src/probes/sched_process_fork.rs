@@ -5,7 +5,7 @@ use aya_ebpf::{helpers::bpf_get_current_pid_tgid, macros::btf_tracepoint, progra
 
 use crate::{
     kernel::{self, off, read},
-    maps::{agent_tgid, count, EVENTS},
+    maps::{agent_tgid, count, submit_flags, EVENTS},
 };
 
 #[btf_tracepoint(function = "sched_process_fork")]
@@ -33,7 +33,7 @@ fn try_fork(ctx: &BtfTracePointContext) {
         _pad: 0,
         parent_start_boot_ns: pstart,
     };
-    if EVENTS.output::<ForkRecord>(&rec, 0).is_ok() {
+    if EVENTS.output::<ForkRecord>(&rec, submit_flags()).is_ok() {
         count(counter::SUBMITTED);
     } else {
         count(counter::RINGBUF_FULL);

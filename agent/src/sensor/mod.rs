@@ -25,6 +25,10 @@ use crate::event::Event;
 /// The compiled kernel programs, built by `build.rs` and embedded in the binary.
 pub static EBPF_OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/shrike.bpf.o"));
 
+/// How often the reader looks at the ring buffer when the kernel has not woken it. The kernel
+/// wakes it at once when more than 64 KiB are waiting.
+pub const POLL_INTERVAL: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// BTF tracepoints the sensor attaches (program name = tracepoint name).
 const BTF_TRACEPOINTS: &[&str] = &["sched_process_exec", "sched_process_fork", "sched_process_exit"];
 
@@ -213,28 +217,39 @@ impl Sensor {
         }
     }
 
-    /// Wait until records are available, then hand every decoded event to `sink`. Returns the
-    /// number of records read. Records that do not decode are counted and skipped.
-    pub async fn read_batch(&mut self, mut sink: impl FnMut(Event)) -> Result<usize, SensorError> {
-        let mut guard = self.ring.readable_mut().await?;
-        let ring = guard.get_inner_mut();
+    /// Wait until records are available (woken by the kernel when much is waiting, otherwise
+    /// on the next poll tick), then hand every decoded event to `sink`. Returns the number of
+    /// records read. Records that do not decode are counted and skipped.
+    pub async fn read_batch(&mut self, sink: impl FnMut(Event)) -> Result<usize, SensorError> {
+        match tokio::time::timeout(POLL_INTERVAL, self.ring.readable_mut()).await {
+            Ok(guard) => {
+                let mut guard = guard?;
+                let n = Self::drain(guard.get_inner_mut(), &self.stats, sink);
+                guard.clear_ready();
+                Ok(n)
+            }
+            // Not woken: the kernel skips wakeups for small amounts of data.
+            Err(_) => Ok(Self::drain(self.ring.get_mut(), &self.stats, sink)),
+        }
+    }
+
+    fn drain(ring: &mut RingBuf<MapData>, stats: &ReaderStats, mut sink: impl FnMut(Event)) -> usize {
         let mut n = 0;
         while let Some(item) = ring.next() {
             n += 1;
             match decode::decode(&item) {
                 Ok(ev) => {
-                    self.stats.decoded.fetch_add(1, Ordering::Relaxed);
+                    stats.decoded.fetch_add(1, Ordering::Relaxed);
                     sink(ev);
                 }
                 Err(e) => {
-                    let errors = self.stats.decode_errors.fetch_add(1, Ordering::Relaxed);
+                    let errors = stats.decode_errors.fetch_add(1, Ordering::Relaxed);
                     if errors.is_power_of_two() {
                         tracing::warn!(error = %e, total = errors + 1, "undecodable kernel record");
                     }
                 }
             }
         }
-        guard.clear_ready();
-        Ok(n)
+        n
     }
 }
