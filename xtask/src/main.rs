@@ -5,6 +5,7 @@ mod bench;
 #[allow(dead_code)]
 mod ebpf_toolchain;
 mod setup;
+mod train_python;
 
 use std::{path::PathBuf, process::Command};
 
@@ -41,6 +42,13 @@ enum Task {
         /// Rounds of (without, with).
         #[arg(long, default_value_t = 3)]
         rounds: usize,
+    },
+    /// Train the malicious-Python classifier: writes rules/python-model.bin and the evaluation
+    /// report docs/python-model-evaluation.md.
+    TrainPythonModel {
+        /// The malicious PyPI packages (read in memory only, never unpacked or run).
+        #[arg(long, default_value = "../shared/data/pypi-malregistry")]
+        malregistry: PathBuf,
     },
     /// Run every test, the privileged ones included (they need root; with CI=true a skip fails).
     Test {
@@ -105,6 +113,11 @@ fn main() -> Result<()> {
             let report = bench::run(&bin, &root(), n, rounds)?;
             std::fs::write(root().join("BENCHMARKS.md"), &report)?;
             print!("{report}");
+        }
+        Task::TrainPythonModel { malregistry } => {
+            let r = root();
+            let malregistry = if malregistry.is_absolute() { malregistry } else { r.join(malregistry) };
+            train_python::run(&r, &malregistry, &r.join("rules/python-model.bin"), &r.join("docs/python-model-evaluation.md"))?;
         }
         Task::Test { args } => {
             setup::build_deps()?;

@@ -1,0 +1,1 @@
+//! Placeholder: the classifier's features and inference are written in the next commits.
