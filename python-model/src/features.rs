@@ -1,0 +1,935 @@
+//! Feature extraction: the single implementation shared by the trainer (`cargo xtask
+//! train-python-model`) and by inference in the agent, so the two cannot drift apart.
+//!
+//! The source is read as bytes (any encoding, binary included) by a small hand-written Python
+//! lexer. Comments are skipped entirely. Every feature is a hashed bucket in `[0, N_BUCKETS)`
+//! with a binary value (present or not); a document's vector is L2-normalised (every present
+//! feature has the value `1/sqrt(nnz)`). Feature families, each in its own hash namespace:
+//!
+//! - identifier / keyword unigrams (case kept), dotted pairs (`os.dup2`, `base64.b64decode`),
+//!   imported module names (`import x`, `from x import`, `__import__("x")`);
+//! - token bigrams and trigrams over a normalised token stream (names, operators, number classes,
+//!   string classes or short string literals, statement ends);
+//! - string literals: length class, shape (base64-like, hex-like, `\x`-escaped, URL, IPv4,
+//!   host name, path), URL scheme, lower-cased word unigrams and bigrams from the text (URL host
+//!   names are masked so that no particular host can be learnt);
+//! - identifier shape (`IlIlIl`-style or `_0x…` obfuscated names, long random-looking names);
+//! - bucketed whole-file statistics: size, lines, longest line, long lines, longest string,
+//!   highest string entropy, base64/hex/escape volume, exec/eval count, def/class counts,
+//!   indentation, non-ASCII and NUL bytes, and a few conjunctions (exec with a long blob).
+//!
+//! Only the first [`MAX_SCAN_BYTES`] bytes are read.
+
+/// Version of the feature definition. A model records the version it was trained with and is
+/// refused by a build that extracts a different one. Bump on ANY change to this file's output.
+pub const FEATURE_VERSION: u32 = 1;
+/// log2 of the number of hash buckets.
+pub const HASH_BITS: u32 = 18;
+/// Number of hash buckets (feature dimension).
+pub const N_BUCKETS: usize = 1 << HASH_BITS;
+/// Features are extracted from at most this many leading bytes of the code.
+pub const MAX_SCAN_BYTES: usize = 256 * 1024;
+
+/// At most this many words are taken from one string literal.
+const MAX_WORDS_PER_STRING: usize = 48;
+/// At most this many string words are taken from one file.
+const MAX_WORDS_PER_FILE: usize = 16_384;
+/// Entropy is measured over at most this many bytes of a string.
+const ENTROPY_WINDOW: usize = 4096;
+
+/// A sparse binary feature vector: sorted, unique bucket indices, all with the same value.
+#[derive(Debug, Default, Clone)]
+pub struct FeatureVec {
+    idx: Vec<u32>,
+}
+
+impl FeatureVec {
+    pub fn new() -> FeatureVec {
+        FeatureVec { idx: Vec::with_capacity(4096) }
+    }
+
+    pub fn clear(&mut self) {
+        self.idx.clear();
+    }
+
+    /// Sorted, unique bucket indices of the present features.
+    pub fn indices(&self) -> &[u32] {
+        &self.idx
+    }
+
+    /// The value of every present feature (L2 normalisation of a binary vector).
+    pub fn value(&self) -> f32 {
+        if self.idx.is_empty() {
+            0.0
+        } else {
+            1.0 / (self.idx.len() as f32).sqrt()
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.idx.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.idx.is_empty()
+    }
+
+    #[inline]
+    fn push(&mut self, h: u64) {
+        self.idx.push((mix(h) >> (64 - HASH_BITS)) as u32);
+    }
+
+    fn finish(&mut self) {
+        self.idx.sort_unstable();
+        self.idx.dedup();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// hashing
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
+#[inline]
+fn fnv_from(mut h: u64, bytes: &[u8]) -> u64 {
+    for &b in bytes {
+        h ^= b as u64;
+        h = h.wrapping_mul(FNV_PRIME);
+    }
+    h
+}
+
+#[inline]
+fn fnv(bytes: &[u8]) -> u64 {
+    fnv_from(FNV_OFFSET, bytes)
+}
+
+#[inline]
+fn fnv_lower(bytes: &[u8]) -> u64 {
+    let mut h = FNV_OFFSET;
+    for &b in bytes {
+        h ^= b.to_ascii_lowercase() as u64;
+        h = h.wrapping_mul(FNV_PRIME);
+    }
+    h
+}
+
+/// splitmix64 finaliser.
+#[inline]
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+#[inline]
+fn combine(a: u64, b: u64) -> u64 {
+    mix(a).rotate_left(23) ^ b.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+// namespaces (arbitrary distinct constants)
+const NS_ID: u64 = 0x1001;
+const NS_DOT: u64 = 0x1002;
+const NS_IMPORT: u64 = 0x1003;
+const NS_BIGRAM: u64 = 0x1004;
+const NS_TRIGRAM: u64 = 0x1005;
+const NS_STR_WORD: u64 = 0x1006;
+const NS_STR_BIGRAM: u64 = 0x1007;
+const NS_STR_SHAPE: u64 = 0x1008;
+const NS_STR_LIT: u64 = 0x1009;
+const NS_ID_SHAPE: u64 = 0x100a;
+const NS_DENSE: u64 = 0x100b;
+const NS_SCHEME: u64 = 0x100c;
+
+#[inline]
+fn ns(ns: u64, h: u64) -> u64 {
+    combine(ns, h)
+}
+
+/// Hash of a named constant (class tokens, dense feature names).
+fn named(name: &str) -> u64 {
+    fnv_from(0x5151_5151_5151_5151, name.as_bytes())
+}
+
+/// Bucketed log2: 0 for 0, else 1 + floor(log2(x)).
+#[inline]
+fn log2b(x: usize) -> u64 {
+    (usize::BITS - x.leading_zeros()) as u64
+}
+
+// ---------------------------------------------------------------------------------------------
+// lexer
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Tok<'a> {
+    Name(&'a [u8]),
+    Str(&'a [u8]),
+    Num(&'a [u8]),
+    Op(&'a [u8]),
+    Newline,
+}
+
+struct Lexer<'a> {
+    s: &'a [u8],
+    i: usize,
+    depth: u32,
+}
+
+#[inline]
+fn is_id_start(c: u8) -> bool {
+    c.is_ascii_alphabetic() || c == b'_' || c >= 0x80
+}
+
+#[inline]
+fn is_id_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80
+}
+
+fn is_string_prefix(id: &[u8]) -> bool {
+    if id.is_empty() || id.len() > 2 {
+        return false;
+    }
+    let mut seen = 0u8;
+    for &c in id {
+        let bit = match c.to_ascii_lowercase() {
+            b'r' => 1,
+            b'b' => 2,
+            b'u' => 4,
+            b'f' => 8,
+            b't' => 16,
+            _ => return false,
+        };
+        if seen & bit != 0 {
+            return false;
+        }
+        seen |= bit;
+    }
+    true
+}
+
+const OPS3: [&[u8]; 5] = [b"**=", b"//=", b">>=", b"<<=", b"..."];
+const OPS2: [&[u8]; 19] = [
+    b"**", b"//", b"==", b"!=", b"<=", b">=", b"->", b"+=", b"-=", b"*=", b"/=", b"%=", b"&=", b"|=",
+    b"^=", b":=", b"<<", b">>", b"@=",
+];
+
+impl<'a> Lexer<'a> {
+    fn new(s: &'a [u8]) -> Self {
+        Lexer { s, i: 0, depth: 0 }
+    }
+
+    /// Scans a string literal whose opening quote is at `self.i`; returns its body.
+    fn string(&mut self) -> &'a [u8] {
+        let s = self.s;
+        let q = s[self.i];
+        let triple = self.i + 2 < s.len() && s[self.i + 1] == q && s[self.i + 2] == q;
+        if triple {
+            self.i += 3;
+            let start = self.i;
+            while self.i < s.len() {
+                let c = s[self.i];
+                if c == b'\\' {
+                    self.i += 2;
+                } else if c == q && self.i + 2 < s.len() && s[self.i + 1] == q && s[self.i + 2] == q {
+                    let body = &s[start..self.i];
+                    self.i += 3;
+                    return body;
+                } else {
+                    self.i += 1;
+                }
+            }
+            self.i = s.len();
+            &s[start..]
+        } else {
+            self.i += 1;
+            let start = self.i;
+            while self.i < s.len() {
+                let c = s[self.i];
+                if c == b'\\' {
+                    // an escaped line break continues the literal; anything else is one char
+                    self.i += 2;
+                } else if c == q {
+                    let body = &s[start..self.i];
+                    self.i += 1;
+                    return body;
+                } else if c == b'\n' {
+                    // unterminated: stop at the end of the line
+                    return &s[start..self.i];
+                } else {
+                    self.i += 1;
+                }
+            }
+            self.i = s.len();
+            &s[start..]
+        }
+    }
+
+    fn next_tok(&mut self) -> Option<Tok<'a>> {
+        let s = self.s;
+        loop {
+            if self.i >= s.len() {
+                return None;
+            }
+            let c = s[self.i];
+            match c {
+                b' ' | b'\t' | b'\r' | 0x0c | 0 => self.i += 1,
+                b'\n' => {
+                    self.i += 1;
+                    if self.depth == 0 {
+                        return Some(Tok::Newline);
+                    }
+                }
+                b'\\' => {
+                    // line continuation (or a stray backslash)
+                    self.i += 1;
+                    if self.i < s.len() && s[self.i] == b'\r' {
+                        self.i += 1;
+                    }
+                    if self.i < s.len() && s[self.i] == b'\n' {
+                        self.i += 1;
+                    }
+                }
+                b'#' => {
+                    while self.i < s.len() && s[self.i] != b'\n' {
+                        self.i += 1;
+                    }
+                }
+                b'\'' | b'"' => return Some(Tok::Str(self.string())),
+                _ if is_id_start(c) => {
+                    let start = self.i;
+                    while self.i < s.len() && is_id_char(s[self.i]) {
+                        self.i += 1;
+                    }
+                    let id = &s[start..self.i];
+                    if self.i < s.len() && (s[self.i] == b'\'' || s[self.i] == b'"') && is_string_prefix(id) {
+                        return Some(Tok::Str(self.string()));
+                    }
+                    return Some(Tok::Name(id));
+                }
+                _ if c.is_ascii_digit() || (c == b'.' && self.i + 1 < s.len() && s[self.i + 1].is_ascii_digit()) => {
+                    let start = self.i;
+                    let hex = c == b'0' && self.i + 1 < s.len() && (s[self.i + 1] | 0x20) == b'x';
+                    while self.i < s.len() {
+                        let d = s[self.i];
+                        if d.is_ascii_alphanumeric() || d == b'_' || d == b'.' {
+                            self.i += 1;
+                        } else if (d == b'+' || d == b'-') && !hex && (s[self.i - 1] | 0x20) == b'e' {
+                            self.i += 1;
+                        } else {
+                            break;
+                        }
+                    }
+                    return Some(Tok::Num(&s[start..self.i]));
+                }
+                _ => {
+                    let rest = &s[self.i..];
+                    let mut len = 1;
+                    if OPS3.iter().any(|op| rest.starts_with(op)) {
+                        len = 3;
+                    } else if OPS2.iter().any(|op| rest.starts_with(op)) {
+                        len = 2;
+                    }
+                    match c {
+                        b'(' | b'[' | b'{' => self.depth = self.depth.saturating_add(1),
+                        b')' | b']' | b'}' => self.depth = self.depth.saturating_sub(1),
+                        _ => {}
+                    }
+                    let op = &s[self.i..self.i + len];
+                    self.i += len;
+                    return Some(Tok::Op(op));
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// string literals
+
+#[derive(Clone, Copy, PartialEq)]
+enum Shape {
+    Empty,
+    Base64,
+    Hex,
+    Escaped,
+    Url,
+    Ip,
+    Host,
+    Path,
+    Text,
+    Other,
+}
+
+impl Shape {
+    fn name(self) -> &'static str {
+        match self {
+            Shape::Empty => "S_EMPTY",
+            Shape::Base64 => "S_B64",
+            Shape::Hex => "S_HEX",
+            Shape::Escaped => "S_ESC",
+            Shape::Url => "S_URL",
+            Shape::Ip => "S_IP",
+            Shape::Host => "S_HOST",
+            Shape::Path => "S_PATH",
+            Shape::Text => "S_TEXT",
+            Shape::Other => "S_OTHER",
+        }
+    }
+}
+
+const HOST_TLDS: &[&[u8]] = &[
+    b"com", b"net", b"org", b"io", b"ru", b"cn", b"xyz", b"top", b"info", b"invalid", b"example", b"test",
+    b"local", b"localhost", b"me", b"co", b"tk", b"ml", b"ga", b"cf", b"gq", b"onion", b"site", b"online",
+    b"dev", b"app", b"cc", b"pw", b"su", b"biz", b"us", b"uk", b"de", b"fr", b"in", b"ir", b"link", b"live",
+    b"club", b"store", b"tech", b"cloud", b"host", b"space", b"fun", b"lol", b"sh", b"ly", b"gg", b"to",
+];
+
+/// `a.b.c.d` with 1-3 digit parts at the start of `s`; returns its length.
+fn ipv4_at(s: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    for part in 0..4 {
+        let start = i;
+        while i < s.len() && s[i].is_ascii_digit() && i - start < 3 {
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        if part < 3 {
+            if i < s.len() && s[i] == b'.' {
+                i += 1;
+            } else {
+                return None;
+            }
+        }
+    }
+    if i < s.len() && s[i].is_ascii_digit() {
+        return None;
+    }
+    Some(i)
+}
+
+fn contains_ipv4(s: &[u8]) -> bool {
+    let mut i = 0;
+    while i < s.len() {
+        if s[i].is_ascii_digit() && (i == 0 || !(s[i - 1].is_ascii_digit() || s[i - 1] == b'.')) && ipv4_at(&s[i..]).is_some()
+        {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+fn looks_host(s: &[u8]) -> bool {
+    if s.len() < 4 || s.len() > 253 || !s.contains(&b'.') {
+        return false;
+    }
+    let mut end = s.len();
+    // allow host:port
+    if let Some(p) = s.iter().rposition(|&c| c == b':') {
+        if p + 1 < s.len() && s[p + 1..].iter().all(|c| c.is_ascii_digit()) {
+            end = p;
+        }
+    }
+    let h = &s[..end];
+    if !h.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'.' || c == b'-') {
+        return false;
+    }
+    let tld = match h.iter().rposition(|&c| c == b'.') {
+        Some(p) => &h[p + 1..],
+        None => return false,
+    };
+    HOST_TLDS.iter().any(|t| t.eq_ignore_ascii_case(tld))
+}
+
+fn shape_of(body: &[u8]) -> Shape {
+    let n = body.len();
+    if n == 0 {
+        return Shape::Empty;
+    }
+    let (mut b64, mut ws, mut hex, mut upper, mut lower, mut digit, mut esc) = (0, 0, 0, 0, 0, 0, 0);
+    for (i, &c) in body.iter().enumerate() {
+        if c.is_ascii_alphanumeric() || c == b'+' || c == b'/' || c == b'=' || c == b'-' || c == b'_' {
+            b64 += 1;
+        }
+        if c.is_ascii_whitespace() {
+            ws += 1;
+        }
+        if c.is_ascii_hexdigit() {
+            hex += 1;
+        }
+        if c.is_ascii_uppercase() {
+            upper += 1;
+        } else if c.is_ascii_lowercase() {
+            lower += 1;
+        } else if c.is_ascii_digit() {
+            digit += 1;
+        }
+        if c == b'\\' && i + 1 < n && matches!(body[i + 1], b'x' | b'u' | b'0'..=b'7') {
+            esc += 1;
+        }
+    }
+    if esc >= 4 && esc * 4 * 2 >= n {
+        return Shape::Escaped;
+    }
+    if n >= 16 && hex + ws == n && hex >= 16 && digit > 0 {
+        return Shape::Hex;
+    }
+    if n >= 24 && b64 + ws == n && b64 >= 24 && upper > 0 && lower > 0 && digit > 0 && ws * 16 <= n {
+        return Shape::Base64;
+    }
+    if find(body, b"://").is_some() {
+        return Shape::Url;
+    }
+    if ipv4_at(body).is_some() && body.len() <= 21 {
+        return Shape::Ip;
+    }
+    if looks_host(body) {
+        return Shape::Host;
+    }
+    if (body[0] == b'/' || body.starts_with(b"~/") || body.starts_with(b"./")) && ws == 0 {
+        return Shape::Path;
+    }
+    if ws > 0 {
+        return Shape::Text;
+    }
+    Shape::Other
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() || hay.len() < needle.len() {
+        return None;
+    }
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+// ---------------------------------------------------------------------------------------------
+// extraction
+
+struct Stats {
+    n_exec: usize,
+    n_def: usize,
+    n_class: usize,
+    n_obf_ids: usize,
+    n_strings: usize,
+    max_str: usize,
+    b64_bytes: usize,
+    hex_bytes: usize,
+    esc_strings: usize,
+    max_entropy_x4: u64,
+    words: usize,
+    n_urls: usize,
+    n_ips: usize,
+}
+
+fn entropy_x4(s: &[u8], counts: &mut [u32; 256]) -> u64 {
+    let s = &s[..s.len().min(ENTROPY_WINDOW)];
+    counts.fill(0);
+    for &b in s {
+        counts[b as usize] += 1;
+    }
+    let n = s.len() as f64;
+    let mut h = 0.0f64;
+    for &c in counts.iter() {
+        if c > 0 {
+            let p = c as f64 / n;
+            h -= p * p.log2();
+        }
+    }
+    (h * 4.0) as u64
+}
+
+fn id_shape(id: &[u8]) -> Option<&'static str> {
+    if id.len() >= 6 && id.iter().all(|c| matches!(c, b'I' | b'l' | b'1' | b'_' | b'O' | b'0')) {
+        return Some("ID_ILO");
+    }
+    if id.len() >= 4 && (id.starts_with(b"_0x") || id.starts_with(b"__0x")) {
+        return Some("ID_0X");
+    }
+    if id.len() >= 16 {
+        let digits = id.iter().filter(|c| c.is_ascii_digit()).count();
+        let upper = id.iter().filter(|c| c.is_ascii_uppercase()).count();
+        let lower = id.iter().filter(|c| c.is_ascii_lowercase()).count();
+        let unders = id.iter().filter(|&&c| c == b'_').count();
+        if digits >= 2 && upper >= 2 && lower >= 2 && unders <= 1 {
+            return Some("ID_RANDOM");
+        }
+    }
+    if id.iter().any(|&c| c >= 0x80) {
+        return Some("ID_NONASCII");
+    }
+    None
+}
+
+fn string_features(body: &[u8], fv: &mut FeatureVec, st: &mut Stats, counts: &mut [u32; 256]) -> u64 {
+    let n = body.len();
+    st.n_strings += 1;
+    st.max_str = st.max_str.max(n);
+    let shape = shape_of(body);
+    fv.push(ns(NS_STR_SHAPE, named(shape.name())));
+    fv.push(ns(NS_STR_SHAPE, combine(named("len"), log2b(n))));
+    fv.push(ns(NS_STR_SHAPE, combine(named(shape.name()), log2b(n))));
+    if n >= 20 {
+        let e = entropy_x4(body, counts);
+        st.max_entropy_x4 = st.max_entropy_x4.max(e);
+    }
+    match shape {
+        Shape::Base64 => st.b64_bytes += n,
+        Shape::Hex => st.hex_bytes += n,
+        Shape::Escaped => st.esc_strings += 1,
+        _ => {}
+    }
+    // URL schemes; URL host names are masked from the words below
+    let mut masks: [(usize, usize); 4] = [(0, 0); 4];
+    let mut n_masks = 0;
+    if shape == Shape::Url || (n > 8 && n < 65536 && find(body, b"://").is_some()) {
+        let mut from = 0;
+        while let Some(p) = find(&body[from..], b"://") {
+            let p = from + p;
+            st.n_urls += 1;
+            let mut s0 = p;
+            while s0 > 0 && p - s0 < 16 && (body[s0 - 1].is_ascii_alphanumeric() || body[s0 - 1] == b'+') {
+                s0 -= 1;
+            }
+            fv.push(ns(NS_SCHEME, fnv_lower(&body[s0..p])));
+            let hs = p + 3;
+            let mut he = hs;
+            while he < n && !matches!(body[he], b'/' | b'?' | b'#' | b'"' | b'\'' | b' ' | b'\n' | b'\t' | b'{' | b'}') {
+                he += 1;
+            }
+            let host = &body[hs..he];
+            if ipv4_at(host).is_some() {
+                fv.push(ns(NS_SCHEME, named("url_ip")));
+            }
+            if host.contains(&b':') {
+                fv.push(ns(NS_SCHEME, named("url_port")));
+            }
+            if n_masks < masks.len() {
+                masks[n_masks] = (hs, he);
+                n_masks += 1;
+            }
+            from = he.max(p + 3);
+            if st.n_urls > 64 {
+                break;
+            }
+        }
+    }
+    if shape != Shape::Ip && n <= 4096 && contains_ipv4(body) {
+        st.n_ips += 1;
+        fv.push(ns(NS_STR_SHAPE, named("has_ip")));
+    } else if shape == Shape::Ip {
+        st.n_ips += 1;
+    }
+    // words
+    if !matches!(shape, Shape::Base64 | Shape::Hex | Shape::Ip | Shape::Host | Shape::Escaped) {
+        let mut i = 0;
+        let mut taken = 0;
+        let mut prev: u64 = named("^");
+        while i < n && taken < MAX_WORDS_PER_STRING && st.words < MAX_WORDS_PER_FILE {
+            if !body[i].is_ascii_alphabetic() {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < n && body[i].is_ascii_alphabetic() {
+                i += 1;
+            }
+            let w = &body[start..i];
+            if masks[..n_masks].iter().any(|&(a, b)| start >= a && start < b) {
+                continue;
+            }
+            if w.len() < 2 || w.len() > 24 {
+                continue;
+            }
+            let h = fnv_lower(w);
+            fv.push(ns(NS_STR_WORD, h));
+            fv.push(ns(NS_STR_BIGRAM, combine(prev, h)));
+            prev = h;
+            taken += 1;
+            st.words += 1;
+        }
+    }
+    // the token that stands for this literal in the n-gram stream
+    if n <= 16 && matches!(shape, Shape::Other | Shape::Path | Shape::Text) {
+        let h = fnv_lower(body);
+        fv.push(ns(NS_STR_LIT, h));
+        combine(named("lit"), h)
+    } else {
+        named(shape.name())
+    }
+}
+
+fn num_class(num: &[u8]) -> &'static str {
+    if num.len() > 1 && (num[1] | 0x20) == b'x' {
+        return "N_HEX";
+    }
+    if num.iter().any(|&c| c == b'.' || (c | 0x20) == b'e' || (c | 0x20) == b'j') {
+        return "N_FLOAT";
+    }
+    let mut v: u64 = 0;
+    for &c in num {
+        if c.is_ascii_digit() {
+            v = v.saturating_mul(10).saturating_add((c - b'0') as u64);
+        }
+    }
+    match v {
+        0 | 1 => "N_01",
+        2..=255 => "N_SMALL",
+        256..=1023 => "N_MID",
+        1024..=65535 => "N_PORTLIKE",
+        _ => "N_BIG",
+    }
+}
+
+/// Extracts the features of `code` (first [`MAX_SCAN_BYTES`] bytes) into `out` (cleared first).
+/// Never panics, whatever the bytes.
+pub fn features(code: &[u8], out: &mut FeatureVec) {
+    out.clear();
+    let truncated = code.len() > MAX_SCAN_BYTES;
+    let code = &code[..code.len().min(MAX_SCAN_BYTES)];
+
+    // whole-file pass: lines, line lengths, indentation, odd bytes
+    let (mut lines, mut max_line, mut long_lines, mut indented, mut nonascii, mut nul) = (0usize, 0usize, 0usize, 0usize, 0usize, 0usize);
+    let mut cur = 0usize;
+    let mut at_line_start = true;
+    for &b in code {
+        if b == b'\n' {
+            lines += 1;
+            max_line = max_line.max(cur);
+            if cur > 300 {
+                long_lines += 1;
+            }
+            cur = 0;
+            at_line_start = true;
+            continue;
+        }
+        if at_line_start {
+            if b == b' ' || b == b'\t' {
+                indented += 1;
+            }
+            at_line_start = false;
+        }
+        cur += 1;
+        if b >= 0x80 {
+            nonascii += 1;
+        } else if b == 0 {
+            nul += 1;
+        }
+    }
+    if cur > 0 {
+        lines += 1;
+        max_line = max_line.max(cur);
+        if cur > 300 {
+            long_lines += 1;
+        }
+    }
+
+    let mut st = Stats {
+        n_exec: 0,
+        n_def: 0,
+        n_class: 0,
+        n_obf_ids: 0,
+        n_strings: 0,
+        max_str: 0,
+        b64_bytes: 0,
+        hex_bytes: 0,
+        esc_strings: 0,
+        max_entropy_x4: 0,
+        words: 0,
+        n_urls: 0,
+        n_ips: 0,
+    };
+    let mut counts = [0u32; 256];
+
+    let h_newline = named("NL");
+    let h_start = named("^");
+    let h_import = fnv(b"import");
+    let h_from = fnv(b"from");
+    let h_as = fnv(b"as");
+    let h_dot = fnv(b".");
+    let h_open = fnv(b"(");
+    let h_dunder_import = fnv(b"__import__");
+
+    let mut lx = Lexer::new(code);
+    let (mut p1, mut p2) = (h_start, h_start); // previous two token hashes
+    let mut prev_name: Option<&[u8]> = None; // a name right before a "." (for dotted pairs)
+    let mut after_dot = false;
+    // 0: none, 1: after `import` (names are modules), 2: after `from` (next name is a module)
+    let mut import_state = 0u8;
+    let mut after_as = false;
+
+    while let Some(tok) = lx.next_tok() {
+        let th = match tok {
+            Tok::Newline => {
+                import_state = 0;
+                if p1 == h_newline {
+                    continue;
+                }
+                h_newline
+            }
+            Tok::Name(id) => {
+                let h = fnv(id);
+                fv_push_id(out, h);
+                match id {
+                    b"exec" | b"eval" => st.n_exec += 1,
+                    b"def" => st.n_def += 1,
+                    b"class" => st.n_class += 1,
+                    _ => {}
+                }
+                if let Some(shape) = id_shape(id) {
+                    st.n_obf_ids += 1;
+                    out.push(ns(NS_ID_SHAPE, named(shape)));
+                }
+                if after_dot {
+                    if let Some(pn) = prev_name {
+                        out.push(ns(NS_DOT, combine(fnv(pn), h)));
+                    }
+                } else if h == h_import {
+                    import_state = 1;
+                    after_as = false;
+                } else if h == h_from {
+                    import_state = 2;
+                } else if h == h_as {
+                    after_as = true;
+                } else if after_as {
+                    after_as = false;
+                } else if import_state == 1 {
+                    out.push(ns(NS_IMPORT, h));
+                } else if import_state == 2 {
+                    out.push(ns(NS_IMPORT, h));
+                    import_state = 3; // wait for `import`
+                }
+                prev_name = Some(id);
+                h
+            }
+            Tok::Str(body) => {
+                if p1 == h_open && p2 == h_dunder_import {
+                    let end = body.iter().position(|&c| c == b'.').unwrap_or(body.len());
+                    out.push(ns(NS_IMPORT, fnv(&body[..end])));
+                }
+                prev_name = None;
+                string_features(body, out, &mut st, &mut counts)
+            }
+            Tok::Num(num) => {
+                prev_name = None;
+                named(num_class(num))
+            }
+            Tok::Op(op) => {
+                let h = fnv(op);
+                if op == b";" {
+                    import_state = 0;
+                }
+                if h != h_dot {
+                    prev_name = None;
+                }
+                h
+            }
+        };
+        after_dot = th == h_dot;
+        out.push(ns(NS_BIGRAM, combine(p1, th)));
+        out.push(ns(NS_TRIGRAM, combine(combine(p2, p1), th)));
+        p2 = p1;
+        p1 = th;
+    }
+
+    // whole-file statistics, bucketed
+    let dense = |out: &mut FeatureVec, name: &str, bucket: u64| out.push(ns(NS_DENSE, combine(named(name), bucket)));
+    dense(out, "bytes", log2b(code.len()));
+    dense(out, "lines", log2b(lines));
+    dense(out, "max_line", log2b(max_line));
+    dense(out, "long_lines", log2b(long_lines));
+    dense(out, "avg_line", log2b(code.len() / lines.max(1)));
+    dense(out, "indented_tenths", (indented * 10 / lines.max(1)) as u64);
+    dense(out, "nonascii", log2b(nonascii));
+    dense(out, "nul", (nul > 0) as u64);
+    dense(out, "truncated", truncated as u64);
+    dense(out, "exec", st.n_exec.min(5) as u64);
+    dense(out, "defs", log2b(st.n_def));
+    dense(out, "classes", log2b(st.n_class));
+    dense(out, "obf_ids", log2b(st.n_obf_ids));
+    dense(out, "strings", log2b(st.n_strings));
+    dense(out, "max_str", log2b(st.max_str));
+    dense(out, "b64_bytes", log2b(st.b64_bytes));
+    dense(out, "hex_bytes", log2b(st.hex_bytes));
+    dense(out, "esc_strings", log2b(st.esc_strings));
+    dense(out, "max_entropy_x4", st.max_entropy_x4);
+    dense(out, "urls", log2b(st.n_urls));
+    dense(out, "ips", log2b(st.n_ips));
+    let blob = st.b64_bytes + st.hex_bytes + st.esc_strings * 64 >= 256 || st.max_str >= 1024;
+    dense(out, "exec_and_blob", (st.n_exec > 0 && blob) as u64);
+    dense(out, "exec_and_no_def", (st.n_exec > 0 && st.n_def == 0) as u64);
+    dense(out, "url_and_no_def", (st.n_urls > 0 && st.n_def == 0) as u64);
+    dense(out, "bias", 1);
+    out.finish();
+}
+
+#[inline]
+fn fv_push_id(out: &mut FeatureVec, h: u64) {
+    out.push(ns(NS_ID, h));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(s: &str) -> Vec<String> {
+        let mut lx = Lexer::new(s.as_bytes());
+        let mut v = Vec::new();
+        while let Some(t) = lx.next_tok() {
+            v.push(match t {
+                Tok::Name(x) => format!("N:{}", String::from_utf8_lossy(x)),
+                Tok::Str(x) => format!("S:{}", String::from_utf8_lossy(x)),
+                Tok::Num(x) => format!("#:{}", String::from_utf8_lossy(x)),
+                Tok::Op(x) => format!("O:{}", String::from_utf8_lossy(x)),
+                Tok::Newline => "NL".into(),
+            });
+        }
+        v
+    }
+
+    #[test]
+    fn lexes_python() {
+        assert_eq!(
+            toks("import os # c\nx = rb'a\\'b' + \"\"\"q\"q\"\"\" ** 0x1F\n"),
+            ["N:import", "N:os", "NL", "N:x", "O:=", "S:a\\'b", "O:+", "S:q\"q", "O:**", "#:0x1F", "NL"]
+        );
+        assert_eq!(toks("f(a,\n b)\n"), ["N:f", "O:(", "N:a", "O:,", "N:b", "O:)", "NL"]);
+        assert_eq!(toks("1e-5 .5"), ["#:1e-5", "#:.5"]);
+    }
+
+    #[test]
+    fn shapes() {
+        assert!(shape_of(b"aGVsbG8gd29ybGQgaGVsbG8gd29ybGQK") == Shape::Base64);
+        assert!(shape_of(b"127.0.0.1") == Shape::Ip);
+        assert!(shape_of(b"example.invalid") == Shape::Host);
+        assert!(shape_of(b"http://example.invalid/x") == Shape::Url);
+        assert!(shape_of(b"/bin/sh") == Shape::Path);
+        assert!(shape_of(b"\\x41\\x42\\x43\\x44") == Shape::Escaped);
+    }
+
+    #[test]
+    fn deterministic_and_sorted() {
+        let mut a = FeatureVec::new();
+        let mut b = FeatureVec::new();
+        features(b"import socket\ns=socket.socket()\n", &mut a);
+        features(b"import socket\ns=socket.socket()\n", &mut b);
+        assert_eq!(a.indices(), b.indices());
+        assert!(a.indices().windows(2).all(|w| w[0] < w[1]));
+        assert!(a.indices().iter().all(|&i| (i as usize) < N_BUCKETS));
+        features(b"", &mut a);
+        assert!(!a.is_empty()); // dense features are always present
+    }
+
+    #[test]
+    fn comments_are_ignored() {
+        let mut a = FeatureVec::new();
+        let mut b = FeatureVec::new();
+        features(b"# a comment\nx = 1\n", &mut a);
+        features(b"# another, longer comment here\nx = 1\n", &mut b);
+        // same tokens; only byte-size buckets may differ
+        let common = a.indices().iter().filter(|i| b.indices().contains(i)).count();
+        assert!(common + 3 >= a.len());
+    }
+}
