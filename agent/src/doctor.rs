@@ -5,7 +5,7 @@ use std::{fmt, path::Path};
 
 use aya::{maps::MapType, programs::ProgramType};
 
-use crate::{process::procfs, sensor};
+use crate::{config::Config, container::cri::CriClient, process::procfs, sensor};
 
 /// Outcome of one check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -142,25 +142,33 @@ fn cgroup_check() -> Check {
     }
 }
 
-fn runtime_check() -> Check {
-    use std::os::unix::fs::FileTypeExt;
-    let found: Vec<&str> = RUNTIME_SOCKETS
-        .iter()
-        .copied()
-        .filter(|p| std::fs::metadata(p).map(|m| m.file_type().is_socket()).unwrap_or(false))
-        .collect();
-    let answering: Vec<&str> = found.iter().copied().filter(|p| std::os::unix::net::UnixStream::connect(p).is_ok()).collect();
-    if !answering.is_empty() {
-        Check::ok("container-runtime", format!("socket answers: {}", answering.join(", ")))
-    } else if !found.is_empty() {
-        Check::bad("container-runtime", Verdict::Warn, format!("socket present but not answering: {}", found.join(", ")), "start the container runtime; events still flow, without pod metadata")
-    } else {
-        Check::bad(
+fn runtime_check(config: &Config) -> Check {
+    let socket = config.container.socket_path();
+    if !socket.exists() {
+        return Check::bad(
             "container-runtime",
             Verdict::Warn,
-            format!("none of {} found", RUNTIME_SOCKETS.join(", ")),
-            "on a Kubernetes node mount the runtime socket into the agent; on a plain host this is expected",
-        )
+            format!("{} not found (also looked for {})", socket.display(), RUNTIME_SOCKETS.join(", ")),
+            "on a Kubernetes node mount the runtime socket into the agent and set container.runtime_endpoint; on a plain host this is expected: events flow without pod metadata",
+        );
+    }
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return Check::bad("container-runtime", Verdict::Fail, format!("no async runtime: {e}"), "report this"),
+    };
+    let timeout = std::time::Duration::from_millis(config.container.cri_timeout_ms);
+    let answer = rt.block_on(async {
+        let mut c = CriClient::connect(socket.clone(), timeout).await?;
+        c.version().await
+    });
+    match answer {
+        Ok(v) => Check::ok("container-runtime", format!("{v} at {}", socket.display())),
+        Err(e) => Check::bad(
+            "container-runtime",
+            Verdict::Warn,
+            format!("{} does not answer CRI: {e}", socket.display()),
+            "start the container runtime (and its CRI plugin); shrike retries with backoff and events flow meanwhile with container ids only",
+        ),
     }
 }
 
@@ -177,7 +185,7 @@ fn sensor_check() -> Check {
 }
 
 /// Run every check.
-pub fn run_checks() -> Vec<Check> {
+pub fn run_checks(config: &Config) -> Vec<Check> {
     vec![
         kernel_check(),
         privileges_check(),
@@ -186,7 +194,7 @@ pub fn run_checks() -> Vec<Check> {
         feature_check("ring-buffer", aya::sys::is_map_supported(MapType::RingBuf).map_err(|e| e.to_string()), "BPF ring buffer"),
         feature_check("tracepoints", aya::sys::is_program_supported(ProgramType::TracePoint).map_err(|e| e.to_string()), "tracepoint programs"),
         cgroup_check(),
-        runtime_check(),
+        runtime_check(config),
         sensor_check(),
     ]
 }

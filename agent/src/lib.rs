@@ -6,6 +6,7 @@
 //! recording through the same [`pipeline`] as live events.
 #![deny(missing_docs)]
 
+pub mod config;
 pub mod container;
 pub mod doctor;
 pub mod event;

@@ -3,16 +3,21 @@
 use std::{
     io::Write,
     path::{Path, PathBuf},
+    process::ExitCode,
+    sync::atomic::Ordering,
     time::Duration,
 };
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use shrike::{
+    config::Config,
+    container::{ContainerResolver, EnrichmentQueue},
     doctor,
+    event::Event,
     pipeline::Pipeline,
     process::procfs,
-    replay,
+    replay::{self, Line},
     sensor::{Sensor, SensorConfig},
 };
 use tokio::signal::unix::{signal, SignalKind};
@@ -29,18 +34,19 @@ struct Cli {
 enum Command {
     /// Run the agent: watch processes, write findings to stdout as JSON lines (needs root).
     Run {
-        /// Ring buffer size in bytes (power of two).
-        #[arg(long, default_value_t = 16 * 1024 * 1024)]
-        ring_buffer_bytes: u32,
+        /// Configuration file (TOML); defaults apply to everything it leaves out.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
     },
-    /// Write the sensor's typed events as JSON lines until SIGINT/SIGTERM (needs root).
+    /// Write the sensor's typed events (with their containers) as JSON lines until
+    /// SIGINT/SIGTERM (needs root).
     Record {
         /// Where to write (`-` for stdout).
         #[arg(long, short)]
         output: PathBuf,
-        /// Ring buffer size in bytes (power of two).
-        #[arg(long, default_value_t = 16 * 1024 * 1024)]
-        ring_buffer_bytes: u32,
+        /// Configuration file (TOML).
+        #[arg(long, short)]
+        config: Option<PathBuf>,
     },
     /// Feed a recording through the same pipeline as live events.
     Replay {
@@ -52,10 +58,13 @@ enum Command {
         /// Print the checks as JSON.
         #[arg(long)]
         json: bool,
+        /// Configuration file (TOML), for the container runtime endpoint.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
     },
 }
 
-fn main() -> std::process::ExitCode {
+fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
@@ -65,101 +74,166 @@ fn main() -> std::process::ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Doctor { json } => run_doctor(json),
+        Command::Doctor { json, config } => load_config(config.as_deref()).and_then(|c| run_doctor(json, &c)),
         Command::Replay { file } => run_replay(&file),
-        Command::Run { ring_buffer_bytes } => live(ring_buffer_bytes, None),
-        Command::Record { output, ring_buffer_bytes } => live(ring_buffer_bytes, Some(&output)),
+        Command::Run { config } => load_config(config.as_deref()).and_then(|c| live(c, None)),
+        Command::Record { output, config } => load_config(config.as_deref()).and_then(|c| live(c, Some(&output))),
     };
     match result {
         Ok(code) => code,
         Err(e) => {
             tracing::error!("{e:#}");
-            std::process::ExitCode::FAILURE
+            ExitCode::FAILURE
         }
     }
 }
 
-fn run_doctor(json: bool) -> anyhow::Result<std::process::ExitCode> {
-    let checks = doctor::run_checks();
+fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
+    match path {
+        Some(p) => Ok(Config::load(p)?),
+        None => Ok(Config::default()),
+    }
+}
+
+fn run_doctor(json: bool, config: &Config) -> anyhow::Result<ExitCode> {
+    let checks = doctor::run_checks(config);
     let ok = if json {
         println!("{}", serde_json::to_string_pretty(&checks)?);
         checks.iter().all(|c| c.verdict != doctor::Verdict::Fail)
     } else {
         doctor::print(&checks, &mut std::io::stdout().lock())?
     };
-    Ok(if ok { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::FAILURE })
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-fn run_replay(file: &Path) -> anyhow::Result<std::process::ExitCode> {
-    let mut pipeline = Pipeline::new(Vec::new());
-    let n = replay::read_events(file, |ev| pipeline.handle(&ev))?;
-    tracing::info!(events = n, processes = pipeline.table().len(), stats = ?pipeline.stats(), "replay done");
-    Ok(std::process::ExitCode::SUCCESS)
+fn run_replay(file: &Path) -> anyhow::Result<ExitCode> {
+    let mut pipeline = Pipeline::new(Vec::new(), ContainerResolver::replay());
+    let n = replay::read_recording(file, |line| match line {
+        Line::Event(ev) => {
+            pipeline.handle(&ev);
+        }
+        Line::Container(rec) => pipeline.resolver_mut().apply_record(rec),
+    })?;
+    tracing::info!(
+        lines = n,
+        events = pipeline.stats().events,
+        processes = pipeline.table().len(),
+        containers = pipeline.resolver().container_count(),
+        "replay done"
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
-/// Run live: `record` writes events to a file, otherwise they go through the pipeline.
-fn live(ring_buffer_bytes: u32, record: Option<&Path>) -> anyhow::Result<std::process::ExitCode> {
+/// Where `record` writes: events held until their container's metadata is known.
+struct Recorder {
+    out: Box<dyn Write>,
+    queue: EnrichmentQueue<Event>,
+}
+
+impl Recorder {
+    fn open(path: &Path, wait: Duration) -> anyhow::Result<Recorder> {
+        let out: Box<dyn Write> = if path == Path::new("-") {
+            Box::new(std::io::BufWriter::new(std::io::stdout()))
+        } else {
+            Box::new(std::io::BufWriter::new(
+                std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+            ))
+        };
+        Ok(Recorder { out, queue: EnrichmentQueue::new(wait, 100_000) })
+    }
+
+    /// Write what the resolver learned, then every event that may go.
+    fn release(&mut self, pipeline: &mut Pipeline, flush: bool) -> std::io::Result<()> {
+        for rec in pipeline.resolver_mut().take_updates() {
+            replay::write_container(&mut self.out, &rec)?;
+        }
+        let mut result = Ok(());
+        let out = &mut self.out;
+        self.queue.release(pipeline.resolver(), flush, |ev, info| {
+            if result.is_ok() {
+                result = replay::write_event(out, &ev, info.as_deref());
+            }
+        });
+        result
+    }
+}
+
+/// Run live: `record` writes events to a file, otherwise they go through the pipeline only.
+fn live(config: Config, record: Option<&Path>) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     rt.block_on(async move {
-        let cfg = SensorConfig { ring_buffer_bytes, ..SensorConfig::default() };
+        let cfg = SensorConfig { ring_buffer_bytes: config.sensor.ring_buffer_bytes, ..SensorConfig::default() };
         let mut sensor = Sensor::start(&cfg).context("starting the sensor")?;
-        let mut recorder: Option<Box<dyn Write>> = match record {
-            Some(p) if p == Path::new("-") => Some(Box::new(std::io::BufWriter::new(std::io::stdout()))),
-            Some(p) => Some(Box::new(std::io::BufWriter::new(
-                std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
-            ))),
+        let mut recorder = match record {
+            Some(p) => Some(Recorder::open(p, config.container.enrichment_wait())?),
             None => None,
         };
+        let socket = config.container.socket_path();
+        let cri_timeout = Duration::from_millis(config.container.cri_timeout_ms);
+        let mut resolver = ContainerResolver::live(procfs::cgroup2_mount(Path::new("/proc")), Some((socket.clone(), cri_timeout)));
+        resolver.record_updates(recorder.is_some());
         // Seed after attaching so that nothing started in between is missed.
         let seed = procfs::seed(Path::new("/proc")).context("reading /proc")?;
-        let mut pipeline = Pipeline::new(seed);
-        tracing::info!(processes = pipeline.table().len(), recording = record.is_some(), "shrike ready");
+        let mut pipeline = Pipeline::new(seed, resolver);
+        tracing::info!(
+            processes = pipeline.table().len(),
+            node = %config.node_name(),
+            runtime_socket = %socket.display(),
+            recording = record.is_some(),
+            "shrike ready"
+        );
         let mut sigint = signal(SignalKind::interrupt())?;
         let mut sigterm = signal(SignalKind::terminate())?;
-        let mut tick = tokio::time::interval(Duration::from_secs(10));
-        let mut write_error: Option<std::io::Error> = None;
+        let mut batch: Vec<Event> = Vec::with_capacity(1024);
         loop {
             tokio::select! {
-                r = sensor.read_batch(|ev| {
-                    if let Some(w) = recorder.as_mut() {
-                        if let Err(e) = replay::write_event(w, &ev) {
-                            write_error.get_or_insert(e);
-                        }
-                    }
-                    pipeline.handle(&ev);
-                }) => { r?; }
+                r = sensor.read_batch(|ev| batch.push(ev)) => { r?; }
                 _ = sigint.recv() => break,
                 _ = sigterm.recv() => break,
-                _ = tick.tick() => {
-                    if let Some(w) = recorder.as_mut() { w.flush()?; }
-                    let k = sensor.kernel_counters();
-                    tracing::debug!(?k, processes = pipeline.table().len(), "counters");
-                }
             }
-            if let Some(e) = write_error.take() {
-                return Err(e).context("writing the recording");
-            }
+            handle_batch(&mut batch, &mut pipeline, recorder.as_mut(), false)?;
         }
         // Drain what is already in the ring buffer, then finish the recording.
-        let _ = tokio::time::timeout(Duration::from_millis(200), sensor.read_batch(|ev| {
-            if let Some(w) = recorder.as_mut() {
-                let _ = replay::write_event(w, &ev);
-            }
-            pipeline.handle(&ev);
-        }))
-        .await;
-        if let Some(mut w) = recorder {
-            w.flush()?;
+        if let Ok(r) = tokio::time::timeout(Duration::from_millis(200), sensor.read_batch(|ev| batch.push(ev))).await {
+            r?;
+        }
+        handle_batch(&mut batch, &mut pipeline, recorder.as_mut(), true)?;
+        if let Some(r) = recorder.as_mut() {
+            r.out.flush()?;
         }
         let k = sensor.kernel_counters();
+        let e = pipeline.resolver().stats();
         tracing::info!(
             submitted = k.submitted,
             ringbuf_full = k.ringbuf_full,
             read_errors = k.read_errors,
-            decoded = sensor.stats().decoded.load(std::sync::atomic::Ordering::Relaxed),
-            decode_errors = sensor.stats().decode_errors.load(std::sync::atomic::Ordering::Relaxed),
+            decoded = sensor.stats().decoded.load(Ordering::Relaxed),
+            decode_errors = sensor.stats().decode_errors.load(Ordering::Relaxed),
+            cri_lookups = e.lookups.load(Ordering::Relaxed),
+            cri_failures = e.failures.load(Ordering::Relaxed),
+            enrichment_incomplete = e.incomplete_outputs.load(Ordering::Relaxed),
             "shrike stopped"
         );
-        Ok(std::process::ExitCode::SUCCESS)
+        Ok(ExitCode::SUCCESS)
     })
+}
+
+fn handle_batch(batch: &mut Vec<Event>, pipeline: &mut Pipeline, recorder: Option<&mut Recorder>, flush: bool) -> anyhow::Result<()> {
+    pipeline.poll();
+    match recorder {
+        Some(r) => {
+            for ev in batch.drain(..) {
+                let container = pipeline.handle(&ev);
+                r.queue.push(ev, container.as_deref().map(|c| c.id.as_str()));
+            }
+            r.release(pipeline, flush).context("writing the recording")?;
+            r.out.flush().context("writing the recording")?;
+        }
+        None => {
+            for ev in batch.drain(..) {
+                pipeline.handle(&ev);
+            }
+        }
+    }
+    Ok(())
 }

@@ -1,11 +1,18 @@
-//! Recordings: typed events as JSON lines, written by `shrike record`, read by `shrike replay`.
+//! Recordings: JSON lines written by `shrike record`, read by `shrike replay`. Most lines are
+//! typed [`Event`]s (with the container they ran in, for readers); `container_info` lines carry
+//! what the container resolver learned, so a replay knows the same containers and pods.
 
 use std::{
     io::{BufRead, Write},
     path::{Path, PathBuf},
 };
 
-use crate::event::Event;
+use serde::Serialize;
+
+use crate::{
+    container::{ContainerInfo, ContainerRecord},
+    event::Event,
+};
 
 /// A recording could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -19,7 +26,7 @@ pub enum ReplayError {
         #[source]
         source: std::io::Error,
     },
-    /// A line is not an event.
+    /// A line is not a recording line.
     #[error("{path}:{line}: not an event: {source}")]
     Parse {
         /// File.
@@ -32,15 +39,49 @@ pub enum ReplayError {
     },
 }
 
-/// Write one event as a JSON line.
-pub fn write_event(out: &mut impl Write, ev: &Event) -> std::io::Result<()> {
-    serde_json::to_writer(&mut *out, ev)?;
+/// One line of a recording.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Line {
+    /// An event.
+    Event(Event),
+    /// What the resolver learned about a cgroup.
+    Container(ContainerRecord),
+}
+
+const CONTAINER_PREFIX: &str = "{\"type\":\"container_info\",";
+
+#[derive(Serialize)]
+struct EventLine<'a> {
+    #[serde(flatten)]
+    event: &'a Event,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    container: Option<&'a ContainerInfo>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    host: bool,
+}
+
+#[derive(Serialize)]
+struct ContainerLine<'a> {
+    r#type: &'static str,
+    #[serde(flatten)]
+    record: &'a ContainerRecord,
+}
+
+/// Write one event as a JSON line, with its container (`None`: a host process).
+pub fn write_event(out: &mut impl Write, ev: &Event, container: Option<&ContainerInfo>) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *out, &EventLine { event: ev, container, host: container.is_none() })?;
     out.write_all(b"\n")
 }
 
-/// Read a recording, calling `f` for every event in order. Blank lines are skipped; a line that
-/// is not an event stops the replay with its line number.
-pub fn read_events(path: &Path, mut f: impl FnMut(Event)) -> Result<usize, ReplayError> {
+/// Write what the resolver learned about a cgroup.
+pub fn write_container(out: &mut impl Write, record: &ContainerRecord) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *out, &ContainerLine { r#type: "container_info", record })?;
+    out.write_all(b"\n")
+}
+
+/// Read a recording, calling `f` for every line in order. Blank lines are skipped; a line that
+/// is neither an event nor a container record stops the replay with its line number.
+pub fn read_recording(path: &Path, mut f: impl FnMut(Line)) -> Result<usize, ReplayError> {
     let io = |source| ReplayError::Io { path: path.to_path_buf(), source };
     let reader = std::io::BufReader::new(std::fs::File::open(path).map_err(io)?);
     let mut n = 0;
@@ -49,10 +90,54 @@ pub fn read_events(path: &Path, mut f: impl FnMut(Event)) -> Result<usize, Repla
         if line.trim().is_empty() {
             continue;
         }
-        let ev = serde_json::from_str(&line)
-            .map_err(|source| ReplayError::Parse { path: path.to_path_buf(), line: i + 1, source })?;
-        f(ev);
+        let parse_err = |source| ReplayError::Parse { path: path.to_path_buf(), line: i + 1, source };
+        if line.starts_with(CONTAINER_PREFIX) {
+            f(Line::Container(serde_json::from_str(&line).map_err(parse_err)?));
+        } else {
+            f(Line::Event(serde_json::from_str(&line).map_err(parse_err)?));
+        }
         n += 1;
     }
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        container::{Enrichment, Runtime},
+        event::{EventBody, Exit, ProcessKey},
+    };
+
+    #[test]
+    fn lines_round_trip() {
+        let ev = Event {
+            ts_boot_ns: 1,
+            process: ProcessKey { pid: 5, start: 6 },
+            tid: 5,
+            cgroup_id: 9,
+            body: EventBody::Exit(Exit { code: 0 }),
+        };
+        let info = ContainerInfo {
+            runtime: Runtime::Containerd,
+            id: "a".repeat(64),
+            meta: Default::default(),
+            enrichment: Enrichment::Incomplete,
+            enrichment_error: Some("runtime down".into()),
+        };
+        let rec = ContainerRecord { cgroup_id: 9, container: Some(info.clone()) };
+        let mut buf = Vec::new();
+        write_container(&mut buf, &rec).unwrap();
+        write_event(&mut buf, &ev, Some(&info)).unwrap();
+        write_event(&mut buf, &ev, None).unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        assert!(text.lines().nth(1).unwrap().contains("\"enrichment\":\"incomplete\""));
+        assert!(text.lines().nth(2).unwrap().contains("\"host\":true"));
+        let dir = std::env::temp_dir().join(format!("shrike-replay-test-{}", std::process::id()));
+        std::fs::write(&dir, &text).unwrap();
+        let mut lines = Vec::new();
+        read_recording(&dir, |l| lines.push(l)).unwrap();
+        std::fs::remove_file(&dir).unwrap();
+        assert_eq!(lines, vec![Line::Container(rec), Line::Event(ev.clone()), Line::Event(ev)]);
+    }
 }

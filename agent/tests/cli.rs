@@ -9,7 +9,10 @@ use std::{
 };
 
 use common::{marker, privileged};
-use shrike::event::{Event, EventBody};
+use shrike::{
+    event::{Event, EventBody},
+    replay::Line,
+};
 
 const SHRIKE: &str = env!("CARGO_BIN_EXE_shrike");
 
@@ -80,7 +83,16 @@ fn record_then_replay() {
     assert!(log.contains("shrike stopped"), "{log}");
 
     let text = std::fs::read_to_string(&file).unwrap();
-    let events: Vec<Event> = text.lines().map(|l| serde_json::from_str(l).expect("each line is an event")).collect();
+    let mut events: Vec<Event> = Vec::new();
+    let mut containers = 0;
+    shrike::replay::read_recording(&file, |l| match l {
+        Line::Event(e) => events.push(e),
+        Line::Container(_) => containers += 1,
+    })
+    .expect("every line is an event or a container record");
+    // The test runs on the host: its events are marked as such.
+    let line = text.lines().find(|l| l.contains(&mark)).unwrap();
+    assert!(line.contains("\"host\":true"), "{line}");
     let exec = events
         .iter()
         .find(|e| matches!(&e.body, EventBody::Exec(x) if x.argv.iter().any(|a| a.to_string() == mark)))
@@ -97,6 +109,7 @@ fn record_then_replay() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(log.contains(&format!("events={}", events.len())), "replay saw every event: {log}");
+    assert!(log.contains(&format!("lines={}", events.len() + containers)), "{log}");
 
     // A recording with a broken line is refused with its line number.
     let bad = dir.join("bad.jsonl");

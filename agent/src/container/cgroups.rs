@@ -192,6 +192,11 @@ impl CgroupPaths {
         );
     }
 
+    /// True when `id` is known (no rescan).
+    pub fn contains(&self, id: u64) -> bool {
+        self.map.contains_key(&id)
+    }
+
     /// Drops what is known about `id` (a later scan may find it again if the cgroup still
     /// exists).
     pub fn forget(&mut self, id: u64) {
@@ -260,68 +265,6 @@ fn walk(mount: &Path) -> io::Result<Vec<(u64, String)>> {
     Ok(out)
 }
 
-/// The cgroup2 mount point named in a `/proc/<pid>/mountinfo` text: the first cgroup2 mount
-/// whose root is the filesystem root, else the first cgroup2 mount.
-#[must_use]
-pub fn cgroup2_mount_in(mountinfo: &str) -> Option<PathBuf> {
-    let mut first = None;
-    for line in mountinfo.lines() {
-        // `id parent maj:min root mountpoint options [optional…] - fstype source superopts`
-        let Some((pre, post)) = line.split_once(" - ") else {
-            continue;
-        };
-        if post.split(' ').next() != Some("cgroup2") {
-            continue;
-        }
-        let mut fields = pre.split(' ');
-        let (Some(root), Some(mount_point)) = (fields.nth(3), fields.next()) else {
-            continue;
-        };
-        let mount_point = PathBuf::from(OsString::from_vec(unescape_octal(mount_point)));
-        if root == "/" {
-            return Some(mount_point);
-        }
-        first.get_or_insert(mount_point);
-    }
-    first
-}
-
-/// The cgroup2 mount point of this process's mount namespace, from `/proc/self/mountinfo`.
-///
-/// # Errors
-///
-/// `/proc/self/mountinfo` cannot be read.
-pub fn find_cgroup2_mount() -> io::Result<Option<PathBuf>> {
-    Ok(cgroup2_mount_in(&fs::read_to_string(
-        "/proc/self/mountinfo",
-    )?))
-}
-
-/// Undoes mountinfo's `\ooo` escapes (space, tab, newline, backslash).
-fn unescape_octal(s: &str) -> Vec<u8> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'\\' {
-            if let Some(oct) = bytes.get(i + 1..i + 4) {
-                if oct.iter().all(|b| (b'0'..=b'7').contains(b)) {
-                    let value = oct
-                        .iter()
-                        .fold(0u32, |acc, &b| acc * 8 + u32::from(b - b'0'));
-                    if let Ok(byte) = u8::try_from(value) {
-                        out.push(byte);
-                        i += 4;
-                        continue;
-                    }
-                }
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    out
-}
 
 #[cfg(test)]
 mod tests {
@@ -520,30 +463,10 @@ mod tests {
         assert_eq!(paths.mount(), tree.0.join("nope"));
     }
 
-    #[test]
-    fn mountinfo_cgroup2() {
-        let text = "\
-22 1 0:21 / /proc rw,nosuid - proc proc rw
-40 31 0:37 / /sys/fs/cgroup/memory rw shared:7 - cgroup cgroup rw,memory
-41 31 0:38 /ns /somewhere/else rw - cgroup2 cgroup2 rw
-42 31 0:38 / /sys/fs/cgroup/my\\040unified rw,relatime shared:9 - cgroup2 cgroup2 rw
-";
-        assert_eq!(
-            cgroup2_mount_in(text),
-            Some(PathBuf::from("/sys/fs/cgroup/my unified"))
-        );
-        let only_nested = "41 31 0:38 /ns /a\\134b rw - cgroup2 cgroup2 rw\n";
-        assert_eq!(cgroup2_mount_in(only_nested), Some(PathBuf::from("/a\\b")));
-        assert_eq!(
-            cgroup2_mount_in("22 1 0:21 / /proc rw - proc proc rw\n"),
-            None
-        );
-    }
-
     /// The real cgroup2 tree of this machine: the inode of our own cgroup maps back to it.
     #[test]
     fn live_cgroup2_tree() {
-        let Some(mount) = find_cgroup2_mount().unwrap() else {
+        let Some(mount) = crate::process::procfs::cgroup2_mount(Path::new("/proc")) else {
             eprintln!("no cgroup2 mount: skipped");
             return;
         };

@@ -8,6 +8,9 @@
 
 pub mod cgroup_path;
 pub mod cgroups;
+pub mod cri;
+pub mod resolver;
 
 pub use cgroup_path::{parse as parse_cgroup_path, ContainerRef, Runtime};
 pub use cgroups::{CgroupPathStats, CgroupPaths};
+pub use resolver::{ContainerInfo, ContainerRecord, ContainerResolver, Enrichment, EnrichmentQueue};

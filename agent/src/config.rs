@@ -1,0 +1,202 @@
+//! The agent's configuration file (TOML). Every key has a default; an unknown key, a wrong type
+//! or a bad value is refused at start with the file, line, column and reason.
+
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use serde::{Deserialize, Serialize};
+
+/// A configuration that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// File.
+        path: PathBuf,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid for this schema.
+    #[error("{path}:{line}:{column}: {reason}")]
+    Invalid {
+        /// File.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// Where the node is, for findings (`nodes`, `resourceName`, `VM_Instance_Name`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NodeConfig {
+    /// Node name; empty = `$NODE_NAME` (Kubernetes downward API), else the host name.
+    pub name: String,
+    /// Kubernetes cluster name.
+    pub cluster: String,
+    /// Cloud project (id or number).
+    pub project: String,
+    /// Cluster location (region or zone).
+    pub location: String,
+}
+
+/// Container runtime (CRI) access.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ContainerConfig {
+    /// CRI endpoint: a unix socket path or `unix://` URL. Empty = the first of the usual sockets
+    /// that exists (containerd, then CRI-O).
+    pub runtime_endpoint: String,
+    /// How long output that needs a container's pod metadata waits for it before going out
+    /// marked as incomplete, in milliseconds.
+    pub enrichment_wait_ms: u64,
+    /// Deadline of one CRI call, in milliseconds.
+    pub cri_timeout_ms: u64,
+}
+
+impl Default for ContainerConfig {
+    fn default() -> Self {
+        Self { runtime_endpoint: String::new(), enrichment_wait_ms: 2000, cri_timeout_ms: 2000 }
+    }
+}
+
+impl ContainerConfig {
+    /// The socket path to use.
+    pub fn socket_path(&self) -> PathBuf {
+        let e = self.runtime_endpoint.trim();
+        if !e.is_empty() {
+            return PathBuf::from(e.strip_prefix("unix://").unwrap_or(e));
+        }
+        crate::doctor::RUNTIME_SOCKETS
+            .iter()
+            .map(PathBuf::from)
+            .find(|p| p.exists())
+            .unwrap_or_else(|| PathBuf::from(crate::doctor::RUNTIME_SOCKETS[0]))
+    }
+    /// [`Self::enrichment_wait_ms`] as a duration.
+    pub fn enrichment_wait(&self) -> Duration {
+        Duration::from_millis(self.enrichment_wait_ms)
+    }
+}
+
+/// Kernel sensor settings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SensorSettings {
+    /// Ring buffer size in bytes: a power of two, at least 64 KiB.
+    pub ring_buffer_bytes: u32,
+}
+
+impl Default for SensorSettings {
+    fn default() -> Self {
+        Self { ring_buffer_bytes: 16 * 1024 * 1024 }
+    }
+}
+
+/// The whole configuration.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// See [`NodeConfig`].
+    pub node: NodeConfig,
+    /// See [`ContainerConfig`].
+    pub container: ContainerConfig,
+    /// See [`SensorSettings`].
+    pub sensor: SensorSettings,
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    (line, column)
+}
+
+impl Config {
+    /// Parse configuration text; `path` is only used in error messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let invalid = |offset: usize, reason: String| {
+            let (line, column) = line_col(text, offset);
+            ConfigError::Invalid { path: path.to_path_buf(), line, column, reason }
+        };
+        let cfg: Config = toml::from_str(text).map_err(|e| {
+            let offset = e.span().map(|s| s.start).unwrap_or(0);
+            invalid(offset, e.message().to_string())
+        })?;
+        let r = cfg.sensor.ring_buffer_bytes;
+        if !r.is_power_of_two() || r < 65536 {
+            let offset = text.find("ring_buffer_bytes").unwrap_or(0);
+            return Err(invalid(offset, format!("ring_buffer_bytes must be a power of two >= 65536, not {r}")));
+        }
+        Ok(cfg)
+    }
+
+    /// Read and parse a file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io { path: path.to_path_buf(), source })?;
+        Self::parse(&text, path)
+    }
+
+    /// The node name: configured, else `$NODE_NAME`, else the host name.
+    pub fn node_name(&self) -> String {
+        if !self.node.name.is_empty() {
+            return self.node.name.clone();
+        }
+        if let Ok(n) = std::env::var("NODE_NAME") {
+            if !n.is_empty() {
+                return n;
+            }
+        }
+        std::fs::read_to_string("/proc/sys/kernel/hostname").map(|s| s.trim().to_string()).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_full_file() {
+        let c = Config::parse("", Path::new("x.toml")).unwrap();
+        assert_eq!(c, Config::default());
+        let c = Config::parse(
+            "[node]\nname = \"n1\"\ncluster = \"prod\"\nproject = \"p\"\nlocation = \"europe-west1\"\n[container]\nruntime_endpoint = \"unix:///run/crio/crio.sock\"\nenrichment_wait_ms = 500\n",
+            Path::new("x.toml"),
+        )
+        .unwrap();
+        assert_eq!(c.node_name(), "n1");
+        assert_eq!(c.container.socket_path(), PathBuf::from("/run/crio/crio.sock"));
+        assert_eq!(c.container.enrichment_wait(), Duration::from_millis(500));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_name_file_and_line() {
+        let e = Config::parse("[node]\nname = \"a\"\nclustr = \"typo\"\n", Path::new("/etc/shrike.toml")).unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.starts_with("/etc/shrike.toml:3:"), "{msg}");
+        assert!(msg.contains("clustr"), "{msg}");
+        let e = Config::parse("[container]\nenrichment_wait_ms = \"soon\"\n", Path::new("c.toml")).unwrap_err();
+        assert!(e.to_string().starts_with("c.toml:2:"), "{e}");
+        let e = Config::parse("[sensor]\n\nring_buffer_bytes = 1000\n", Path::new("c.toml")).unwrap_err();
+        assert!(e.to_string().starts_with("c.toml:3:"), "{e}");
+        let e = Config::parse("[node\n", Path::new("c.toml")).unwrap_err();
+        assert!(e.to_string().starts_with("c.toml:1:"), "{e}");
+    }
+
+    #[test]
+    fn node_name_from_environment() {
+        // The env var is process-wide: only this test touches NODE_NAME.
+        std::env::set_var("NODE_NAME", "gke-node-7");
+        assert_eq!(Config::default().node_name(), "gke-node-7");
+        std::env::remove_var("NODE_NAME");
+        assert!(!Config::default().node_name().is_empty(), "falls back to the host name");
+    }
+}
