@@ -197,8 +197,16 @@ fn live(config: Config, record: Option<&Path>) -> anyhow::Result<ExitCode> {
         if let Ok(r) = tokio::time::timeout(Duration::from_millis(200), sensor.read_batch(|ev| batch.push(ev))).await {
             r?;
         }
-        handle_batch(&mut batch, &mut pipeline, recorder.as_mut(), true)?;
+        handle_batch(&mut batch, &mut pipeline, recorder.as_mut(), false)?;
+        // Give output still waiting for pod metadata its bounded wait, then write it all.
         if let Some(r) = recorder.as_mut() {
+            let deadline = tokio::time::Instant::now() + config.container.enrichment_wait();
+            while !r.queue.is_empty() && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                pipeline.poll();
+                r.release(&mut pipeline, false)?;
+            }
+            r.release(&mut pipeline, true)?;
             r.out.flush()?;
         }
         let k = sensor.kernel_counters();

@@ -70,7 +70,7 @@ impl Pipeline {
             Some(p) if pid_ns == 0 => p.pid_ns,
             _ => pid_ns,
         };
-        let container = self.resolver.identify(ev.cgroup_id, pid_ns);
+        let container = self.resolver.identify(ev.cgroup_id, ev.process.pid, pid_ns);
         if ev.ts_boot_ns.saturating_sub(self.last_expire_ns) > 1_000_000_000 {
             self.table.expire(ev.ts_boot_ns);
             self.last_expire_ns = ev.ts_boot_ns;

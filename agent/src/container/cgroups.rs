@@ -179,6 +179,17 @@ impl CgroupPaths {
         self.map.get(&cgroup_id).map(|e| &*e.path)
     }
 
+    /// Path of a cgroup id if already known: never rescans.
+    pub fn peek(&self, cgroup_id: u64) -> Option<&str> {
+        self.map.get(&cgroup_id).map(|e| &*e.path)
+    }
+
+    /// Records `id` → `path` learned from a process (`/proc/<pid>/cgroup`); unlike
+    /// [`insert`](Self::insert) the next scan drops it when the directory is gone.
+    pub fn learn(&mut self, id: u64, path: &str) {
+        self.map.insert(id, Entry { path: path.into(), pinned: false });
+    }
+
     /// Records `id` → `path` (for paths learned elsewhere, e.g. from `/proc` seeding). The entry
     /// survives rescans until [`forget`](Self::forget); a scan that finds the id replaces its
     /// path with the tree's.

@@ -81,12 +81,16 @@ struct Entry {
     pending: bool,
     retry_at: Option<Instant>,
     cgroups: u32,
+    attempts: u8,
 }
 
 type Reply = (String, Result<Lookup, String>);
 
 /// Time between retries of a container whose lookup failed.
 const RETRY_AFTER: Duration = Duration::from_secs(5);
+/// Lookups of a Kubernetes container the runtime does not list yet, and the delay between them.
+const NOT_FOUND_RETRIES: u8 = 8;
+const NOT_FOUND_RETRY_DELAY: Duration = Duration::from_millis(250);
 /// How often the cgroup tree is rescanned to forget containers that are gone.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
@@ -99,6 +103,7 @@ pub struct ContainerResolver {
     requests: Option<mpsc::UnboundedSender<String>>,
     replies: Option<mpsc::UnboundedReceiver<Reply>>,
     updates: Vec<ContainerRecord>,
+    scheduled: Vec<(Instant, String)>,
     record_updates: bool,
     last_sweep: Instant,
     stats: Arc<EnrichStats>,
@@ -139,6 +144,7 @@ impl ContainerResolver {
             requests,
             replies,
             updates: Vec::new(),
+            scheduled: Vec::new(),
             record_updates: false,
             last_sweep: Instant::now(),
             stats,
@@ -162,13 +168,15 @@ impl ContainerResolver {
         &self.stats
     }
 
-    /// Host (`None`) or the container of a cgroup. `pid_ns` (0 when unknown) decides for cgroup
-    /// layouts no runtime uses: another pid namespace than the host's means a container.
-    pub fn identify(&mut self, cgroup_id: u64, pid_ns: u32) -> Option<Arc<ContainerRef>> {
+    /// Host (`None`) or the container of a cgroup. `pid` is a process in that cgroup (asked once
+    /// per unknown cgroup, when the cached tree does not have it yet); `pid_ns` (0 when unknown)
+    /// decides for cgroup layouts no runtime uses: another pid namespace than the host's means a
+    /// container.
+    pub fn identify(&mut self, cgroup_id: u64, pid: u32, pid_ns: u32) -> Option<Arc<ContainerRef>> {
         if let Some(known) = self.identities.get(&cgroup_id) {
             return known.clone();
         }
-        let path = self.paths.as_mut().and_then(|p| p.path_of(cgroup_id)).map(str::to_owned);
+        let path = self.path_of(cgroup_id, pid);
         let identity = match path.as_deref().and_then(cgroup_path::parse) {
             Some(r) => Some(Arc::new(r)),
             None if pid_ns != 0 && self.host_pid_ns != 0 && pid_ns != self.host_pid_ns => Some(Arc::new(ContainerRef {
@@ -177,8 +185,9 @@ impl ContainerResolver {
                 pod_uid: None,
                 namespace: None,
             })),
-            // Host, unless we could not tell yet (unknown path and no namespace evidence).
-            None if path.is_none() && pid_ns == 0 => return None,
+            // Not known yet (the process is gone and the tree has no such cgroup): no verdict
+            // is cached, the next event of this cgroup asks again.
+            None if path.is_none() => return None,
             None => None,
         };
         self.identities.insert(cgroup_id, identity.clone());
@@ -196,6 +205,27 @@ impl ContainerResolver {
         identity
     }
 
+    /// The cgroup path of an id: the cached tree, else the cgroup of `pid` if that is the same
+    /// cgroup (checked by inode), else a rate-limited rescan of the tree.
+    fn path_of(&mut self, cgroup_id: u64, pid: u32) -> Option<String> {
+        let paths = self.paths.as_mut()?;
+        if let Some(p) = paths.peek(cgroup_id) {
+            return Some(p.to_owned());
+        }
+        let from_proc = std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
+            .ok()
+            .and_then(|text| cgroup_path::unified_path(&text).map(str::to_owned))
+            .filter(|p| {
+                let dir = paths.mount().join(p.trim_start_matches('/'));
+                !p.contains("/..") && std::fs::metadata(dir).map(|m| std::os::unix::fs::MetadataExt::ino(&m) == cgroup_id).unwrap_or(false)
+            });
+        if let Some(p) = from_proc {
+            paths.learn(cgroup_id, &p);
+            return Some(p);
+        }
+        paths.path_of(cgroup_id).map(str::to_owned)
+    }
+
     /// What is known about a container; the first sighting starts a runtime lookup.
     pub fn container(&mut self, r: &ContainerRef) -> Arc<ContainerInfo> {
         let now = Instant::now();
@@ -206,6 +236,7 @@ impl ContainerResolver {
             }
             e.retry_at = None;
             e.pending = true;
+            e.attempts = 1;
             if let Some(tx) = &self.requests {
                 let _ = tx.send(r.id.clone());
             }
@@ -225,7 +256,7 @@ impl ContainerResolver {
             }
         }
         self.containers
-            .insert(r.id.clone(), Entry { info: info.clone(), pending: can_lookup, retry_at: None, cgroups: 0 });
+            .insert(r.id.clone(), Entry { info: info.clone(), pending: can_lookup, retry_at: None, cgroups: 0, attempts: 1 });
         info
     }
 
@@ -256,6 +287,14 @@ impl ContainerResolver {
                         info.enrichment_error = None;
                         e.retry_at = None;
                     }
+                    // A Kubernetes cgroup path whose container or sandbox the runtime does not
+                    // list yet: its first process runs while CRI is still creating it. Ask again
+                    // shortly; the output waiting for it stays held.
+                    Ok(Lookup::NotFound) if info.meta.pod_uid.is_some() && e.attempts < NOT_FOUND_RETRIES => {
+                        e.attempts += 1;
+                        self.scheduled.push((Instant::now() + NOT_FOUND_RETRY_DELAY, id));
+                        continue;
+                    }
                     Ok(Lookup::NotFound) => {
                         info.enrichment = Enrichment::NotKubernetes;
                         info.enrichment_error = None;
@@ -275,6 +314,16 @@ impl ContainerResolver {
                             self.updates.push(ContainerRecord { cgroup_id: *cg, container: Some((*e.info).clone()) });
                         }
                     }
+                }
+            }
+        }
+        if !self.scheduled.is_empty() {
+            let now = Instant::now();
+            let (due, later): (Vec<_>, Vec<_>) = self.scheduled.drain(..).partition(|(t, _)| *t <= now);
+            self.scheduled = later;
+            if let Some(tx) = &self.requests {
+                for (_, id) in due {
+                    let _ = tx.send(id);
                 }
             }
         }
@@ -324,7 +373,7 @@ impl ContainerResolver {
                 self.identities.insert(rec.cgroup_id, Some(r));
                 let id = info.id.clone();
                 self.containers
-                    .insert(id, Entry { info: Arc::new(info), pending: false, retry_at: None, cgroups: 1 });
+                    .insert(id, Entry { info: Arc::new(info), pending: false, retry_at: None, cgroups: 1, attempts: 0 });
             }
         }
     }
@@ -385,6 +434,7 @@ async fn cri_worker(
         stats.lookups.fetch_add(1, Ordering::Relaxed);
         let start = Instant::now();
         let result = c.lookup(&id).await;
+        tracing::debug!(container = %id, ?result, "CRI lookup");
         match result {
             Ok(l) => {
                 stats.latency_us_sum.fetch_add(start.elapsed().as_micros() as u64, Ordering::Relaxed);
