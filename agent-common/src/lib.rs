@@ -8,7 +8,7 @@
 #![deny(missing_docs)]
 
 /// Version of the record layouts in this crate. The decoder refuses records of another version.
-pub const SCHEMA_VERSION: u16 = 1;
+pub const SCHEMA_VERSION: u16 = 2;
 
 /// Bytes of argv copied per exec. Longer command lines are cut and flagged.
 pub const ARGV_MAX: usize = 4096;
@@ -87,8 +87,10 @@ pub struct StdioRaw {
     pub local_port: u16,
     /// Remote port, host byte order.
     pub remote_port: u16,
+    /// [`stdio_flags`] bits.
+    pub flags: u8,
     /// Explicit padding.
-    pub _pad: [u8; 2],
+    pub _pad: u8,
     /// `inode->i_rdev` (character devices: tty detection).
     pub rdev: u32,
     /// `inode->i_ino` (pipes and sockets: match both ends).
@@ -97,6 +99,12 @@ pub struct StdioRaw {
     pub local_addr: [u8; 16],
     /// Remote address, like `local_addr`.
     pub remote_addr: [u8; 16],
+}
+
+/// Flag bits of [`StdioRaw::flags`].
+pub mod stdio_flags {
+    /// A FIFO with a name in a filesystem (mkfifo), not an anonymous pipe.
+    pub const NAMED_FIFO: u8 = 1 << 0;
 }
 
 /// Flag bits of [`ExecRecord::flags`].
@@ -327,6 +335,10 @@ pub struct KernelOffsets {
     pub sk_v6_rcv_saddr: u32,
     /// `sock.sk_type`.
     pub sk_type: u32,
+    /// `inode.i_sb`.
+    pub inode_sb: u32,
+    /// `super_block.s_magic`.
+    pub sb_magic: u32,
     /// Explicit padding to a multiple of 8 bytes.
     pub _pad: u32,
 }
@@ -380,6 +392,8 @@ impl KernelOffsets {
         sk_v6_daddr: OFFSET_UNKNOWN,
         sk_v6_rcv_saddr: OFFSET_UNKNOWN,
         sk_type: OFFSET_UNKNOWN,
+        inode_sb: OFFSET_UNKNOWN,
+        sb_magic: OFFSET_UNKNOWN,
         _pad: 0,
     };
 }
@@ -420,5 +434,5 @@ const _: () = assert!(core::mem::size_of::<ExecRecord>() % 8 == 0);
 const _: () = assert!(core::mem::size_of::<ForkRecord>() == 56);
 const _: () = assert!(core::mem::size_of::<ExitRecord>() == 48);
 const _: () = assert!(core::mem::size_of::<RedirectRecord>() == 40 + 8 + 56);
-const _: () = assert!(core::mem::size_of::<KernelOffsets>() == 44 * 4);
-const _: () = assert!(core::mem::size_of::<ProbeConfig>() == 8 + 44 * 4);
+const _: () = assert!(core::mem::size_of::<KernelOffsets>() == 46 * 4);
+const _: () = assert!(core::mem::size_of::<ProbeConfig>() == 8 + 46 * 4);

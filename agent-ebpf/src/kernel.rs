@@ -26,6 +26,8 @@ pub(crate) use off;
 
 const S_IFMT: u16 = 0o170000;
 const S_IFSOCK: u16 = 0o140000;
+const S_IFIFO: u16 = 0o010000;
+const PIPEFS_MAGIC: u64 = 0x5049_5045;
 const AF_INET: u16 = 2;
 const AF_INET6: u16 = 10;
 
@@ -110,6 +112,15 @@ pub fn describe_file(file: *const u8, out: &mut StdioRaw) {
     out.mode = read::<u16>(inode, off!(inode_mode)).unwrap_or(0);
     out.ino = read::<u64>(inode, off!(inode_ino)).unwrap_or(0);
     out.rdev = read::<u32>(inode, off!(inode_rdev)).unwrap_or(0);
+    if out.mode & S_IFMT == S_IFIFO {
+        let sb = read_ptr(inode, off!(inode_sb));
+        if let Some(magic) = read::<u64>(sb, off!(sb_magic)) {
+            if magic != PIPEFS_MAGIC {
+                out.flags |= agent_common::stdio_flags::NAMED_FIFO;
+            }
+        }
+        return;
+    }
     if out.mode & S_IFMT != S_IFSOCK {
         return;
     }

@@ -56,6 +56,21 @@ const BPF_RB_NO_WAKEUP: u64 = 1;
 const BPF_RB_FORCE_WAKEUP: u64 = 2;
 const BPF_RB_AVAIL_DATA: u64 = 0;
 
+/// Inode number of the initial (host) pid namespace (PROC_PID_INIT_INO).
+pub const HOST_PID_NS_INUM: u32 = 0xEFFF_FFFC;
+
+/// Flags for an exec record: execs inside containers (another pid namespace) wake the reader at
+/// once, so that the agent can still look at short-lived container processes; host execs wait
+/// for the threshold or the poll like every other record.
+#[inline(always)]
+pub fn exec_submit_flags(pid_ns: u32) -> u64 {
+    if pid_ns != 0 && pid_ns != HOST_PID_NS_INUM {
+        BPF_RB_FORCE_WAKEUP
+    } else {
+        submit_flags()
+    }
+}
+
 /// Flags for submitting a record: wake the reader only when enough data is waiting.
 #[inline(always)]
 pub fn submit_flags() -> u64 {

@@ -101,6 +101,15 @@ impl Default for SensorSettings {
     }
 }
 
+/// Security Command Center.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SccConfig {
+    /// SCC source findings belong to, `organizations/{org}/sources/{source}`; empty: findings
+    /// carry no `name`/`parent`.
+    pub source: String,
+}
+
 /// The whole configuration.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -111,6 +120,10 @@ pub struct Config {
     pub container: ContainerConfig,
     /// See [`SensorSettings`].
     pub sensor: SensorSettings,
+    /// See [`SccConfig`].
+    pub scc: SccConfig,
+    /// A rules file over the embedded defaults (empty: the defaults).
+    pub rules: String,
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {

@@ -167,6 +167,9 @@ pub enum Stdio {
     Pipe {
         /// Pipe inode.
         ino: u64,
+        /// A named FIFO (made with mkfifo) rather than an anonymous pipe.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        named: bool,
     },
     /// A terminal (tty, pts, console).
     Tty {
@@ -201,10 +204,15 @@ impl Stdio {
             _ => None,
         }
     }
+    /// True for a named FIFO.
+    pub fn is_named_fifo(&self) -> bool {
+        matches!(self, Stdio::Pipe { named: true, .. })
+    }
+
     /// The pipe inode, for pipes and FIFOs.
     pub fn pipe_ino(&self) -> Option<u64> {
         match self {
-            Stdio::Pipe { ino } => Some(*ino),
+            Stdio::Pipe { ino, .. } => Some(*ino),
             _ => None,
         }
     }

@@ -8,8 +8,10 @@
 
 pub mod config;
 pub mod container;
+pub mod detect;
 pub mod doctor;
 pub mod event;
+pub mod finding;
 pub mod pipeline;
 pub mod process;
 pub mod replay;

@@ -4,7 +4,7 @@ use std::{
     io::Write,
     path::{Path, PathBuf},
     process::ExitCode,
-    sync::atomic::Ordering,
+    sync::{atomic::Ordering, Arc},
     time::Duration,
 };
 
@@ -13,8 +13,10 @@ use clap::{Parser, Subcommand};
 use shrike::{
     config::Config,
     container::{ContainerResolver, EnrichmentQueue},
+    detect::rules::Rules,
     doctor,
     event::Event,
+    finding::{boot_now_ns, Origin},
     pipeline::Pipeline,
     process::procfs,
     replay::{self, Line},
@@ -37,6 +39,9 @@ enum Command {
         /// Configuration file (TOML); defaults apply to everything it leaves out.
         #[arg(long, short)]
         config: Option<PathBuf>,
+        /// Rules file over the embedded defaults (overrides the config's `rules`).
+        #[arg(long)]
+        rules: Option<PathBuf>,
     },
     /// Write the sensor's typed events (with their containers) as JSON lines until
     /// SIGINT/SIGTERM (needs root).
@@ -48,10 +53,16 @@ enum Command {
         #[arg(long, short)]
         config: Option<PathBuf>,
     },
-    /// Feed a recording through the same pipeline as live events.
+    /// Feed a recording through the same pipeline as live events; findings go to stdout.
     Replay {
         /// A file written by `shrike record`.
         file: PathBuf,
+        /// Configuration file (TOML): node identity, rules.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Rules file over the embedded defaults.
+        #[arg(long)]
+        rules: Option<PathBuf>,
     },
     /// Check whether this host can run the agent, and what to do if not.
     Doctor {
@@ -75,9 +86,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Doctor { json, config } => load_config(config.as_deref()).and_then(|c| run_doctor(json, &c)),
-        Command::Replay { file } => run_replay(&file),
-        Command::Run { config } => load_config(config.as_deref()).and_then(|c| live(c, None)),
-        Command::Record { output, config } => load_config(config.as_deref()).and_then(|c| live(c, Some(&output))),
+        Command::Replay { file, config, rules } => load_config(config.as_deref()).and_then(|c| run_replay(&file, c, rules)),
+        Command::Run { config, rules } => load_config(config.as_deref()).and_then(|c| live(c, rules, None)),
+        Command::Record { output, config } => load_config(config.as_deref()).and_then(|c| live(c, None, Some(&output))),
     };
     match result {
         Ok(code) => code,
@@ -106,15 +117,53 @@ fn run_doctor(json: bool, config: &Config) -> anyhow::Result<ExitCode> {
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-fn run_replay(file: &Path) -> anyhow::Result<ExitCode> {
-    let mut pipeline = Pipeline::new(Vec::new(), ContainerResolver::replay());
+fn load_rules(config: &Config, flag: Option<PathBuf>) -> anyhow::Result<Arc<Rules>> {
+    let path = flag.or_else(|| (!config.rules.is_empty()).then(|| PathBuf::from(&config.rules)));
+    Ok(Arc::new(match path {
+        Some(p) => Rules::load(&p)?,
+        None => Rules::defaults(),
+    }))
+}
+
+fn origin(config: &Config) -> Origin {
+    Origin::this_host(
+        config.node_name(),
+        config.node.cluster.clone(),
+        config.node.project.clone(),
+        config.node.location.clone(),
+        config.scc.source.clone(),
+    )
+}
+
+/// Write findings to stdout, one JSON object per line.
+fn emit(pipeline: &mut Pipeline, out: &mut impl Write) -> std::io::Result<()> {
+    for f in pipeline.take_findings() {
+        serde_json::to_writer(&mut *out, &f)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()
+}
+
+fn run_replay(file: &Path, config: Config, rules: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let rules = load_rules(&config, rules)?;
+    let mut pipeline = Pipeline::new(Vec::new(), ContainerResolver::replay(), rules, origin(&config), Duration::ZERO, false);
+    let mut stdout = std::io::stdout().lock();
+    let mut result = Ok(());
     let n = replay::read_recording(file, |line| match line {
         Line::Event(ev) => {
             pipeline.handle(&ev);
+            pipeline.poll(ev.ts_boot_ns, false);
+            if result.is_ok() {
+                result = emit(&mut pipeline, &mut stdout);
+            }
         }
         Line::Container(rec) => pipeline.resolver_mut().apply_record(rec),
     })?;
+    result?;
+    pipeline.poll(0, true);
+    emit(&mut pipeline, &mut stdout)?;
     tracing::info!(
+        findings = pipeline.stats().findings,
         lines = n,
         events = pipeline.stats().events,
         processes = pipeline.table().len(),
@@ -159,7 +208,8 @@ impl Recorder {
 }
 
 /// Run live: `record` writes events to a file, otherwise they go through the pipeline only.
-fn live(config: Config, record: Option<&Path>) -> anyhow::Result<ExitCode> {
+fn live(config: Config, rules: Option<PathBuf>, record: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let rules = load_rules(&config, rules)?;
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     rt.block_on(async move {
         let cfg = SensorConfig { ring_buffer_bytes: config.sensor.ring_buffer_bytes, ..SensorConfig::default() };
@@ -174,7 +224,8 @@ fn live(config: Config, record: Option<&Path>) -> anyhow::Result<ExitCode> {
         resolver.record_updates(recorder.is_some());
         // Seed after attaching so that nothing started in between is missed.
         let seed = procfs::seed(Path::new("/proc")).context("reading /proc")?;
-        let mut pipeline = Pipeline::new(seed, resolver);
+        let mut pipeline = Pipeline::new(seed, resolver, rules, origin(&config), config.container.enrichment_wait(), true);
+        let mut stdout = std::io::stdout();
         tracing::info!(
             processes = pipeline.table().len(),
             node = %config.node_name(),
@@ -192,18 +243,38 @@ fn live(config: Config, record: Option<&Path>) -> anyhow::Result<ExitCode> {
                 _ = sigterm.recv() => break,
             }
             handle_batch(&mut batch, &mut pipeline, recorder.as_mut(), false)?;
+            pipeline.poll(boot_now_ns(), false);
+            if recorder.is_none() {
+                emit(&mut pipeline, &mut stdout).context("writing findings")?;
+            } else {
+                // A recording keeps events only; findings come from replaying it.
+                pipeline.take_findings().for_each(drop);
+            }
         }
         // Drain what is already in the ring buffer, then finish the recording.
         if let Ok(r) = tokio::time::timeout(Duration::from_millis(200), sensor.read_batch(|ev| batch.push(ev))).await {
             r?;
         }
         handle_batch(&mut batch, &mut pipeline, recorder.as_mut(), false)?;
+        // Findings still collecting or waiting for pod metadata get their bounded wait.
+        let deadline = tokio::time::Instant::now() + config.container.enrichment_wait() + pipeline.settle();
+        while pipeline.has_pending() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            pipeline.poll(boot_now_ns(), false);
+            if recorder.is_none() {
+                emit(&mut pipeline, &mut stdout)?;
+            }
+        }
+        pipeline.poll(boot_now_ns(), true);
+        if recorder.is_none() {
+            emit(&mut pipeline, &mut stdout)?;
+        }
         // Give output still waiting for pod metadata its bounded wait, then write it all.
         if let Some(r) = recorder.as_mut() {
             let deadline = tokio::time::Instant::now() + config.container.enrichment_wait();
             while !r.queue.is_empty() && tokio::time::Instant::now() < deadline {
                 tokio::time::sleep(Duration::from_millis(20)).await;
-                pipeline.poll();
+                pipeline.poll(boot_now_ns(), false);
                 r.release(&mut pipeline, false)?;
             }
             r.release(&mut pipeline, true)?;
@@ -220,6 +291,9 @@ fn live(config: Config, record: Option<&Path>) -> anyhow::Result<ExitCode> {
             cri_lookups = e.lookups.load(Ordering::Relaxed),
             cri_failures = e.failures.load(Ordering::Relaxed),
             enrichment_incomplete = e.incomplete_outputs.load(Ordering::Relaxed),
+            detections = pipeline.stats().detections,
+            findings = pipeline.stats().findings,
+            excepted = pipeline.stats().excepted,
             "shrike stopped"
         );
         Ok(ExitCode::SUCCESS)
@@ -227,7 +301,6 @@ fn live(config: Config, record: Option<&Path>) -> anyhow::Result<ExitCode> {
 }
 
 fn handle_batch(batch: &mut Vec<Event>, pipeline: &mut Pipeline, recorder: Option<&mut Recorder>, flush: bool) -> anyhow::Result<()> {
-    pipeline.poll();
     match recorder {
         Some(r) => {
             for ev in batch.drain(..) {

@@ -1,11 +1,17 @@
 //! The stages after the sensor, fed one event at a time, live or from a recording:
-//! process table → container resolver → (detectors).
+//! process table → container resolver → detectors → incidents → findings.
 
-use std::sync::Arc;
+use std::{
+    collections::VecDeque,
+    sync::{atomic::Ordering, Arc},
+    time::Duration,
+};
 
 use crate::{
-    container::{ContainerRef, ContainerResolver},
+    container::{ContainerRef, ContainerResolver, EnrichmentQueue},
+    detect::{rules::Rules, Engine},
     event::{Event, EventBody},
+    finding::{self, scc::Envelope, Incident, Incidents, Origin},
     process::{Process, ProcessTable},
 };
 
@@ -25,29 +31,64 @@ pub struct PipelineStats {
     pub exits: u64,
     /// Stdio redirect events handled.
     pub redirects: u64,
+    /// Detections made.
+    pub detections: u64,
+    /// Findings produced.
+    pub findings: u64,
+    /// Incidents silenced by an exception.
+    pub excepted: u64,
 }
 
-/// Process table, container resolver and (as they are added) the stages after them.
+/// The stages after the sensor.
 pub struct Pipeline {
     table: ProcessTable,
     resolver: ContainerResolver,
+    engine: Engine,
+    incidents: Incidents,
+    held: EnrichmentQueue<Incident>,
+    findings: VecDeque<Envelope>,
+    origin: Origin,
+    live: bool,
     stats: PipelineStats,
     last_expire_ns: u64,
+    last_event_ns: u64,
 }
 
 impl Pipeline {
     /// A pipeline whose table starts with `seed` (processes that existed before the agent).
-    pub fn new(seed: Vec<Process>, resolver: ContainerResolver) -> Self {
+    /// `live` lets detectors read the executables of running processes (not for replays).
+    pub fn new(
+        seed: Vec<Process>,
+        resolver: ContainerResolver,
+        rules: Arc<Rules>,
+        origin: Origin,
+        enrichment_wait: Duration,
+        live: bool,
+    ) -> Self {
         let mut table = ProcessTable::new(EXIT_GRACE_NS);
         for p in seed {
             table.insert_seeded(p);
         }
-        Self { table, resolver, stats: PipelineStats::default(), last_expire_ns: 0 }
+        let incidents = Incidents::new(rules.incidents.settle_ms * 1_000_000, rules.incidents.dedupe_window_s * 1_000_000_000);
+        Self {
+            table,
+            resolver,
+            engine: Engine::new(rules),
+            incidents,
+            held: EnrichmentQueue::new(enrichment_wait, 10_000),
+            findings: VecDeque::new(),
+            origin,
+            live,
+            stats: PipelineStats::default(),
+            last_expire_ns: 0,
+            last_event_ns: 0,
+        }
     }
 
     /// Handle one event; returns the container it came from (`None`: the host).
     pub fn handle(&mut self, ev: &Event) -> Option<Arc<ContainerRef>> {
         self.stats.events += 1;
+        self.last_event_ns = self.last_event_ns.max(ev.ts_boot_ns);
         let pid_ns = match &ev.body {
             EventBody::Exec(x) => {
                 self.stats.execs += 1;
@@ -71,6 +112,10 @@ impl Pipeline {
             _ => pid_ns,
         };
         let container = self.resolver.identify(ev.cgroup_id, ev.process.pid, pid_ns);
+        for d in self.engine.handle(ev, &self.table, container.as_ref(), self.live) {
+            self.stats.detections += 1;
+            self.incidents.add(d, &self.origin);
+        }
         if ev.ts_boot_ns.saturating_sub(self.last_expire_ns) > 1_000_000_000 {
             self.table.expire(ev.ts_boot_ns);
             self.last_expire_ns = ev.ts_boot_ns;
@@ -78,9 +123,41 @@ impl Pipeline {
         container
     }
 
-    /// Take answers from the container runtime and do periodic upkeep.
-    pub fn poll(&mut self) {
+    /// Upkeep and output: take answers from the container runtime, close incidents whose time
+    /// is over at kernel time `now_ns` (all with `flush`), and turn those whose container
+    /// metadata is known (or waited long enough) into findings.
+    pub fn poll(&mut self, now_ns: u64, flush: bool) {
         self.resolver.poll();
+        for i in self.incidents.due(now_ns.max(self.last_event_ns), flush) {
+            let container = i.first.container.as_ref().map(|c| c.id.clone());
+            self.held.push(i, container.as_deref());
+        }
+        let rules = self.engine.rules().clone();
+        let (origin, findings, stats) = (&self.origin, &mut self.findings, &mut self.stats);
+        self.held.release(&self.resolver, flush, |i, info| {
+            if let Some(e) = finding::excepted(&rules, &i, info.as_deref()) {
+                stats.excepted += 1;
+                tracing::debug!(category = i.detection.category(), exception = %e.description, "incident silenced by an exception");
+                return;
+            }
+            stats.findings += 1;
+            findings.push_back(finding::build(&i, &rules, origin, info.as_deref()));
+        });
+    }
+
+    /// How long incidents collect before they go out.
+    pub fn settle(&self) -> Duration {
+        Duration::from_millis(self.engine.rules().incidents.settle_ms)
+    }
+
+    /// True while incidents are collecting or waiting for container metadata.
+    pub fn has_pending(&self) -> bool {
+        self.incidents.open_count() > 0 || !self.held.is_empty()
+    }
+
+    /// Findings ready to go out, oldest first.
+    pub fn take_findings(&mut self) -> impl Iterator<Item = Envelope> + '_ {
+        self.findings.drain(..)
     }
 
     /// The process table.
@@ -101,5 +178,15 @@ impl Pipeline {
     /// Counters.
     pub fn stats(&self) -> PipelineStats {
         self.stats
+    }
+
+    /// Incident counters.
+    pub fn incident_stats(&self) -> finding::IncidentStats {
+        self.incidents.stats()
+    }
+
+    /// Output that went out without complete container metadata.
+    pub fn incomplete_outputs(&self) -> u64 {
+        self.resolver.stats().incomplete_outputs.load(Ordering::Relaxed)
     }
 }

@@ -144,7 +144,7 @@ pub fn split_argv(buf: &[u8], truncated: bool) -> (Vec<RawStr>, bool) {
 pub fn classify(mode: u16, ino: u64, rdev_kernel: u32) -> Option<Stdio> {
     Some(match mode & S_IFMT {
         S_IFSOCK => return None,
-        S_IFIFO => Stdio::Pipe { ino },
+        S_IFIFO => Stdio::Pipe { ino, named: false },
         S_IFCHR if is_tty_rdev(rdev_kernel) => Stdio::Tty { rdev: rdev_kernel },
         S_IFREG => Stdio::File { ino },
         _ => Stdio::Other { mode, rdev: rdev_kernel },
@@ -390,6 +390,13 @@ impl Seeder<'_> {
             Err(_) => return Stdio::Other { mode: 0, rdev: 0 },
         };
         if let Some(s) = classify(md.mode() as u16, md.ino(), kernel_rdev(md.rdev())) {
+            // An anonymous pipe links as `pipe:[ino]`; a FIFO links to its path.
+            if let Stdio::Pipe { ino, .. } = s {
+                let named = fs::read_link(dir.join("fd").join(fd.to_string()))
+                    .map(|l| !l.as_os_str().as_bytes().starts_with(b"pipe:"))
+                    .unwrap_or(false);
+                return Stdio::Pipe { ino, named };
+            }
             return s;
         }
         match ns_inode(&dir.join("ns/net")) {
@@ -509,7 +516,7 @@ mod tests {
 
     #[test]
     fn classify_modes() {
-        assert_eq!(classify(0o010_600, 9, 0), Some(Stdio::Pipe { ino: 9 }));
+        assert_eq!(classify(0o010_600, 9, 0), Some(Stdio::Pipe { ino: 9, named: false }));
         assert_eq!(classify(0o140_777, 9, 0), None);
         assert_eq!(classify(0o100_644, 3, 0), Some(Stdio::File { ino: 3 }));
         let pts = (136 << 20) | 4;
@@ -594,7 +601,7 @@ mod tests {
             }
             other => panic!("stdin is {other:?}"),
         }
-        assert!(matches!(kid.stdio[1], Stdio::Pipe { ino } if ino != 0), "{:?}", kid.stdio[1]);
+        assert!(matches!(kid.stdio[1], Stdio::Pipe { ino, .. } if ino != 0), "{:?}", kid.stdio[1]);
         assert_eq!(kid.stdio[2], Stdio::Other { mode: 0o020_666, rdev: (1 << 20) | 3 });
 
         child.kill().unwrap();

@@ -434,7 +434,7 @@ mod tests {
                 exe_truncated: false,
                 argv: args.iter().map(|a| RawStr::from(*a)).collect(),
                 argv_truncated: false,
-                stdio: [Stdio::Pipe { ino: 7 }, Stdio::Tty { rdev: 136 << 20 }, Stdio::Closed],
+                stdio: [Stdio::Pipe { ino: 7, named: false }, Stdio::Tty { rdev: 136 << 20 }, Stdio::Closed],
             }),
         );
         e.cgroup_id = 42;
@@ -503,11 +503,11 @@ mod tests {
         t.apply(&redirect(21, old, 0, inet()));
         // Same pid, later start: a different process, nothing carried over.
         let new = k(300, 900);
-        let p = t.apply(&redirect(30, new, 1, Stdio::Pipe { ino: 5 })).unwrap();
+        let p = t.apply(&redirect(30, new, 1, Stdio::Pipe { ino: 5, named: false })).unwrap();
         assert_eq!(p.key, new);
         assert!(p.exe.is_empty() && p.argv.is_empty() && p.parent.is_none());
         assert_eq!(p.stdio[0], Stdio::Closed);
-        assert_eq!(p.stdio[1], Stdio::Pipe { ino: 5 });
+        assert_eq!(p.stdio[1], Stdio::Pipe { ino: 5, named: false });
         assert!(t.get(old).is_none());
         assert_eq!(t.get_pid(300).unwrap().key, new);
         // Stale events about the old process do not touch the new one.

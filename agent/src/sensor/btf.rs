@@ -582,6 +582,8 @@ pub fn resolve_kernel_offsets(btf: &Btf) -> Result<KernelOffsets> {
         sk_v6_daddr: o(btf, "sock_common", &["skc_v6_daddr"])?,
         sk_v6_rcv_saddr: o(btf, "sock_common", &["skc_v6_rcv_saddr"])?,
         sk_type: o(btf, "sock", &["sk_type"])?,
+        inode_sb: o(btf, "inode", &["i_sb"])?,
+        sb_magic: o(btf, "super_block", &["s_magic"])?,
         _pad: 0,
     })
 }

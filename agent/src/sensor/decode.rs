@@ -10,7 +10,7 @@ use std::{
 };
 
 use agent_common::{
-    exec_flags, EventHeader, EventKind, ExecRecord, ExitRecord, ForkRecord, RedirectRecord,
+    exec_flags, stdio_flags, EventHeader, EventKind, ExecRecord, ExitRecord, ForkRecord, RedirectRecord,
     StdioRaw, ARGV_MAX, EXE_BUF, NAME_READ_MAX, SCHEMA_VERSION,
 };
 
@@ -194,7 +194,11 @@ pub fn decode_stdio(raw: &StdioRaw) -> Stdio {
         return Stdio::Closed;
     }
     if raw.mode & S_IFMT != S_IFSOCK {
-        return classify(raw.mode, raw.ino, raw.rdev).unwrap_or(Stdio::Other { mode: raw.mode, rdev: raw.rdev });
+        return match classify(raw.mode, raw.ino, raw.rdev) {
+            Some(Stdio::Pipe { ino, .. }) => Stdio::Pipe { ino, named: raw.flags & stdio_flags::NAMED_FIFO != 0 },
+            Some(s) => s,
+            None => Stdio::Other { mode: raw.mode, rdev: raw.rdev },
+        };
     }
     let proto = match raw.sock_type {
         1 => SocketProto::Tcp,
@@ -305,7 +309,7 @@ mod tests {
                 ino: 99
             }
         );
-        assert_eq!(e.stdio[1], Stdio::Pipe { ino: 55 });
+        assert_eq!(e.stdio[1], Stdio::Pipe { ino: 55, named: false });
         assert_eq!(e.stdio[2], Stdio::Tty { rdev: (136 << 20) | 3 });
     }
 

@@ -1,0 +1,352 @@
+//! Detectors: pure functions of one event and the process view (table, container, rules,
+//! network wiring) that say "this is an attack". Each detection lives in its own file and
+//! implements [`Detector`]; the [`Engine`] identifies the tool once per exec, keeps the shared
+//! network wiring current and runs them all.
+
+pub mod binary;
+mod compiler;
+pub mod netcat;
+mod netcat_rce;
+pub mod network;
+mod remote_exec;
+mod reverse_shell;
+pub mod rules;
+pub mod socat;
+mod socat_shell;
+pub mod tools;
+
+use std::{net::SocketAddr, sync::Arc};
+
+use serde::Serialize;
+
+use self::{
+    binary::{BinaryCache, BinaryInfo},
+    network::{NetState, RelayKind},
+    rules::{DetectionId, Rules},
+    tools::{identify, identify_fingerprinted, ToolKind, ToolLists},
+};
+use crate::{
+    container::ContainerRef,
+    event::{Event, EventBody, ProcessKey, SocketProto, Stdio},
+    process::{Process, ProcessTable},
+};
+
+/// A process as a finding shows it, captured when the detection was made.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ProcessSnapshot {
+    /// Identity.
+    pub key: ProcessKey,
+    /// Parent pid.
+    pub parent_pid: Option<u32>,
+    /// Command name.
+    pub name: String,
+    /// Executable path (as seen from the process's root).
+    pub exe: String,
+    /// Arguments.
+    pub argv: Vec<String>,
+    /// Arguments were cut.
+    pub argv_truncated: bool,
+    /// Real uid.
+    pub uid: u32,
+    /// Size and hash of the executable, when it could be read.
+    pub binary: Option<BinaryInfo>,
+}
+
+/// Socket evidence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Connection {
+    /// Local end.
+    pub local: SocketAddr,
+    /// Remote end.
+    pub remote: SocketAddr,
+    /// Transport.
+    pub proto: SocketProto,
+}
+
+impl Connection {
+    /// From an inet stdio description.
+    pub fn from_stdio(s: &Stdio) -> Option<Connection> {
+        match s {
+            Stdio::Inet { proto, local, remote, .. } => Some(Connection { local: *local, remote: *remote, proto: *proto }),
+            _ => None,
+        }
+    }
+}
+
+/// One detector's verdict about one event.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Detection {
+    /// Which detection.
+    pub id: DetectionId,
+    /// Kernel time of the event.
+    pub ts_boot_ns: u64,
+    /// The process that did it.
+    pub process: ProcessKey,
+    /// The incident it belongs to: the root of the process tree the attack runs in.
+    pub root: ProcessKey,
+    /// cgroup of the process.
+    pub cgroup_id: u64,
+    /// Its container (None: host).
+    pub container: Option<Arc<ContainerRef>>,
+    /// Socket evidence, when there is any.
+    pub connection: Option<Connection>,
+    /// One line saying what was seen.
+    pub summary: String,
+    /// Detection-specific facts for `sourceProperties`.
+    pub properties: Vec<(&'static str, serde_json::Value)>,
+    /// The process and its parent (filled in by the engine).
+    pub processes: Vec<ProcessSnapshot>,
+    /// The process's ancestry, nearest first: (pid, command name, executable).
+    pub ancestry: Vec<(u32, String, String)>,
+}
+
+/// What a detector sees for one event.
+pub struct Ctx<'a> {
+    /// The event.
+    pub event: &'a Event,
+    /// The process the event is about, after the table applied the event.
+    pub process: &'a Process,
+    /// The process table.
+    pub table: &'a ProcessTable,
+    /// The process's container (None: host).
+    pub container: Option<&'a Arc<ContainerRef>>,
+    /// The rules.
+    pub rules: &'a Rules,
+    /// Name lists.
+    pub lists: &'a ToolLists,
+    /// What the exec'd program is (exec events only).
+    pub tool: Option<ToolKind>,
+    /// Index in argv where the program's own arguments start.
+    pub args_from: usize,
+    /// Network wiring.
+    pub net: &'a NetState,
+}
+
+impl Ctx<'_> {
+    /// True when a detection may apply to this process: containers always, the host only for
+    /// detections that are not container-only and when host scope is on.
+    pub fn in_scope(&self, id: DetectionId) -> bool {
+        self.rules.detection(id).enabled && (self.container.is_some() || (self.rules.scope.host && !id.container_only()))
+    }
+
+    /// A detection about this event's process.
+    pub fn detection(&self, id: DetectionId, root: ProcessKey, summary: String) -> Detection {
+        Detection {
+            id,
+            ts_boot_ns: self.event.ts_boot_ns,
+            process: self.process.key,
+            root,
+            cgroup_id: self.event.cgroup_id,
+            container: self.container.cloned(),
+            connection: None,
+            summary,
+            properties: Vec::new(),
+            processes: Vec::new(),
+            ancestry: Vec::new(),
+        }
+    }
+
+    /// Ancestors of this process in the same container (for the host: any), nearest first.
+    pub fn ancestors(&self) -> impl Iterator<Item = &Process> {
+        let cgroup = self.process.cgroup_id;
+        let in_container = self.container.is_some();
+        self.table.ancestors(self.process.key).take_while(move |a| !in_container || a.cgroup_id == cgroup)
+    }
+
+    /// The arguments as text.
+    pub fn argv_text(&self) -> String {
+        self.process.argv.iter().map(|a| a.to_str_lossy()).collect::<Vec<_>>().join(" ")
+    }
+}
+
+/// A detection, as code.
+pub trait Detector {
+    /// Look at one event; push what it finds.
+    fn on_event(&mut self, ctx: &Ctx<'_>, out: &mut Vec<Detection>);
+}
+
+/// Processes whose root (`/proc/<pid>/root`) shows `p`'s files: itself and its ancestors in
+/// the same cgroup (one of them is usually still alive when `p` is already gone).
+fn root_pids(table: &ProcessTable, p: &Process) -> Vec<u32> {
+    let mut pids = vec![p.key.pid];
+    pids.extend(table.ancestors(p.key).take_while(|a| a.cgroup_id == p.cgroup_id && a.pid_ns == p.pid_ns).take(4).map(|a| a.key.pid));
+    pids
+}
+
+/// The file a process really runs (the program, when the dynamic loader was exec'd directly).
+fn program_file(p: &Process) -> String {
+    String::from_utf8_lossy(tools::program_path(&p.exe, &p.argv)).into_owned()
+}
+
+/// Ancestors listed in a finding.
+pub const MAX_ANCESTRY: usize = 16;
+
+/// Runs every detector on every event.
+pub struct Engine {
+    rules: Arc<Rules>,
+    lists: ToolLists,
+    detectors: Vec<Box<dyn Detector + Send>>,
+    net: NetState,
+    binaries: BinaryCache,
+    out: Vec<Detection>,
+}
+
+/// argv that would make an unknown binary worth fingerprinting: something that could be an exec
+/// option of netcat (short options clustered with `e` or `c`, ncat's long options and their
+/// abbreviations) or an EXEC/SYSTEM/SHELL address of socat.
+fn suspicious_args(argv: &[crate::event::RawStr]) -> bool {
+    argv.iter().skip(1).any(|a| {
+        let b = a.as_bytes();
+        let short_exec = b.len() > 1 && b[0] == b'-' && b[1] != b'-' && b[1..].iter().any(|&c| c == b'e' || c == b'c');
+        let long_exec = b.starts_with(b"--e") || b.starts_with(b"--sh") || b.starts_with(b"--lua");
+        let address = |w: &[u8]| b.windows(w.len()).any(|x| x.eq_ignore_ascii_case(w));
+        short_exec || long_exec || address(b"exec:") || address(b"system:") || address(b"shell:")
+    })
+}
+
+impl Engine {
+    /// An engine with every detector.
+    pub fn new(rules: Arc<Rules>) -> Self {
+        let lists = rules.tool_lists();
+        Self {
+            rules,
+            lists,
+            detectors: vec![
+                Box::new(netcat_rce::NetcatRce),
+                Box::new(socat_shell::SocatShell),
+                Box::new(reverse_shell::ReverseShell),
+                Box::new(remote_exec::RemoteExec),
+                Box::new(compiler::Compiler),
+            ],
+            net: NetState::default(),
+            binaries: BinaryCache::default(),
+            out: Vec::new(),
+        }
+    }
+
+    /// The rules in force.
+    pub fn rules(&self) -> &Arc<Rules> {
+        &self.rules
+    }
+
+    /// What the program of an exec is: by the real executable's name, busybox applet, or, for
+    /// an unknown name with netcat/socat-like arguments, by the executable's contents.
+    fn tool_of(&mut self, table: &ProcessTable, p: &Process, live: bool) -> (ToolKind, usize) {
+        let id = identify(&p.exe, &p.argv, &self.lists);
+        if id.kind != ToolKind::Other || !live || !suspicious_args(&p.argv) {
+            return (id.kind, id.args_from);
+        }
+        let roots = root_pids(table, p);
+        let known = self.binaries.fingerprint(p.cgroup_id, &roots, &program_file(p));
+        tracing::debug!(pid = p.key.pid, exe = %p.exe, ?roots, ?known, "fingerprinted an unknown executable");
+        match known {
+            Some(known) => {
+                let id = identify_fingerprinted(known, &p.exe, &p.argv, &self.lists);
+                (id.kind, id.args_from)
+            }
+            None => (id.kind, id.args_from),
+        }
+    }
+
+    /// Run the detectors on one event (already applied to `table`). `live` allows reading the
+    /// process's executable (not in replays, where the processes are not on this host).
+    pub fn handle(
+        &mut self,
+        ev: &Event,
+        table: &ProcessTable,
+        container: Option<&Arc<ContainerRef>>,
+        live: bool,
+    ) -> Vec<Detection> {
+        let Some(process) = table.get(ev.process) else {
+            if let EventBody::Exit(_) = ev.body {
+                self.net.forget(&ev.process);
+            }
+            return Vec::new();
+        };
+        let (tool, args_from) = match &ev.body {
+            EventBody::Exec(x) => {
+                // A container's root, from a process already inside it (its own pid namespace):
+                // files stay readable after short-lived processes are gone.
+                if live && container.is_some() && x.pid_ns != 0 {
+                    self.binaries.capture_root(process.cgroup_id, process.key.pid);
+                }
+                let scoped = live && (container.is_some() || self.rules.scope.host);
+                let (tool, args_from) = self.tool_of(table, process, scoped);
+                self.net.index_stdio(process);
+                match tool {
+                    ToolKind::Socat => {
+                        let cmd = socat::parse(&process.argv[args_from.min(process.argv.len())..]);
+                        if socat::reverse_shell(&cmd).is_some() {
+                            self.net.add_relay(process.key, RelayKind::Exec, tool);
+                        }
+                    }
+                    ToolKind::Netcat(flavor) => {
+                        let cmd = netcat::parse(flavor, &process.argv[args_from.min(process.argv.len())..]);
+                        if cmd.exec.is_some() {
+                            self.net.add_relay(process.key, RelayKind::Exec, tool);
+                        } else if !cmd.scan_only {
+                            self.net.add_relay(process.key, RelayKind::Netcat, tool);
+                        }
+                    }
+                    _ => {}
+                }
+                (Some(tool), args_from)
+            }
+            _ => (None, 1),
+        };
+        let ctx = Ctx {
+            event: ev,
+            process,
+            table,
+            container,
+            rules: &self.rules,
+            lists: &self.lists,
+            tool,
+            args_from,
+            net: &self.net,
+        };
+        self.out.clear();
+        for d in &mut self.detectors {
+            d.on_event(&ctx, &mut self.out);
+        }
+        if let EventBody::Exit(_) = ev.body {
+            self.net.forget(&ev.process);
+        }
+        let mut found = std::mem::take(&mut self.out);
+        for d in &mut found {
+            d.processes = self.snapshots(table, d.process, live);
+            d.ancestry = table
+                .ancestors(d.process)
+                .take(MAX_ANCESTRY)
+                .map(|a| (a.key.pid, a.comm.to_string(), a.exe.to_string()))
+                .collect();
+        }
+        found
+    }
+
+    /// The offending process and its parent, as findings show them.
+    fn snapshots(&mut self, table: &ProcessTable, key: ProcessKey, live: bool) -> Vec<ProcessSnapshot> {
+        let mut out = Vec::with_capacity(2);
+        let mut next = Some(key);
+        for _ in 0..2 {
+            let Some(p) = next.and_then(|k| table.get(k)) else { break };
+            out.push(ProcessSnapshot {
+                key: p.key,
+                parent_pid: p.parent.map(|k| k.pid),
+                name: p.comm.to_string(),
+                exe: p.exe.to_string(),
+                argv: p.argv.iter().map(|a| a.to_string()).collect(),
+                argv_truncated: p.argv_truncated,
+                uid: p.uid,
+                binary: if live { self.binaries.info(p.cgroup_id, &root_pids(table, p), &p.exe.to_string()) } else { None },
+            });
+            next = p.parent;
+        }
+        out
+    }
+
+    /// Shared network wiring (for metrics and tests).
+    pub fn net(&self) -> &NetState {
+        &self.net
+    }
+}

@@ -1,0 +1,514 @@
+//! Detection rules as data: which detections run, their severity, the name lists they use and
+//! the exceptions users write. Defaults are `rules/default.toml`, embedded in the binary; a
+//! user file overrides them. A bad file is refused whole, with its file, line and reason.
+
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+};
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use super::tools::ToolLists;
+
+/// The embedded default rules.
+pub const DEFAULT_RULES: &str = include_str!("../../../rules/default.toml");
+/// Rules schema this agent reads.
+pub const SCHEMA: u32 = 1;
+
+/// A rules file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum RulesError {
+    /// The file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// File.
+        path: PathBuf,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid.
+    #[error("{path}:{line}:{column}: {reason}")]
+    Invalid {
+        /// File.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// Finding severity (SCC's enum names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Severity {
+    /// Minimal access.
+    Low,
+    /// Operational impact.
+    Medium,
+    /// Can create resources.
+    High,
+    /// Can access data or run code.
+    Critical,
+}
+
+/// The detections, by their rule names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DetectionId {
+    /// `Execution: Netcat Remote Code Execution In Container`.
+    NetcatRemoteCodeExecution,
+    /// `Execution: Socat Reverse Shell Detected`.
+    SocatReverseShell,
+    /// `Execution: Possible Remote Command Execution Detected`.
+    RemoteCommandExecution,
+    /// `Reverse Shell`.
+    ReverseShell,
+    /// `Defense Evasion: Launch Code Compiler Tool In Container`.
+    CompilerInContainer,
+    /// `Execution: Malicious Python executed`.
+    MaliciousPython,
+}
+
+impl DetectionId {
+    /// Every detection.
+    pub const ALL: [DetectionId; 6] = [
+        DetectionId::NetcatRemoteCodeExecution,
+        DetectionId::SocatReverseShell,
+        DetectionId::RemoteCommandExecution,
+        DetectionId::ReverseShell,
+        DetectionId::CompilerInContainer,
+        DetectionId::MaliciousPython,
+    ];
+
+    /// SCC category, exactly as SCC spells it.
+    pub fn category(self) -> &'static str {
+        match self {
+            DetectionId::NetcatRemoteCodeExecution => "Execution: Netcat Remote Code Execution In Container",
+            DetectionId::SocatReverseShell => "Execution: Socat Reverse Shell Detected",
+            DetectionId::RemoteCommandExecution => "Execution: Possible Remote Command Execution Detected",
+            DetectionId::ReverseShell => "Reverse Shell",
+            DetectionId::CompilerInContainer => "Defense Evasion: Launch Code Compiler Tool In Container",
+            DetectionId::MaliciousPython => "Execution: Malicious Python executed",
+        }
+    }
+
+    /// SCC module name.
+    pub fn module(self) -> &'static str {
+        match self {
+            DetectionId::NetcatRemoteCodeExecution => "NETCAT_REMOTE_CODE_EXECUTION_IN_CONTAINER",
+            DetectionId::SocatReverseShell => "SOCAT_REVERSE_SHELL_DETECTED",
+            DetectionId::RemoteCommandExecution => "POSSIBLE_REMOTE_COMMAND_EXECUTION_DETECTED",
+            DetectionId::ReverseShell => "REVERSE_SHELL",
+            DetectionId::CompilerInContainer => "LAUNCH_CODE_COMPILER_TOOL_IN_CONTAINER",
+            DetectionId::MaliciousPython => "MALICIOUS_PYTHON_EXECUTED",
+        }
+    }
+
+    /// True for detections that only ever apply inside containers.
+    pub fn container_only(self) -> bool {
+        matches!(self, DetectionId::NetcatRemoteCodeExecution | DetectionId::CompilerInContainer | DetectionId::MaliciousPython)
+    }
+}
+
+/// Per-detection settings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetectionRule {
+    /// Run it.
+    pub enabled: bool,
+    /// Severity of its findings.
+    pub severity: Severity,
+}
+
+/// Where an exception applies.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExceptionScope {
+    /// Host and containers.
+    #[default]
+    Any,
+    /// Host processes only.
+    Host,
+    /// Container processes only.
+    Container,
+}
+
+/// Something users expect and do not want findings for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exception {
+    /// Why it exists.
+    #[serde(default)]
+    pub description: String,
+    /// Detections it silences (all when empty).
+    #[serde(default)]
+    pub detections: Vec<DetectionId>,
+    /// Host, container or both.
+    #[serde(default)]
+    pub scope: ExceptionScope,
+    /// Kubernetes namespaces.
+    #[serde(default)]
+    pub namespace: Vec<String>,
+    /// Pod labels, `key=value` (value may use wildcards).
+    #[serde(default)]
+    pub pod_label: Vec<Spanned<String>>,
+    /// Images (as in the pod spec, or the digest).
+    #[serde(default)]
+    pub image: Vec<String>,
+    /// Container names.
+    #[serde(default)]
+    pub container_name: Vec<String>,
+    /// Executable paths of the offending process.
+    #[serde(default)]
+    pub exe: Vec<String>,
+    /// Executable paths of its parent.
+    #[serde(default)]
+    pub parent_exe: Vec<String>,
+    /// Any one argument of the offending process.
+    #[serde(default)]
+    pub argv: Vec<String>,
+}
+
+/// What an exception is matched against.
+#[derive(Debug, Default)]
+pub struct Subject<'a> {
+    /// The detection.
+    pub detection: Option<DetectionId>,
+    /// A host process.
+    pub host: bool,
+    /// Pod namespace.
+    pub namespace: Option<&'a str>,
+    /// Pod labels.
+    pub pod_labels: Option<&'a BTreeMap<String, String>>,
+    /// Image reference and digest.
+    pub images: [Option<&'a str>; 2],
+    /// Container name.
+    pub container_name: Option<&'a str>,
+    /// Executable path.
+    pub exe: Option<&'a str>,
+    /// Parent's executable path.
+    pub parent_exe: Option<&'a str>,
+    /// Arguments.
+    pub argv: &'a [String],
+}
+
+fn any_glob(patterns: &[String], value: Option<&str>) -> bool {
+    value.is_some_and(|v| patterns.iter().any(|p| wildmatch::WildMatch::new(p).matches(v)))
+}
+
+impl Exception {
+    /// True when every field given matches.
+    pub fn matches(&self, s: &Subject<'_>) -> bool {
+        if let Some(d) = s.detection {
+            if !self.detections.is_empty() && !self.detections.contains(&d) {
+                return false;
+            }
+        }
+        match self.scope {
+            ExceptionScope::Host if !s.host => return false,
+            ExceptionScope::Container if s.host => return false,
+            _ => {}
+        }
+        (self.namespace.is_empty() || any_glob(&self.namespace, s.namespace))
+            && (self.pod_label.is_empty()
+                || self.pod_label.iter().any(|kv| {
+                    let Some((k, v)) = kv.get_ref().split_once('=') else { return false };
+                    s.pod_labels.and_then(|l| l.get(k)).is_some_and(|actual| wildmatch::WildMatch::new(v).matches(actual))
+                }))
+            && (self.image.is_empty() || s.images.iter().any(|i| any_glob(&self.image, *i)))
+            && (self.container_name.is_empty() || any_glob(&self.container_name, s.container_name))
+            && (self.exe.is_empty() || any_glob(&self.exe, s.exe))
+            && (self.parent_exe.is_empty() || any_glob(&self.parent_exe, s.parent_exe))
+            && (self.argv.is_empty() || s.argv.iter().any(|a| any_glob(&self.argv, Some(a))))
+    }
+}
+
+/// Host or containers.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scope {
+    /// Extend socat, remote command execution and reverse shell detections to host processes.
+    pub host: bool,
+}
+
+/// Incident grouping.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentSettings {
+    /// How long a finding collects its incident after the first detection, milliseconds.
+    pub settle_ms: u64,
+    /// How long the same category for the same incident root stays quiet, seconds.
+    pub dedupe_window_s: u64,
+}
+
+/// Name lists (see `rules/default.toml`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lists {
+    /// Shells.
+    pub shells: Vec<String>,
+    /// Script interpreters.
+    pub interpreters: Vec<String>,
+    /// Netcat family names.
+    pub netcat: Vec<String>,
+    /// Socat names.
+    pub socat: Vec<String>,
+    /// Compilers.
+    pub compilers: Vec<String>,
+    /// Commands typically run through a remote shell.
+    pub common_commands: Vec<String>,
+}
+
+/// The complete rules.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rules {
+    /// Schema version.
+    pub schema: u32,
+    /// Host or containers.
+    pub scope: Scope,
+    /// Incident grouping.
+    pub incidents: IncidentSettings,
+    /// Name lists.
+    pub lists: Lists,
+    /// Per detection.
+    pub detections: BTreeMap<DetectionId, DetectionRule>,
+    /// Exceptions.
+    #[serde(default)]
+    pub exceptions: Vec<Exception>,
+}
+
+/// A user file: everything optional, merged over the defaults.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Override {
+    schema: Option<Spanned<u32>>,
+    scope: Option<Scope>,
+    incidents: Option<IncidentSettings>,
+    lists: Option<ListsOverride>,
+    #[serde(default)]
+    detections: BTreeMap<DetectionId, DetectionOverride>,
+    #[serde(default)]
+    exceptions: Vec<Exception>,
+    #[serde(default)]
+    replace_default_exceptions: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListsOverride {
+    shells: Option<Vec<String>>,
+    interpreters: Option<Vec<String>>,
+    netcat: Option<Vec<String>>,
+    socat: Option<Vec<String>>,
+    compilers: Option<Vec<String>>,
+    common_commands: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DetectionOverride {
+    enabled: Option<bool>,
+    severity: Option<Severity>,
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    (before.matches('\n').count() + 1, before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1)
+}
+
+fn invalid(text: &str, path: &Path, offset: usize, reason: impl Into<String>) -> RulesError {
+    let (line, column) = line_col(text, offset);
+    RulesError::Invalid { path: path.to_path_buf(), line, column, reason: reason.into() }
+}
+
+fn parse_toml<T: serde::de::DeserializeOwned>(text: &str, path: &Path) -> Result<T, RulesError> {
+    toml::from_str(text).map_err(|e| invalid(text, path, e.span().map(|s| s.start).unwrap_or(0), e.message()))
+}
+
+fn check_exceptions(exceptions: &[Exception], text: &str, path: &Path) -> Result<(), RulesError> {
+    for e in exceptions {
+        for kv in &e.pod_label {
+            if !kv.get_ref().contains('=') {
+                return Err(invalid(text, path, kv.span().start, format!("pod_label {:?} is not key=value", kv.get_ref())));
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Rules {
+    /// The embedded defaults.
+    pub fn defaults() -> Rules {
+        // The embedded file is checked by a unit test; a failure here is a build defect.
+        match Self::parse_full(DEFAULT_RULES, Path::new("rules/default.toml")) {
+            Ok(r) => r,
+            Err(e) => panic!("embedded default rules are invalid: {e}"),
+        }
+    }
+
+    fn parse_full(text: &str, path: &Path) -> Result<Rules, RulesError> {
+        let rules: Rules = parse_toml(text, path)?;
+        if rules.schema != SCHEMA {
+            return Err(invalid(text, path, text.find("schema").unwrap_or(0), format!("schema {} is not {SCHEMA}", rules.schema)));
+        }
+        for id in DetectionId::ALL {
+            if id != DetectionId::MaliciousPython && !rules.detections.contains_key(&id) {
+                return Err(invalid(text, path, 0, format!("detection {id:?} has no settings")));
+            }
+        }
+        check_exceptions(&rules.exceptions, text, path)?;
+        Ok(rules)
+    }
+
+    /// Defaults with a user file's settings over them (`path` only names the file in errors).
+    pub fn with_override(text: &str, path: &Path) -> Result<Rules, RulesError> {
+        let o: Override = parse_toml(text, path)?;
+        if let Some(s) = &o.schema {
+            if *s.get_ref() != SCHEMA {
+                return Err(invalid(text, path, s.span().start, format!("schema {} is not {SCHEMA}", s.get_ref())));
+            }
+        }
+        check_exceptions(&o.exceptions, text, path)?;
+        let mut r = Self::defaults();
+        if let Some(s) = o.scope {
+            r.scope = s;
+        }
+        if let Some(i) = o.incidents {
+            r.incidents = i;
+        }
+        if let Some(l) = o.lists {
+            let set = |dst: &mut Vec<String>, src: Option<Vec<String>>| {
+                if let Some(v) = src {
+                    *dst = v;
+                }
+            };
+            set(&mut r.lists.shells, l.shells);
+            set(&mut r.lists.interpreters, l.interpreters);
+            set(&mut r.lists.netcat, l.netcat);
+            set(&mut r.lists.socat, l.socat);
+            set(&mut r.lists.compilers, l.compilers);
+            set(&mut r.lists.common_commands, l.common_commands);
+        }
+        for (id, d) in o.detections {
+            let entry = r.detections.entry(id).or_insert(DetectionRule { enabled: true, severity: Severity::Critical });
+            if let Some(e) = d.enabled {
+                entry.enabled = e;
+            }
+            if let Some(s) = d.severity {
+                entry.severity = s;
+            }
+        }
+        if o.replace_default_exceptions {
+            r.exceptions.clear();
+        }
+        r.exceptions.extend(o.exceptions);
+        Ok(r)
+    }
+
+    /// Read a user rules file over the defaults.
+    pub fn load(path: &Path) -> Result<Rules, RulesError> {
+        let text = std::fs::read_to_string(path).map_err(|source| RulesError::Io { path: path.to_path_buf(), source })?;
+        Self::with_override(&text, path)
+    }
+
+    /// Settings of a detection (disabled when absent).
+    pub fn detection(&self, id: DetectionId) -> DetectionRule {
+        self.detections.get(&id).cloned().unwrap_or(DetectionRule { enabled: false, severity: Severity::Critical })
+    }
+
+    /// The name lists in the form the tool identification uses.
+    pub fn tool_lists(&self) -> ToolLists {
+        ToolLists {
+            shells: self.lists.shells.clone(),
+            interpreters: self.lists.interpreters.clone(),
+            netcat: self.lists.netcat.clone(),
+            socat: self.lists.socat.clone(),
+            compilers: self.lists.compilers.clone(),
+            common_commands: self.lists.common_commands.clone(),
+        }
+    }
+
+    /// The first exception that matches, if any.
+    pub fn exception_for(&self, s: &Subject<'_>) -> Option<&Exception> {
+        self.exceptions.iter().find(|e| e.matches(s))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_defaults_load() {
+        let r = Rules::defaults();
+        assert_eq!(r.detection(DetectionId::ReverseShell).severity, Severity::Critical);
+        assert_eq!(r.detection(DetectionId::SocatReverseShell).severity, Severity::Medium);
+        assert_eq!(r.detection(DetectionId::NetcatRemoteCodeExecution).severity, Severity::Low);
+        assert!(!r.scope.host);
+        assert!(r.lists.shells.iter().any(|s| s == "bash"));
+        assert!(r.exceptions.len() >= 3);
+    }
+
+    #[test]
+    fn overrides_merge() {
+        let text = "[scope]\nhost = true\n[lists]\ncompilers = [\"gcc\"]\n[detections.compiler_in_container]\nenabled = false\n[[exceptions]]\nnamespace = [\"build-*\"]\ndetections = [\"compiler_in_container\"]\n";
+        let r = Rules::with_override(text, Path::new("u.toml")).unwrap();
+        assert!(r.scope.host);
+        assert_eq!(r.lists.compilers, vec!["gcc".to_string()]);
+        assert!(!r.detection(DetectionId::CompilerInContainer).enabled);
+        assert_eq!(r.detection(DetectionId::CompilerInContainer).severity, Severity::Low, "unchanged fields keep defaults");
+        assert_eq!(r.exceptions.len(), Rules::defaults().exceptions.len() + 1);
+        let s = Subject { detection: Some(DetectionId::CompilerInContainer), namespace: Some("build-42"), ..Default::default() };
+        assert!(r.exception_for(&s).is_some());
+        let s = Subject { detection: Some(DetectionId::ReverseShell), namespace: Some("build-42"), ..Default::default() };
+        assert!(r.exception_for(&s).is_none(), "an exception only silences its detections");
+        let r = Rules::with_override("replace_default_exceptions = true\n", Path::new("u.toml")).unwrap();
+        assert!(r.exceptions.is_empty());
+    }
+
+    #[test]
+    fn bad_files_name_file_line_and_reason() {
+        let cases = [
+            ("[scope]\nhost = true\nhots = 1\n", 3, "hots"),
+            ("[detections.reverse_shell]\nseverity = \"SEVERE\"\n", 2, "SEVERE"),
+            ("[detections.reverse_shel]\nenabled = false\n", 1, "reverse_shel"),
+            ("\n\n[[exceptions]]\npod_label = [\"app\"]\n", 4, "key=value"),
+            ("[[exceptions]]\ndetections = [\"nope\"]\n", 2, "nope"),
+            ("schema = 2\n", 1, "schema"),
+            ("[lists\n", 1, ""),
+        ];
+        for (text, line, needle) in cases {
+            let e = Rules::with_override(text, Path::new("/etc/shrike/rules.toml")).unwrap_err();
+            let msg = e.to_string();
+            assert!(msg.starts_with(&format!("/etc/shrike/rules.toml:{line}:")), "{text:?} -> {msg}");
+            assert!(msg.contains(needle), "{text:?} -> {msg}");
+        }
+    }
+
+    #[test]
+    fn exception_fields_all_must_match() {
+        let r = Rules::defaults();
+        let argv = vec!["/usr/sbin/sshd".to_string(), "-i".to_string()];
+        let mut s = Subject {
+            detection: Some(DetectionId::ReverseShell),
+            host: true,
+            exe: Some("/usr/sbin/sshd"),
+            argv: &argv,
+            ..Default::default()
+        };
+        assert!(r.exception_for(&s).is_some());
+        s.host = false;
+        assert!(r.exception_for(&s).is_none(), "the sshd exception is for the host only");
+        let s = Subject { detection: Some(DetectionId::ReverseShell), parent_exe: Some("/usr/sbin/xinetd"), ..Default::default() };
+        assert!(r.exception_for(&s).is_some());
+        let s = Subject { detection: Some(DetectionId::ReverseShell), parent_exe: Some("/bin/bash"), ..Default::default() };
+        assert!(r.exception_for(&s).is_none());
+    }
+}

