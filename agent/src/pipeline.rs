@@ -11,7 +11,12 @@ use crate::{
     container::{ContainerRef, ContainerResolver, EnrichmentQueue},
     detect::{rules::Rules, Engine},
     event::{Event, EventBody},
-    finding::{self, scc::Envelope, Incident, Incidents, Origin},
+    finding::{
+        self,
+        flood::{FloodControl, Verdict},
+        scc::Envelope,
+        Incident, Incidents, Origin,
+    },
     process::{Process, ProcessTable},
 };
 
@@ -37,6 +42,8 @@ pub struct PipelineStats {
     pub findings: u64,
     /// Incidents silenced by an exception.
     pub excepted: u64,
+    /// Incidents merged into a repeat count or held by the rate limit.
+    pub suppressed: u64,
 }
 
 /// The stages after the sensor.
@@ -46,6 +53,7 @@ pub struct Pipeline {
     engine: Engine,
     incidents: Incidents,
     held: EnrichmentQueue<Incident>,
+    flood: FloodControl,
     findings: VecDeque<Envelope>,
     origin: Origin,
     live: bool,
@@ -70,12 +78,14 @@ impl Pipeline {
             table.insert_seeded(p);
         }
         let incidents = Incidents::new(rules.incidents.settle_ms * 1_000_000, rules.incidents.dedupe_window_s * 1_000_000_000);
+        let rules_for_flood = rules.clone();
         Self {
             table,
             resolver,
-            engine: Engine::new(rules),
+            engine: Engine::new(rules_for_flood),
             incidents,
             held: EnrichmentQueue::new(enrichment_wait, 10_000),
+            flood: FloodControl::new(rules.incidents.merge_window_s, rules.incidents.max_findings_per_container_per_minute),
             findings: VecDeque::new(),
             origin,
             live,
@@ -133,16 +143,35 @@ impl Pipeline {
             self.held.push(i, container.as_deref());
         }
         let rules = self.engine.rules().clone();
-        let (origin, findings, stats) = (&self.origin, &mut self.findings, &mut self.stats);
+        let now = now_ns.max(self.last_event_ns);
+        let (origin, findings, stats, flood) = (&self.origin, &mut self.findings, &mut self.stats, &mut self.flood);
         self.held.release(&self.resolver, flush, |i, info| {
             if let Some(e) = finding::excepted(&rules, &i, info.as_deref()) {
                 stats.excepted += 1;
                 tracing::debug!(category = i.detection.category(), exception = %e.description, "incident silenced by an exception");
                 return;
             }
-            stats.findings += 1;
-            findings.push_back(finding::build(&i, &rules, origin, info.as_deref()));
+            match flood.admit(&i, now) {
+                Verdict::Emit(extra) => {
+                    let mut f = finding::build(&i, &rules, origin, info.as_deref());
+                    for (k, v) in extra {
+                        f.finding.source_properties.insert(k.to_string(), v);
+                    }
+                    stats.findings += 1;
+                    findings.push_back(f);
+                }
+                Verdict::Merged | Verdict::RateLimited => stats.suppressed += 1,
+            }
         });
+        for (i, extra) in self.flood.expired(now, flush) {
+            let info = i.first.container.as_ref().and_then(|c| self.resolver.info(&c.id));
+            let mut f = finding::build(&i, &rules, &self.origin, info.as_deref());
+            for (k, v) in extra {
+                f.finding.source_properties.insert(k.to_string(), v);
+            }
+            self.stats.findings += 1;
+            self.findings.push_back(f);
+        }
     }
 
     /// How long incidents collect before they go out.
@@ -153,6 +182,11 @@ impl Pipeline {
     /// True while incidents are collecting or waiting for container metadata.
     pub fn has_pending(&self) -> bool {
         self.incidents.open_count() > 0 || !self.held.is_empty()
+    }
+
+    /// Flood control counters.
+    pub fn flood_stats(&self) -> finding::flood::FloodStats {
+        self.flood.stats()
     }
 
     /// Findings ready to go out, oldest first.

@@ -7,12 +7,21 @@ use std::{
     process::{Command, Stdio as ProcStdio},
 };
 
-use shrike::{container::ContainerResolver, event::Stdio, pipeline::Pipeline, process::procfs};
+use shrike::{
+    container::ContainerResolver, detect::rules::Rules, event::Stdio, finding::Origin, pipeline::Pipeline, process::procfs,
+};
 
 #[test]
 fn process_started_before_the_agent_is_seeded() {
     let mut child = Command::new("/bin/sleep").arg("30").stdin(ProcStdio::piped()).stdout(ProcStdio::null()).spawn().unwrap();
-    let pipeline = Pipeline::new(procfs::seed(Path::new("/proc")).expect("seed from /proc"), ContainerResolver::replay());
+    let pipeline = Pipeline::new(
+        procfs::seed(Path::new("/proc")).expect("seed from /proc"),
+        ContainerResolver::replay(),
+        std::sync::Arc::new(Rules::defaults()),
+        Origin::default(),
+        std::time::Duration::ZERO,
+        false,
+    );
     let p = pipeline.table().get_pid(child.id()).expect("child in the table").clone();
     child.kill().unwrap();
     child.wait().unwrap();

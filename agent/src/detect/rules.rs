@@ -245,6 +245,20 @@ pub struct IncidentSettings {
     pub settle_ms: u64,
     /// How long the same category for the same incident root stays quiet, seconds.
     pub dedupe_window_s: u64,
+    /// Window in which repeats of the same attack are merged into one finding with a count.
+    #[serde(default = "default_merge_window")]
+    pub merge_window_s: u64,
+    /// Findings per container (or the host) per minute before the rest are counted, not written.
+    #[serde(default = "default_rate")]
+    pub max_findings_per_container_per_minute: u32,
+}
+
+fn default_merge_window() -> u64 {
+    60
+}
+
+fn default_rate() -> u32 {
+    30
 }
 
 /// Name lists (see `rules/default.toml`).

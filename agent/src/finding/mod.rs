@@ -2,6 +2,7 @@
 //! process tree), and an incident becomes an SCC-shaped finding with its container, pod, node,
 //! processes and socket evidence.
 
+pub mod flood;
 pub mod scc;
 
 use std::collections::{BTreeMap, HashMap};

@@ -1,0 +1,208 @@
+//! Flood control: an attack repeated in a loop (a shell opened every second) is one finding with
+//! a count, not a stream; and a per-container rate limit bounds what any one container can make
+//! the agent write. What is held back is counted, and the counts ride on the next finding that
+//! goes out (and in metrics), never silently lost.
+
+use std::collections::HashMap;
+
+use super::Incident;
+use crate::detect::rules::DetectionId;
+
+/// What to do with an incident.
+#[derive(Debug, PartialEq)]
+pub enum Verdict {
+    /// Write it, with these counts added to its `sourceProperties`.
+    Emit(Vec<(&'static str, serde_json::Value)>),
+    /// A repeat within the merge window: counted into the next finding of its kind.
+    Merged,
+    /// Over the container's rate: counted into its next finding.
+    RateLimited,
+}
+
+/// Counters.
+#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
+pub struct FloodStats {
+    /// Repeats merged into a count.
+    pub merged: u64,
+    /// Findings held back by the per-container rate limit.
+    pub rate_limited: u64,
+}
+
+struct Repeat {
+    window_end_ns: u64,
+    count: u64,
+    last: Option<Incident>,
+}
+
+struct Bucket {
+    tokens: f64,
+    at_ns: u64,
+    suppressed: u64,
+}
+
+/// The repeat-merging and rate-limiting stage.
+pub struct FloodControl {
+    window_ns: u64,
+    per_minute: f64,
+    burst: f64,
+    repeats: HashMap<(DetectionId, String, String), Repeat>,
+    buckets: HashMap<String, Bucket>,
+    stats: FloodStats,
+}
+
+/// What makes two incidents "the same attack again": category, container (or host), and the
+/// offending program with its arguments.
+fn repeat_key(i: &Incident) -> (DetectionId, String, String) {
+    let scope = i.first.container.as_ref().map(|c| c.id.clone()).unwrap_or_else(|| "host".into());
+    let what = i.first.processes.first().map(|p| format!("{}\0{}", p.exe, p.argv.join("\0"))).unwrap_or_default();
+    (i.detection, scope, what)
+}
+
+impl FloodControl {
+    /// Merge repeats over `window_s`; allow `per_minute` findings per container (bursts up to
+    /// the same number).
+    pub fn new(window_s: u64, per_minute: u32) -> Self {
+        Self {
+            window_ns: window_s * 1_000_000_000,
+            per_minute: f64::from(per_minute),
+            burst: f64::from(per_minute.max(1)),
+            repeats: HashMap::new(),
+            buckets: HashMap::new(),
+            stats: FloodStats::default(),
+        }
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> FloodStats {
+        self.stats
+    }
+
+    /// Decide about an incident going out at kernel time `now_ns`.
+    pub fn admit(&mut self, i: &Incident, now_ns: u64) -> Verdict {
+        let key = repeat_key(i);
+        let mut props = Vec::new();
+        if self.window_ns > 0 {
+            match self.repeats.get_mut(&key) {
+                Some(r) if now_ns < r.window_end_ns => {
+                    r.count += 1;
+                    r.last = Some(i.clone());
+                    self.stats.merged += 1;
+                    return Verdict::Merged;
+                }
+                _ => {
+                    self.repeats.insert(key, Repeat { window_end_ns: now_ns + self.window_ns, count: 0, last: None });
+                }
+            }
+        }
+        if self.per_minute > 0.0 {
+            let scope = i.first.container.as_ref().map(|c| c.id.clone()).unwrap_or_else(|| "host".into());
+            let b = self.buckets.entry(scope).or_insert(Bucket { tokens: self.burst, at_ns: now_ns, suppressed: 0 });
+            let elapsed_min = now_ns.saturating_sub(b.at_ns) as f64 / 60e9;
+            b.tokens = (b.tokens + elapsed_min * self.per_minute).min(self.burst);
+            b.at_ns = now_ns;
+            if b.tokens < 1.0 {
+                b.suppressed += 1;
+                self.stats.rate_limited += 1;
+                return Verdict::RateLimited;
+            }
+            b.tokens -= 1.0;
+            if b.suppressed > 0 {
+                props.push(("Rate_Limited_Findings_Since_Last", b.suppressed.into()));
+                b.suppressed = 0;
+            }
+        }
+        Verdict::Emit(props)
+    }
+
+    /// Merge windows that ended by `now_ns` (all with `flush`): one finding each for the
+    /// repeats they merged, carrying the count.
+    pub fn expired(&mut self, now_ns: u64, flush: bool) -> Vec<(Incident, Vec<(&'static str, serde_json::Value)>)> {
+        let mut out = Vec::new();
+        self.repeats.retain(|_, r| {
+            if !flush && now_ns < r.window_end_ns {
+                return true;
+            }
+            if let Some(last) = r.last.take() {
+                out.push((last, vec![("Repeat_Count", r.count.into()), ("Repeat_Window_Seconds", 0.into())]));
+            }
+            false
+        });
+        let window_s = self.window_ns / 1_000_000_000;
+        for (_, props) in &mut out {
+            props[1].1 = window_s.into();
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        detect::{Detection, ProcessSnapshot},
+        event::ProcessKey,
+    };
+
+    fn incident(root: u32, ts: u64) -> Incident {
+        let key = ProcessKey { pid: root, start: 1 };
+        let d = Detection {
+            id: DetectionId::ReverseShell,
+            ts_boot_ns: ts,
+            process: key,
+            root: key,
+            cgroup_id: 1,
+            container: None,
+            connection: None,
+            summary: String::new(),
+            properties: Vec::new(),
+            processes: vec![ProcessSnapshot {
+                key,
+                parent_pid: None,
+                name: "bash".into(),
+                exe: "/usr/bin/bash".into(),
+                argv: vec!["bash".into(), "-i".into()],
+                argv_truncated: false,
+                uid: 0,
+                binary: None,
+            }],
+            ancestry: Vec::new(),
+        };
+        Incident { id: format!("{root:032x}"), detection: d.id, root: key, first: d, more: Vec::new(), dropped: 0, deadline_ns: ts }
+    }
+
+    #[test]
+    fn a_loop_is_one_finding_then_one_with_a_count() {
+        let mut f = FloodControl::new(60, 0);
+        let s = 1_000_000_000;
+        assert_eq!(f.admit(&incident(1, s), s), Verdict::Emit(vec![]));
+        for n in 2..12 {
+            assert_eq!(f.admit(&incident(n, n as u64 * s), n as u64 * s), Verdict::Merged);
+        }
+        assert!(f.expired(30 * s, false).is_empty(), "window still open");
+        let merged = f.expired(62 * s, false);
+        assert_eq!(merged.len(), 1);
+        assert_eq!(merged[0].1[0], ("Repeat_Count", 10.into()));
+        assert_eq!(merged[0].0.root.pid, 11, "the latest repeat is reported");
+        assert_eq!(f.stats().merged, 10);
+        // After the window a new occurrence is a new finding.
+        assert_eq!(f.admit(&incident(50, 70 * s), 70 * s), Verdict::Emit(vec![]));
+    }
+
+    #[test]
+    fn per_container_rate_limit_counts_into_the_next_finding() {
+        let mut f = FloodControl::new(0, 3);
+        let s = 1_000_000_000;
+        let mut verdicts = Vec::new();
+        for n in 0..5u32 {
+            let mut i = incident(n, s);
+            i.first.processes[0].argv.push(n.to_string()); // distinct: not repeats
+            verdicts.push(f.admit(&i, s));
+        }
+        assert_eq!(verdicts.iter().filter(|v| matches!(v, Verdict::Emit(_))).count(), 3);
+        assert_eq!(verdicts.iter().filter(|v| **v == Verdict::RateLimited).count(), 2);
+        // A minute later a token is back; the finding carries the two held back.
+        let mut i = incident(9, 61 * s);
+        i.first.processes[0].argv.push("x".into());
+        assert_eq!(f.admit(&i, 61 * s), Verdict::Emit(vec![("Rate_Limited_Findings_Since_Last", 2.into())]));
+    }
+}
