@@ -117,12 +117,16 @@ fn run_doctor(json: bool, config: &Config) -> anyhow::Result<ExitCode> {
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-fn load_rules(config: &Config, flag: Option<PathBuf>) -> anyhow::Result<Arc<Rules>> {
+type PythonModel = Option<Arc<python_model::Model>>;
+
+fn load_rules(config: &Config, flag: Option<PathBuf>) -> anyhow::Result<(Arc<Rules>, PythonModel)> {
     let path = flag.or_else(|| (!config.rules.is_empty()).then(|| PathBuf::from(&config.rules)));
-    Ok(Arc::new(match path {
+    let rules = match path {
         Some(p) => Rules::load(&p)?,
         None => Rules::defaults(),
-    }))
+    };
+    let model = shrike::detect::python::load_model(&rules)?;
+    Ok((Arc::new(rules), model))
 }
 
 fn origin(config: &Config) -> Origin {
@@ -145,8 +149,8 @@ fn emit(pipeline: &mut Pipeline, out: &mut impl Write) -> std::io::Result<()> {
 }
 
 fn run_replay(file: &Path, config: Config, rules: Option<PathBuf>) -> anyhow::Result<ExitCode> {
-    let rules = load_rules(&config, rules)?;
-    let mut pipeline = Pipeline::new(Vec::new(), ContainerResolver::replay(), rules, origin(&config), Duration::ZERO, false);
+    let (rules, model) = load_rules(&config, rules)?;
+    let mut pipeline = Pipeline::new(Vec::new(), ContainerResolver::replay(), rules, origin(&config), Duration::ZERO, false, model);
     let mut stdout = std::io::stdout().lock();
     let mut result = Ok(());
     let n = replay::read_recording(file, |line| match line {
@@ -209,7 +213,7 @@ impl Recorder {
 
 /// Run live: `record` writes events to a file, otherwise they go through the pipeline only.
 fn live(config: Config, rules: Option<PathBuf>, record: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let rules = load_rules(&config, rules)?;
+    let (rules, model) = load_rules(&config, rules)?;
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     rt.block_on(async move {
         let cfg = SensorConfig { ring_buffer_bytes: config.sensor.ring_buffer_bytes, ..SensorConfig::default() };
@@ -224,7 +228,7 @@ fn live(config: Config, rules: Option<PathBuf>, record: Option<&Path>) -> anyhow
         resolver.record_updates(recorder.is_some());
         // Seed after attaching so that nothing started in between is missed.
         let seed = procfs::seed(Path::new("/proc")).context("reading /proc")?;
-        let mut pipeline = Pipeline::new(seed, resolver, rules, origin(&config), config.container.enrichment_wait(), true);
+        let mut pipeline = Pipeline::new(seed, resolver, rules, origin(&config), config.container.enrichment_wait(), true, model);
         let mut stdout = std::io::stdout();
         tracing::info!(
             processes = pipeline.table().len(),

@@ -72,6 +72,7 @@ impl Pipeline {
         origin: Origin,
         enrichment_wait: Duration,
         live: bool,
+        python_model: Option<Arc<python_model::Model>>,
     ) -> Self {
         let mut table = ProcessTable::new(EXIT_GRACE_NS);
         for p in seed {
@@ -82,7 +83,7 @@ impl Pipeline {
         Self {
             table,
             resolver,
-            engine: Engine::new(rules_for_flood),
+            engine: Engine::new(rules_for_flood, python_model),
             incidents,
             held: EnrichmentQueue::new(enrichment_wait, 10_000),
             flood: FloodControl::new(rules.incidents.merge_window_s, rules.incidents.max_findings_per_container_per_minute),

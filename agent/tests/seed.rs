@@ -21,6 +21,7 @@ fn process_started_before_the_agent_is_seeded() {
         Origin::default(),
         std::time::Duration::ZERO,
         false,
+        None,
     );
     let p = pipeline.table().get_pid(child.id()).expect("child in the table").clone();
     child.kill().unwrap();

@@ -100,6 +100,11 @@ impl BinaryCache {
         self.roots.insert(cgroup_id, (root, self.uses));
     }
 
+    /// The pinned root of a container cgroup, if captured.
+    pub fn root(&self, cgroup_id: u64) -> Option<&OwnedFd> {
+        self.roots.get(&cgroup_id).map(|r| &r.0)
+    }
+
     /// Forget a cgroup's root.
     pub fn forget_root(&mut self, cgroup_id: u64) {
         self.roots.remove(&cgroup_id);

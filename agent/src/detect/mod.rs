@@ -8,6 +8,7 @@ mod compiler;
 pub mod netcat;
 mod netcat_rce;
 pub mod network;
+pub mod python;
 mod remote_exec;
 mod reverse_shell;
 pub mod rules;
@@ -98,6 +99,8 @@ pub struct Detection {
     pub processes: Vec<ProcessSnapshot>,
     /// The process's ancestry, nearest first: (pid, command name, executable).
     pub ancestry: Vec<(u32, String, String)>,
+    /// The script an interpreter ran, when the detection is about its code.
+    pub script: Option<python::ScriptInfo>,
 }
 
 /// What a detector sees for one event.
@@ -143,6 +146,7 @@ impl Ctx<'_> {
             properties: Vec::new(),
             processes: Vec::new(),
             ancestry: Vec::new(),
+            script: None,
         }
     }
 
@@ -188,6 +192,7 @@ pub struct Engine {
     detectors: Vec<Box<dyn Detector + Send>>,
     net: NetState,
     binaries: BinaryCache,
+    python: Option<python::PythonJudge>,
     out: Vec<Detection>,
 }
 
@@ -205,8 +210,8 @@ fn suspicious_args(argv: &[crate::event::RawStr]) -> bool {
 }
 
 impl Engine {
-    /// An engine with every detector.
-    pub fn new(rules: Arc<Rules>) -> Self {
+    /// An engine with every detector; `python_model` enables the malicious-Python detection.
+    pub fn new(rules: Arc<Rules>, python_model: Option<Arc<python_model::Model>>) -> Self {
         let lists = rules.tool_lists();
         Self {
             rules,
@@ -220,6 +225,7 @@ impl Engine {
             ],
             net: NetState::default(),
             binaries: BinaryCache::default(),
+            python: python_model.map(python::PythonJudge::new),
             out: Vec::new(),
         }
     }
@@ -308,6 +314,10 @@ impl Engine {
         self.out.clear();
         for d in &mut self.detectors {
             d.on_event(&ctx, &mut self.out);
+        }
+        if let Some(judge) = self.python.as_mut() {
+            let roots = root_pids(table, process);
+            judge.judge(&ctx, &roots, self.binaries.root(process.cgroup_id), live, &mut self.out);
         }
         if let EventBody::Exit(_) = ev.body {
             self.net.forget(&ev.process);

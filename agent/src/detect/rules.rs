@@ -279,6 +279,27 @@ pub struct Lists {
     pub common_commands: Vec<String>,
 }
 
+/// What to do when the Python model cannot be loaded.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnModelError {
+    /// Refuse to start.
+    #[default]
+    Fail,
+    /// Run without the malicious-Python detection, with a warning.
+    Disable,
+}
+
+/// The Python classifier.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PythonSettings {
+    /// Model file; empty: the embedded model.
+    pub model_file: String,
+    /// What a missing or corrupt model does.
+    pub on_model_error: OnModelError,
+}
+
 /// The complete rules.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -296,6 +317,9 @@ pub struct Rules {
     /// Exceptions.
     #[serde(default)]
     pub exceptions: Vec<Exception>,
+    /// The Python classifier.
+    #[serde(default)]
+    pub python: PythonSettings,
 }
 
 /// A user file: everything optional, merged over the defaults.
@@ -312,6 +336,7 @@ struct Override {
     exceptions: Vec<Exception>,
     #[serde(default)]
     replace_default_exceptions: bool,
+    python: Option<PythonSettings>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -373,7 +398,7 @@ impl Rules {
             return Err(invalid(text, path, text.find("schema").unwrap_or(0), format!("schema {} is not {SCHEMA}", rules.schema)));
         }
         for id in DetectionId::ALL {
-            if id != DetectionId::MaliciousPython && !rules.detections.contains_key(&id) {
+            if !rules.detections.contains_key(&id) {
                 return Err(invalid(text, path, 0, format!("detection {id:?} has no settings")));
             }
         }
@@ -418,6 +443,9 @@ impl Rules {
             if let Some(s) = d.severity {
                 entry.severity = s;
             }
+        }
+        if let Some(p) = o.python {
+            r.python = p;
         }
         if o.replace_default_exceptions {
             r.exceptions.clear();

@@ -166,6 +166,7 @@ mod tests {
                 binary: None,
             }],
             ancestry: Vec::new(),
+            script: None,
         };
         Incident { id: format!("{root:032x}"), detection: d.id, root: key, first: d, more: Vec::new(), dropped: 0, deadline_ns: ts }
     }

@@ -306,6 +306,16 @@ pub fn build(i: &Incident, rules: &Rules, origin: &Origin, container: Option<&Co
     let (description, next_steps) = description(i.detection);
     let mut props: BTreeMap<String, serde_json::Value> = BTreeMap::new();
     let mut processes: Vec<scc::Process> = d.processes.iter().map(to_process).collect();
+    if let (Some(s), Some(first)) = (&d.script, processes.first_mut()) {
+        first.script = Some(scc::File {
+            path: s.path.clone(),
+            size: Some(s.size as i64),
+            sha256: s.sha256.clone(),
+            hashed_size: Some(s.hashed_size as i64),
+            partially_hashed: s.partially_hashed,
+            contents: s.contents.clone(),
+        });
+    }
     let mut commands: Vec<String> = Vec::new();
     for m in &i.more {
         if let Some(p) = m.processes.first() {

@@ -1,0 +1,131 @@
+//! A `shrike run` child process whose findings (stdout) and log (stderr) the test collects, and
+//! listeners on 127.0.0.1 for reverse shells to call.
+#![allow(dead_code)]
+
+use std::{
+    io::{BufRead, BufReader, Read, Write},
+    net::TcpListener,
+    path::Path,
+    process::{Child, Command, Stdio},
+    sync::{Arc, Mutex},
+    thread::JoinHandle,
+    time::{Duration, Instant},
+};
+
+use serde_json::Value;
+
+const SHRIKE: &str = env!("CARGO_BIN_EXE_shrike");
+
+/// A listener on 127.0.0.1 that sends commands to whoever connects and collects the answer.
+pub struct Listener {
+    pub port: u16,
+    pub thread: JoinHandle<String>,
+}
+
+pub fn listen(commands: &'static str) -> Listener {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    l.set_nonblocking(true).unwrap();
+    let thread = std::thread::spawn(move || {
+        let deadline = Instant::now() + Duration::from_secs(if commands.is_empty() { 3 } else { 20 });
+        let (mut s, _) = loop {
+            match l.accept() {
+                Ok(c) => break c,
+                Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+                Err(_) => return String::from("<no connection>"),
+            }
+        };
+        s.set_nonblocking(false).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(4))).unwrap();
+        let _ = s.write_all(commands.as_bytes());
+        let mut out = Vec::new();
+        let mut buf = [0u8; 4096];
+        let end = Instant::now() + Duration::from_secs(6);
+        while Instant::now() < end {
+            match s.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    out.extend_from_slice(&buf[..n]);
+                    if String::from_utf8_lossy(&out).contains("uid=") {
+                        // Give the shell a moment to run `exit`, then hang up.
+                        let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    });
+    Listener { port, thread }
+}
+
+pub struct Agent {
+    child: Child,
+    findings: Arc<Mutex<Vec<Value>>>,
+    reader: JoinHandle<()>,
+    log: JoinHandle<String>,
+}
+
+pub fn start_agent(dir: &Path, name: &str, socket: &Path, host_scope: bool) -> Agent {
+    let rules = dir.join(format!("{name}-rules.toml"));
+    std::fs::write(&rules, format!("[scope]\nhost = {host_scope}\n[incidents]\nsettle_ms = 1500\ndedupe_window_s = 600\n")).unwrap();
+    let config = dir.join(format!("{name}.toml"));
+    std::fs::write(
+        &config,
+        format!(
+            "rules = \"{}\"\n[node]\nname = \"test-node\"\ncluster = \"c1\"\nproject = \"p1\"\nlocation = \"europe-west1\"\n[container]\nruntime_endpoint = \"{}\"\n",
+            rules.display(),
+            socket.display()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(SHRIKE)
+        .args(["run", "--config"])
+        .arg(&config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .env("SHRIKE_LOG", std::env::var("SHRIKE_TEST_LOG").unwrap_or_else(|_| "info".into()))
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "shrike exited before ready");
+        if line.contains("shrike ready") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "shrike not ready");
+    }
+    let log = std::thread::spawn(move || {
+        let mut rest = String::new();
+        let _ = stderr.read_to_string(&mut rest);
+        rest
+    });
+    let findings = Arc::new(Mutex::new(Vec::new()));
+    let sink = findings.clone();
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {line}"));
+            sink.lock().unwrap().push(v);
+        }
+    });
+    Agent { child, findings, reader, log }
+}
+
+impl Agent {
+    pub fn stop(mut self) -> (Vec<Value>, String) {
+        // SAFETY: signalling the child we started, by its pid.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGINT) };
+        let status = self.child.wait().unwrap();
+        self.reader.join().unwrap();
+        let log = self.log.join().unwrap();
+        assert!(status.success(), "{log}");
+        let f = self.findings.lock().unwrap().clone();
+        (f, log)
+    }
+}
+

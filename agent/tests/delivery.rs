@@ -1,0 +1,590 @@
+//! Finding delivery end to end, against real HTTP servers on 127.0.0.1 started by the tests:
+//! webhook outages and agent restarts (graceful, dropped, killed), batches, token files, file
+//! rotation, the Security Command Center client's requests and spool overflow.
+
+use std::{
+    collections::{BTreeSet, HashMap},
+    io::{BufRead, BufReader, Read, Write},
+    net::{TcpListener, TcpStream},
+    path::{Path, PathBuf},
+    sync::{
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+        Arc, Mutex,
+    },
+    thread::JoinHandle,
+    time::{Duration, Instant},
+};
+
+use serde_json::{json, Value};
+use shrike::sink::{Delivery, SccCredentials, SinkStats, SinksConfig, WebhookConfig};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+// ---------------------------------------------------------------------------------------------
+// Helpers.
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let d = std::env::temp_dir().join(format!("shrike-delivery-{tag}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        TempDir(d)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn id(tag: u32, i: u32) -> String {
+    format!("{tag:08x}{:024x}", i)
+}
+
+/// A finding envelope like shrike writes, `pad` extra bytes in its description.
+fn finding(id: &str, pad: usize) -> Arc<str> {
+    let v = json!({
+        "finding": {
+            "name": format!("organizations/1/sources/2/locations/global/findings/{id}"),
+            "parent": "organizations/1/sources/2/locations/global",
+            "resourceName": "//container.googleapis.com/projects/p/locations/europe-west1/clusters/prod",
+            "state": "ACTIVE",
+            "category": "Execution: Reverse Shell",
+            "sourceProperties": {"Finding_Id": id, "Container_Name": "web"},
+            "eventTime": "2026-01-02T03:04:05.123456789Z",
+            "severity": "CRITICAL",
+            "findingClass": "THREAT",
+            "mitreAttack": {"primaryTactic": "EXECUTION", "primaryTechniques": ["UNIX_SHELL"], "version": "15.1"},
+            "processes": [{"name": "sh", "binary": {"path": "/bin/sh"}, "pid": "42", "userId": "0"}],
+            "description": format!("A shell's stdin is a socket.{}", "x".repeat(pad)),
+        },
+        "resource": {"name": "//container.googleapis.com/projects/p/locations/europe-west1/clusters/prod", "displayName": "prod", "type": "google.container.Cluster"},
+    });
+    serde_json::to_string(&v).unwrap().into()
+}
+
+fn finding_id(v: &Value) -> String {
+    v["finding"]["sourceProperties"]["Finding_Id"].as_str().unwrap().to_string()
+}
+
+async fn wait_for(what: &str, cond: impl FnMut() -> bool) {
+    wait_for_or(what, cond, || String::new()).await
+}
+
+/// Poll `cond` until it holds; on timeout, fail with `state()`.
+async fn wait_for_or(what: &str, mut cond: impl FnMut() -> bool, state: impl Fn() -> String) {
+    let deadline = Instant::now() + WAIT;
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}: {}", state());
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+fn stats(d: &Delivery, name: &str) -> SinkStats {
+    d.stats().into_iter().find(|s| s.name == name).unwrap()
+}
+
+fn spooled_files(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.ends_with(".json")).collect())
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[derive(Clone, Debug)]
+struct Req {
+    method: String,
+    target: String,
+    headers: HashMap<String, String>,
+    body: String,
+}
+
+impl Req {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|s| s.as_str())
+    }
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("body is not JSON: {e}: {}", self.body))
+    }
+}
+
+type Responder = Arc<dyn Fn(&Req) -> (u16, String) + Send + Sync>;
+
+/// A small HTTP/1.1 server on 127.0.0.1: records every request, answers with `respond`, one
+/// connection at a time, `Connection: close`.
+struct Server {
+    reqs: Arc<Mutex<Vec<Req>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+fn read_request(s: TcpStream) -> Option<(Req, TcpStream)> {
+    s.set_nonblocking(false).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let mut r = BufReader::new(s);
+    let mut line = String::new();
+    r.read_line(&mut line).ok()?;
+    let mut parts = line.split_whitespace();
+    let (method, target) = (parts.next()?.to_string(), parts.next()?.to_string());
+    let mut headers = HashMap::new();
+    loop {
+        let mut h = String::new();
+        r.read_line(&mut h).ok()?;
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        let (k, v) = h.split_once(':')?;
+        headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+    }
+    let len: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let mut body = vec![0; len];
+    r.read_exact(&mut body).ok()?;
+    let req = Req { method, target, headers, body: String::from_utf8(body).ok()? };
+    Some((req, r.into_inner()))
+}
+
+impl Server {
+    fn start(port: u16, respond: Responder) -> Server {
+        let l = TcpListener::bind(("127.0.0.1", port)).unwrap();
+        l.set_nonblocking(true).unwrap();
+        let reqs = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (reqs2, stop2) = (reqs.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            while !stop2.load(Ordering::Relaxed) {
+                let s = match l.accept() {
+                    Ok((s, _)) => s,
+                    Err(_) => {
+                        std::thread::sleep(Duration::from_millis(2));
+                        continue;
+                    }
+                };
+                let Some((req, mut s)) = read_request(s) else { continue };
+                let (status, body) = respond(&req);
+                reqs2.lock().unwrap().push(req);
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = s.flush();
+            }
+        });
+        Server { reqs, stop, thread: Some(thread) }
+    }
+
+    fn ok(port: u16) -> Server {
+        Server::start(port, Arc::new(|_| (200, "{}".into())))
+    }
+
+    fn requests(&self) -> Vec<Req> {
+        self.reqs.lock().unwrap().clone()
+    }
+
+    /// Ids of the findings received, from the bodies (objects or arrays).
+    fn ids(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for r in self.requests() {
+            match r.json() {
+                Value::Array(a) => out.extend(a.iter().map(finding_id)),
+                v => out.push(finding_id(&v)),
+            }
+        }
+        out
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn webhook_config(tmp: &Path, port: u16) -> SinksConfig {
+    let mut cfg = SinksConfig { spool_dir: tmp.join("spool"), ..SinksConfig::default() };
+    cfg.stdout.enabled = false;
+    cfg.webhook.push(WebhookConfig {
+        name: "hook".into(),
+        url: format!("http://127.0.0.1:{port}/ingest"),
+        backoff_initial_ms: 20,
+        backoff_max_ms: 200,
+        timeout_ms: 5000,
+        ..WebhookConfig::default()
+    });
+    cfg
+}
+
+// ---------------------------------------------------------------------------------------------
+// Webhook.
+
+#[tokio::test]
+async fn webhook_outage_and_restarts_lose_nothing() {
+    let tmp = TempDir::new("outage");
+    let port = free_port();
+    let token = tmp.0.join("token");
+    std::fs::write(&token, "s3cret\n").unwrap();
+    let mut cfg = webhook_config(&tmp.0, port);
+    cfg.webhook[0].token_file = token.display().to_string();
+    let spool = tmp.0.join("spool/hook");
+    let all: Vec<String> = (0..30).map(|i| id(1, i)).collect();
+
+    // The receiver is down: findings are spooled, attempts fail and are counted.
+    let d = Delivery::start(&cfg).await.unwrap();
+    for (i, f) in all[..10].iter().enumerate() {
+        d.submit(f, finding(f, i * 37));
+    }
+    wait_for("failed attempts", || stats(&d, "hook").failures >= 2).await;
+    let s = stats(&d, "hook");
+    assert_eq!((s.spool_findings, s.delivered), (10, 0), "{s:?}");
+    assert!(s.last_error.as_deref().unwrap_or("").contains("127.0.0.1"), "{s:?}");
+    d.shutdown(Duration::from_millis(100)).await;
+    assert_eq!(spooled_files(&spool).len(), 10, "kept for the next start");
+
+    // Restart: the spool is picked up; then the agent dies without a shutdown.
+    let d = Delivery::start(&cfg).await.unwrap();
+    assert_eq!(stats(&d, "hook").spool_findings, 10);
+    for f in &all[10..20] {
+        d.submit(f, finding(f, 0));
+    }
+    drop(d);
+    assert_eq!(spooled_files(&spool).len(), 20);
+
+    // The receiver comes back and the agent starts again: everything arrives.
+    let server = Server::ok(port);
+    let d = Delivery::start(&cfg).await.unwrap();
+    for f in &all[20..] {
+        d.submit(f, finding(f, 5));
+    }
+    wait_for("all findings delivered", || {
+        let got: BTreeSet<String> = server.ids().into_iter().collect();
+        got.len() == all.len() && stats(&d, "hook").spool_findings == 0
+    })
+    .await;
+    let got: BTreeSet<String> = server.ids().into_iter().collect();
+    assert_eq!(got, all.iter().cloned().collect::<BTreeSet<_>>());
+    for r in server.requests() {
+        assert_eq!((r.method.as_str(), r.target.as_str()), ("POST", "/ingest"));
+        assert_eq!(r.header("authorization"), Some("Bearer s3cret"));
+        assert_eq!(r.header("content-type"), Some("application/json"));
+        // A duplicate is allowed (at least once) only under the same id.
+        assert_eq!(r.header("idempotency-key"), Some(finding_id(&r.json()).as_str()));
+    }
+
+    // The token file is read again for each attempt.
+    std::fs::write(&token, "rotated").unwrap();
+    let last = id(1, 99);
+    d.submit(&last, finding(&last, 0));
+    wait_for("the finding after the token change", || server.ids().contains(&last)).await;
+    let r = server.requests().into_iter().find(|r| r.header("idempotency-key") == Some(last.as_str())).unwrap();
+    assert_eq!(r.header("authorization"), Some("Bearer rotated"));
+
+    let s = stats(&d, "hook");
+    assert_eq!((s.spool_findings, s.spool_bytes, s.dropped, s.rejected), (0, 0, 0, 0), "{s:?}");
+    assert!(s.delivered >= 21, "{s:?}");
+    d.shutdown(Duration::from_secs(1)).await;
+    assert!(spooled_files(&spool).is_empty(), "spool emptied: {:?}", spooled_files(&spool));
+}
+
+#[tokio::test]
+async fn webhook_batches_are_arrays_and_a_refused_finding_is_set_aside() {
+    let tmp = TempDir::new("batch");
+    let port = free_port();
+    let mut cfg = webhook_config(&tmp.0, port);
+    cfg.webhook[0].batch = true;
+    cfg.webhook[0].batch_max = 5;
+    cfg.webhook[0].headers.insert("X-Tenant".into(), "blue".into());
+    let all: Vec<String> = (0..12).map(|i| id(2, i)).collect();
+    let poison = all[7].clone();
+
+    let d = Delivery::start(&cfg).await.unwrap();
+    for f in &all {
+        d.submit(f, finding(f, 0));
+    }
+    // Up now; it refuses any request that carries the poison finding.
+    let p = poison.clone();
+    let server = Server::start(port, Arc::new(move |r: &Req| if r.body.contains(&p) { (422, "{\"error\":\"bad\"}".into()) } else { (200, "{}".into()) }));
+    wait_for("delivery", || {
+        let s = stats(&d, "hook");
+        s.spool_findings == 0 && s.rejected == 1
+    })
+    .await;
+    let delivered: Vec<Req> = server.requests().into_iter().filter(|r| !r.body.contains(&poison)).collect();
+    let mut got = BTreeSet::new();
+    let mut biggest = 0;
+    for r in &delivered {
+        let Value::Array(a) = r.json() else { panic!("batch mode sends arrays: {}", r.body) };
+        assert!(!a.is_empty() && a.len() <= 5, "{}", a.len());
+        biggest = biggest.max(a.len());
+        let ids: Vec<String> = a.iter().map(finding_id).collect();
+        assert_eq!(r.header("idempotency-key"), Some(ids.join(",").as_str()));
+        assert_eq!(r.header("x-tenant"), Some("blue"));
+        got.extend(ids);
+    }
+    assert!(biggest > 1, "findings were batched");
+    let want: BTreeSet<String> = all.iter().filter(|i| **i != poison).cloned().collect();
+    assert_eq!(got, want);
+    let rejected = spooled_files(&tmp.0.join("spool/hook/rejected"));
+    assert_eq!(rejected.len(), 1);
+    assert!(rejected[0].contains(&poison));
+    d.shutdown(Duration::from_secs(1)).await;
+}
+
+#[test]
+fn bad_configuration_is_refused_naming_the_option() {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let tmp = TempDir::new("badcfg");
+    let start = |cfg: SinksConfig| rt.block_on(Delivery::start(&cfg)).map(|_| ()).unwrap_err().to_string();
+    let mut cfg = webhook_config(&tmp.0, 9);
+    cfg.webhook[0].url = "ftp://x/".into();
+    assert!(start(cfg).contains("sinks.webhook[0].url"));
+    let mut cfg = webhook_config(&tmp.0, 9);
+    cfg.webhook[0].token_file = tmp.0.join("missing").display().to_string();
+    assert!(start(cfg).contains("sinks.webhook[0].token_file"));
+    let mut cfg = webhook_config(&tmp.0, 9);
+    cfg.webhook[0].ca_file = tmp.0.join("missing.pem").display().to_string();
+    assert!(start(cfg).contains("sinks.webhook[0].ca_file"));
+    let blocker = tmp.0.join("file");
+    std::fs::write(&blocker, "").unwrap();
+    let mut cfg = webhook_config(&tmp.0, 9);
+    cfg.spool_dir = blocker.join("spool");
+    assert!(start(cfg).contains("sinks.spool_dir"));
+    let mut cfg = webhook_config(&tmp.0, 9);
+    cfg.file.path = tmp.0.join("no/such/dir/f.jsonl").display().to_string();
+    assert!(start(cfg).contains("sinks.file.path"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// File.
+
+#[tokio::test]
+async fn file_rotation_keeps_n_files_and_never_splits_a_line() {
+    let tmp = TempDir::new("file");
+    let path = tmp.0.join("findings.jsonl");
+    let mut cfg = SinksConfig { spool_dir: tmp.0.join("spool"), ..SinksConfig::default() };
+    cfg.stdout.enabled = false;
+    cfg.file.path = path.display().to_string();
+    cfg.file.max_bytes = 8192;
+    cfg.file.keep = 3;
+    let d = Delivery::start(&cfg).await.unwrap();
+    let n = 400u32;
+    for i in 0..n {
+        let f = id(3, i);
+        d.submit(&f, finding(&f, (i as usize * 131) % 1500));
+    }
+    assert_eq!(stats(&d, "file").delivered, u64::from(n));
+    d.shutdown(Duration::ZERO).await;
+
+    let names: Vec<String> = spooled_like(&tmp.0);
+    assert_eq!(names, ["findings.jsonl", "findings.jsonl.1", "findings.jsonl.2", "findings.jsonl.3"], "exactly keep + 1 files");
+    let mut ids = Vec::new();
+    for name in ["findings.jsonl.3", "findings.jsonl.2", "findings.jsonl.1", "findings.jsonl"] {
+        let text = std::fs::read_to_string(tmp.0.join(name)).unwrap();
+        assert!(text.len() <= 8192, "{name}: {} bytes", text.len());
+        assert!(text.ends_with('\n'), "{name} ends with a whole line");
+        for line in text.lines() {
+            let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{name}: not one JSON object per line: {e}"));
+            ids.push(finding_id(&v));
+        }
+    }
+    // What is kept is the newest findings, oldest first, none missing in between.
+    let first = n as usize - ids.len();
+    let want: Vec<String> = (first as u32..n).map(|i| id(3, i)).collect();
+    assert_eq!(ids, want);
+    assert!(ids.len() > 10);
+}
+
+fn spooled_like(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> =
+        std::fs::read_dir(dir).unwrap().filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.starts_with("findings")).collect();
+    v.sort();
+    v
+}
+
+// ---------------------------------------------------------------------------------------------
+// Security Command Center.
+
+/// A query parameter of a request target (the ids here need no percent-decoding).
+fn query_param(target: &str, name: &str) -> Option<String> {
+    let query = target.split_once('?')?.1;
+    query.split('&').find_map(|kv| kv.strip_prefix(name)?.strip_prefix('=')).map(str::to_string)
+}
+
+#[tokio::test]
+async fn scc_sink_sends_create_finding_through_the_official_client() {
+    let tmp = TempDir::new("scc");
+    let port = free_port();
+    let (created, exists, flaky, invalid) = (id(4, 1), id(4, 2), id(4, 3), id(4, 4));
+    let seen = Arc::new(Mutex::new(HashMap::<String, usize>::new()));
+    let (e, f, bad, seen2) = (exists.clone(), flaky.clone(), invalid.clone(), seen.clone());
+    let server = Server::start(
+        port,
+        Arc::new(move |r: &Req| {
+            let fid = query_param(&r.target, "findingId").unwrap_or_default();
+            let n = {
+                let mut s = seen2.lock().unwrap();
+                let n = s.entry(fid.clone()).or_default();
+                *n += 1;
+                *n
+            };
+            let err = |code: u16, status: &str| (code, format!("{{\"error\":{{\"code\":{code},\"message\":\"m\",\"status\":\"{status}\"}}}}"));
+            if fid == e {
+                err(409, "ALREADY_EXISTS")
+            } else if fid == f && n == 1 {
+                err(503, "UNAVAILABLE")
+            } else if fid == bad {
+                err(400, "INVALID_ARGUMENT")
+            } else {
+                (200, r.body.clone())
+            }
+        }),
+    );
+    let mut cfg = SinksConfig { spool_dir: tmp.0.join("spool"), ..SinksConfig::default() };
+    cfg.stdout.enabled = false;
+    cfg.scc.source = "organizations/123/sources/456".into();
+    cfg.scc.endpoint = format!("http://127.0.0.1:{port}");
+    cfg.scc.credentials = SccCredentials::Anonymous;
+    cfg.scc.backoff_initial_ms = 20;
+    cfg.scc.backoff_max_ms = 200;
+    let d = Delivery::start(&cfg).await.unwrap();
+    for f in [&created, &exists, &flaky, &invalid] {
+        d.submit(f, finding(f, 0));
+    }
+    wait_for_or(
+        "SCC delivery",
+        || {
+            let s = stats(&d, "scc");
+            s.spool_findings == 0 && s.delivered == 3 && s.rejected == 1
+        },
+        || format!("{:?}\n{:?}", stats(&d, "scc"), server.requests()),
+    )
+    .await;
+    let s = stats(&d, "scc");
+    assert!(s.failures >= 1, "the 503 was retried: {s:?}");
+    let reqs = server.requests();
+    let r = reqs.iter().find(|r| query_param(&r.target, "findingId").as_deref() == Some(created.as_str())).expect("CreateFinding request");
+    assert_eq!(r.method, "POST");
+    let (path, query) = r.target.split_once('?').unwrap();
+    assert_eq!(path, "/v2/organizations/123/sources/456/locations/global/findings");
+    assert!(query.split('&').any(|kv| kv == format!("findingId={created}")), "{query}");
+    let body = r.json();
+    assert_eq!(body["category"], "Execution: Reverse Shell");
+    assert_eq!(body["resourceName"], "//container.googleapis.com/projects/p/locations/europe-west1/clusters/prod");
+    assert_eq!(body["sourceProperties"]["Finding_Id"], created.as_str());
+    assert_eq!(body["parent"], "organizations/123/sources/456/locations/global");
+    assert_eq!(body["name"], format!("organizations/123/sources/456/locations/global/findings/{created}"));
+    assert_eq!(body["processes"][0]["binary"]["path"], "/bin/sh");
+    assert!(body.get("eventTime").is_some() && body.get("finding").is_none(), "the finding itself, not the envelope: {body}");
+    assert!(r.header("authorization").is_none(), "anonymous credentials");
+    assert_eq!(seen.lock().unwrap()[&flaky], 2, "retried once after UNAVAILABLE");
+    assert_eq!(seen.lock().unwrap()[&exists], 1, "ALREADY_EXISTS counts as delivered");
+    d.shutdown(Duration::from_secs(1)).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Spool limits and restarts.
+
+#[derive(Clone, Default)]
+struct LogBuf(Arc<Mutex<Vec<u8>>>);
+
+impl Write for LogBuf {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn spool_overflow_drops_the_oldest_counts_and_logs() {
+    let logs = LogBuf::default();
+    let l2 = logs.clone();
+    let subscriber = tracing_subscriber::fmt().with_ansi(false).with_max_level(tracing::Level::WARN).with_writer(move || l2.clone()).finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let tmp = TempDir::new("overflow");
+    let port = free_port();
+    let mut cfg = webhook_config(&tmp.0, port);
+    cfg.webhook[0].spool_max_bytes = 16 * 1024;
+    cfg.webhook[0].backoff_initial_ms = 5000;
+    cfg.webhook[0].backoff_max_ms = 5000;
+    let all: Vec<String> = (0..40).map(|i| id(5, i)).collect();
+    let d = Delivery::start(&cfg).await.unwrap();
+    for f in &all {
+        d.submit(f, finding(f, 600));
+    }
+    let s = stats(&d, "hook");
+    assert!(s.dropped > 0 && s.spool_bytes <= 16 * 1024, "{s:?}");
+    assert_eq!(s.dropped as usize + s.spool_findings, all.len(), "{s:?}");
+    let log = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(log.contains("WARN") && log.contains("spool full") && log.contains(&all[0]), "{log}");
+    let kept = &all[s.dropped as usize..];
+    let files = spooled_files(&tmp.0.join("spool/hook"));
+    assert_eq!(files.len(), kept.len());
+    assert!(files.iter().zip(kept).all(|(f, k)| f.contains(k.as_str())), "the newest are kept: {files:?}");
+    d.shutdown(Duration::ZERO).await;
+
+    // What was kept is delivered after a restart; what was dropped is not.
+    let server = Server::ok(port);
+    let d = Delivery::start(&cfg).await.unwrap();
+    wait_for("kept findings delivered", || stats(&d, "hook").spool_findings == 0).await;
+    assert_eq!(server.ids(), kept);
+    d.shutdown(Duration::from_secs(1)).await;
+}
+
+const CHILD_ENV: &str = "SHRIKE_DELIVERY_TEST_CHILD";
+
+/// Run by `finding_accepted_by_submit_survives_a_killed_process` in a child process: submit
+/// findings to a webhook that is down, then die by SIGKILL.
+#[tokio::test]
+#[ignore = "run as a child process by finding_accepted_by_submit_survives_a_killed_process"]
+async fn child_submit_then_die() {
+    let Ok(arg) = std::env::var(CHILD_ENV) else { return };
+    let (dir, port) = arg.split_once(',').unwrap();
+    let cfg = webhook_config(Path::new(dir), port.parse().unwrap());
+    let d = Delivery::start(&cfg).await.unwrap();
+    for i in 0..5 {
+        let f = id(6, i);
+        d.submit(&f, finding(&f, 0));
+    }
+    println!("SUBMITTED");
+    std::io::stdout().flush().unwrap();
+    // SAFETY: plain kill(2) of this process.
+    unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+}
+
+#[tokio::test]
+async fn finding_accepted_by_submit_survives_a_killed_process() {
+    let tmp = TempDir::new("kill");
+    let port = free_port();
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["child_submit_then_die", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, format!("{},{port}", tmp.0.display()))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("SUBMITTED"), "child: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(out.status.signal(), Some(libc::SIGKILL), "the child was killed");
+
+    let server = Server::ok(port);
+    let d = Delivery::start(&webhook_config(&tmp.0, port)).await.unwrap();
+    wait_for("re-delivery after the kill", || stats(&d, "hook").spool_findings == 0).await;
+    let want: Vec<String> = (0..5).map(|i| id(6, i)).collect();
+    assert_eq!(server.ids(), want);
+    d.shutdown(Duration::from_secs(1)).await;
+    assert!(spooled_files(&tmp.0.join("spool/hook")).is_empty());
+}
