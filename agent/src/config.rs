@@ -110,6 +110,21 @@ pub struct SccConfig {
     pub source: String,
 }
 
+/// Metrics and health listener.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Address of the `/metrics`, `/healthz` and `/readyz` listener; empty turns it off. Use
+    /// `0.0.0.0:9477` in a DaemonSet scraped from outside the node.
+    pub listen: String,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self { listen: "127.0.0.1:9477".into() }
+    }
+}
+
 /// The whole configuration.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -122,6 +137,8 @@ pub struct Config {
     pub sensor: SensorSettings,
     /// See [`SccConfig`].
     pub scc: SccConfig,
+    /// See [`MetricsConfig`].
+    pub metrics: MetricsConfig,
     /// A rules file over the embedded defaults (empty: the defaults).
     pub rules: String,
 }
@@ -145,6 +162,10 @@ impl Config {
             invalid(offset, e.message().to_string())
         })?;
         let r = cfg.sensor.ring_buffer_bytes;
+        if !cfg.metrics.listen.is_empty() && cfg.metrics.listen.parse::<std::net::SocketAddr>().is_err() {
+            let offset = text.find("listen").unwrap_or(0);
+            return Err(invalid(offset, format!("metrics.listen {:?} is not an address:port", cfg.metrics.listen)));
+        }
         if !r.is_power_of_two() || r < 65536 {
             let offset = text.find("ring_buffer_bytes").unwrap_or(0);
             return Err(invalid(offset, format!("ring_buffer_bytes must be a power of two >= 65536, not {r}")));

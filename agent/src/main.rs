@@ -17,6 +17,7 @@ use shrike::{
     doctor,
     event::Event,
     finding::{boot_now_ns, Origin},
+    metrics,
     pipeline::Pipeline,
     process::procfs,
     replay::{self, Line},
@@ -230,13 +231,24 @@ fn live(config: Config, rules: Option<PathBuf>, record: Option<&Path>) -> anyhow
         let seed = procfs::seed(Path::new("/proc")).context("reading /proc")?;
         let mut pipeline = Pipeline::new(seed, resolver, rules, origin(&config), config.container.enrichment_wait(), true, model);
         let mut stdout = std::io::stdout();
+        let shared = metrics::Shared::new();
+        shared.set_attached();
+        let mut metrics_addr = String::from("off");
+        if !config.metrics.listen.is_empty() {
+            let addr: std::net::SocketAddr = config.metrics.listen.parse().context("metrics.listen")?;
+            let (bound, _server) = metrics::serve(addr, shared.clone()).await.with_context(|| format!("metrics listener on {addr}"))?;
+            metrics_addr = bound.to_string();
+        }
         tracing::info!(
             processes = pipeline.table().len(),
             node = %config.node_name(),
             runtime_socket = %socket.display(),
             recording = record.is_some(),
+            metrics = %metrics_addr,
             "shrike ready"
         );
+        let mut publish = tokio::time::interval(Duration::from_secs(1));
+        let mut first_events = false;
         let mut sigint = signal(SignalKind::interrupt())?;
         let mut sigterm = signal(SignalKind::terminate())?;
         let mut batch: Vec<Event> = Vec::with_capacity(1024);
@@ -245,6 +257,11 @@ fn live(config: Config, rules: Option<PathBuf>, record: Option<&Path>) -> anyhow
                 r = sensor.read_batch(|ev| batch.push(ev)) => { r?; }
                 _ = sigint.recv() => break,
                 _ = sigterm.recv() => break,
+                _ = publish.tick() => shared.publish(snapshot(&sensor, &pipeline)),
+            }
+            if !first_events && !batch.is_empty() {
+                first_events = true;
+                shared.set_first_events();
             }
             handle_batch(&mut batch, &mut pipeline, recorder.as_mut(), false)?;
             pipeline.poll(boot_now_ns(), false);
@@ -302,6 +319,30 @@ fn live(config: Config, rules: Option<PathBuf>, record: Option<&Path>) -> anyhow
         );
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Counters for the metrics endpoint, taken once a second (never per event).
+fn snapshot(sensor: &Sensor, pipeline: &Pipeline) -> metrics::Snapshot {
+    let k = sensor.kernel_counters();
+    let p = pipeline.stats();
+    let e = pipeline.resolver().stats();
+    let mut s = metrics::Snapshot::default();
+    s.events_by_kind = [("exec", p.execs), ("fork", p.forks), ("exit", p.exits), ("stdio_redirect", p.redirects)];
+    s.ringbuf_submitted = k.submitted;
+    s.ringbuf_drops = k.ringbuf_full;
+    s.kernel_read_errors = k.read_errors;
+    s.decode_errors = sensor.stats().decode_errors.load(Ordering::Relaxed);
+    s.process_table_size = pipeline.table().len() as u64;
+    s.containers_known = pipeline.container_count() as u64;
+    s.enrichment_lookups = e.lookups.load(Ordering::Relaxed);
+    s.enrichment_failures = e.failures.load(Ordering::Relaxed);
+    s.enrichment_latency_seconds_sum = e.latency_us_sum.load(Ordering::Relaxed) as f64 / 1e6;
+    s.enrichment_incomplete = e.incomplete_outputs.load(Ordering::Relaxed);
+    s.detections = p.detections;
+    s.findings_by_category = pipeline.findings_by_category().iter().map(|(k, v)| (k.to_string(), *v)).collect();
+    s.findings_excepted = p.excepted;
+    s.findings_suppressed = p.suppressed;
+    s
 }
 
 fn handle_batch(batch: &mut Vec<Event>, pipeline: &mut Pipeline, recorder: Option<&mut Recorder>, flush: bool) -> anyhow::Result<()> {

@@ -58,6 +58,7 @@ pub struct Pipeline {
     origin: Origin,
     live: bool,
     stats: PipelineStats,
+    by_category: std::collections::BTreeMap<&'static str, u64>,
     last_expire_ns: u64,
     last_event_ns: u64,
 }
@@ -91,6 +92,7 @@ impl Pipeline {
             origin,
             live,
             stats: PipelineStats::default(),
+            by_category: std::collections::BTreeMap::new(),
             last_expire_ns: 0,
             last_event_ns: 0,
         }
@@ -192,7 +194,20 @@ impl Pipeline {
 
     /// Findings ready to go out, oldest first.
     pub fn take_findings(&mut self) -> impl Iterator<Item = Envelope> + '_ {
+        for f in &self.findings {
+            *self.by_category.entry(f.finding.category).or_default() += 1;
+        }
         self.findings.drain(..)
+    }
+
+    /// Findings that went out, by category.
+    pub fn findings_by_category(&self) -> &std::collections::BTreeMap<&'static str, u64> {
+        &self.by_category
+    }
+
+    /// Number of containers the resolver knows.
+    pub fn container_count(&self) -> usize {
+        self.resolver.container_count()
     }
 
     /// The process table.

@@ -153,6 +153,30 @@ async fn real_attacks_raise_exactly_their_categories() {
         pods.push(pod);
     }
     let host_default = run_host_attacks(&dir);
+    // The metrics endpoint serves parseable text and its counters moved with what happened.
+    let status = |r: String| r.lines().next().unwrap_or_default().split(' ').nth(1).unwrap_or_default().to_string();
+    assert_eq!(status(agent::http_get(&agent.metrics, "/readyz")), "200", "ready after events");
+    assert_eq!(status(agent::http_get(&agent.metrics, "/healthz")), "200");
+    let value = |text: &str, series: &str| -> f64 {
+        text.lines().find_map(|l| l.strip_prefix(series).and_then(|v| v.trim().parse().ok())).unwrap_or(0.0)
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut text = String::new();
+    while Instant::now() < deadline {
+        text = agent::http_get(&agent.metrics, "/metrics");
+        if value(&text, "shrike_findings_total{category=\"Reverse Shell\"}") >= 1.0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    for line in text.lines().skip_while(|l| !l.is_empty()).skip(1).filter(|l| !l.starts_with('#') && !l.is_empty()) {
+        let v = line.rsplit(' ').next().unwrap();
+        assert!(v.parse::<f64>().is_ok(), "metric line {line:?}");
+    }
+    assert!(value(&text, "shrike_events_total{kind=\"exec\"}") > 10.0, "{text}");
+    assert!(value(&text, "shrike_findings_total{category=\"Reverse Shell\"}") >= 1.0, "{text}");
+    assert!(value(&text, "shrike_enrichment_lookups_total") >= 1.0, "{text}");
+    assert!(value(&text, "shrike_process_table_size") > 10.0, "{text}");
     let (findings, log) = agent.stop();
 
     let mut by_pod: BTreeMap<String, Vec<&Value>> = BTreeMap::new();

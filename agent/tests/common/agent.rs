@@ -60,6 +60,8 @@ pub fn listen(commands: &'static str) -> Listener {
 }
 
 pub struct Agent {
+    /// Address of the agent's metrics listener.
+    pub metrics: String,
     child: Child,
     findings: Arc<Mutex<Vec<Value>>>,
     reader: JoinHandle<()>,
@@ -73,7 +75,7 @@ pub fn start_agent(dir: &Path, name: &str, socket: &Path, host_scope: bool) -> A
     std::fs::write(
         &config,
         format!(
-            "rules = \"{}\"\n[node]\nname = \"test-node\"\ncluster = \"c1\"\nproject = \"p1\"\nlocation = \"europe-west1\"\n[container]\nruntime_endpoint = \"{}\"\n",
+            "rules = \"{}\"\n[node]\nname = \"test-node\"\ncluster = \"c1\"\nproject = \"p1\"\nlocation = \"europe-west1\"\n[container]\nruntime_endpoint = \"{}\"\n[metrics]\nlisten = \"127.0.0.1:0\"\n",
             rules.display(),
             socket.display()
         ),
@@ -113,7 +115,18 @@ pub fn start_agent(dir: &Path, name: &str, socket: &Path, host_scope: bool) -> A
             sink.lock().unwrap().push(v);
         }
     });
-    Agent { child, findings, reader, log }
+    let metrics = line.split_whitespace().find_map(|kv| kv.strip_prefix("metrics=")).unwrap_or_default().to_string();
+    Agent { metrics, child, findings, reader, log }
+}
+
+/// GET a path from a listener on 127.0.0.1 (HTTP/1.0, whole response as text).
+pub fn http_get(addr: &str, path: &str) -> String {
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
 }
 
 impl Agent {
