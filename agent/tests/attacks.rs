@@ -30,6 +30,44 @@ const REVERSE_SHELL: &str = "Reverse Shell";
 const COMPILER: &str = "Defense Evasion: Launch Code Compiler Tool In Container";
 const PYTHON: &str = "Execution: Malicious Python executed";
 
+const SHRIKE: &str = env!("CARGO_BIN_EXE_shrike");
+
+fn start_recorder(dir: &Path, socket: &Path, out: &Path) -> std::process::Child {
+    let config = dir.join("recorder.toml");
+    std::fs::write(&config, format!("[container]\nruntime_endpoint = \"{}\"\n[metrics]\nlisten = \"\"\n", socket.display())).unwrap();
+    let mut child = Command::new(SHRIKE)
+        .args(["record", "--config"])
+        .arg(&config)
+        .arg("--output")
+        .arg(out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(std::io::BufRead::read_line(&mut stderr, &mut line).unwrap() > 0, "recorder exited before ready");
+        if line.contains("shrike ready") {
+            break;
+        }
+    }
+    // Keep draining its log so it never blocks on a full pipe.
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    child
+}
+
+/// Categories `shrike replay` finds in a recording.
+pub fn replay_categories(file: &Path) -> BTreeSet<String> {
+    let out = Command::new(SHRIKE).arg("replay").arg(file).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["finding"]["category"].as_str().unwrap().to_string())
+        .collect()
+}
+
 fn categories(findings: &[&Value]) -> BTreeSet<String> {
     findings.iter().map(|f| f["finding"]["category"].as_str().unwrap().to_string()).collect()
 }
@@ -139,6 +177,8 @@ async fn real_attacks_raise_exactly_their_categories() {
 
     // Container attacks and look-alikes, plus host attacks with the default (container) scope.
     let agent = start_agent(&dir, "default", &ctrd.socket, false);
+    let recording = dir.join("recording.jsonl");
+    let recorder = start_recorder(&dir, &ctrd.socket, &recording);
     let mut pods = Vec::new();
     let mut expected: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (name, cmd, commands, want) in container_cases() {
@@ -178,6 +218,10 @@ async fn real_attacks_raise_exactly_their_categories() {
     assert!(value(&text, "shrike_enrichment_lookups_total") >= 1.0, "{text}");
     assert!(value(&text, "shrike_process_table_size") > 10.0, "{text}");
     let (findings, log) = agent.stop();
+    // SAFETY: signalling the recorder we started, by its pid.
+    unsafe { libc::kill(recorder.id() as i32, libc::SIGINT) };
+    let out = recorder.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     let mut by_pod: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
     for f in &findings {
@@ -205,6 +249,42 @@ async fn real_attacks_raise_exactly_their_categories() {
     }
     assert!(by_pod.get("<host>").is_none_or(|v| v.is_empty()), "no host findings by default: {:?}", by_pod.get("<host>"));
     assert!(failures.is_empty(), "{}\n\nlog:\n{log}", failures.join("\n"));
+
+    // The recording, cut per pod, replays to the same categories (the record/replay seam), and
+    // becomes the fixtures of the pure replay test when SHRIKE_WRITE_FIXTURES=1.
+    let text = std::fs::read_to_string(&recording).unwrap();
+    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/attacks");
+    let write = std::env::var("SHRIKE_WRITE_FIXTURES").is_ok_and(|v| v == "1");
+    let mut replay_failures = Vec::new();
+    for (pod, want) in &expected {
+        let cgroups: BTreeSet<u64> = lines
+            .iter()
+            .filter(|l| l["type"] == "container_info" && l["container"]["pod_name"].as_str() == Some(pod.as_str()))
+            .filter_map(|l| l["cgroup_id"].as_u64())
+            .collect();
+        let cut: Vec<String> = text
+            .lines()
+            .zip(&lines)
+            .filter(|(_, v)| v["cgroup_id"].as_u64().is_some_and(|c| cgroups.contains(&c)))
+            .map(|(l, _)| l.to_string())
+            .collect();
+        let file = dir.join(format!("{pod}.jsonl"));
+        std::fs::write(&file, cut.join("\n") + "\n").unwrap();
+        let got = replay_categories(&file);
+        // A renamed netcat is known by its contents, which a replay cannot read.
+        let want: BTreeSet<String> =
+            if pod == "nc-renamed" { want.iter().filter(|c| *c != NETCAT).cloned().collect() } else { want.clone() };
+        if got != want {
+            replay_failures.push(format!("{pod}: replay gave {got:?}, live {want:?}"));
+        }
+        if write {
+            std::fs::create_dir_all(&fixtures).unwrap();
+            std::fs::copy(&file, fixtures.join(format!("{pod}.jsonl"))).unwrap();
+            std::fs::write(fixtures.join(format!("{pod}.expected")), want.iter().cloned().collect::<Vec<_>>().join("\n") + "\n").unwrap();
+        }
+    }
+    assert!(replay_failures.is_empty(), "{}", replay_failures.join("\n"));
 
     // Evidence in the findings, field by field, for a few.
     let rs = by_pod["nc-e"].iter().find(|f| f["finding"]["category"] == REVERSE_SHELL).unwrap();

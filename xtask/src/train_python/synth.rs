@@ -349,13 +349,3 @@ mod tests {
         assert!(a.iter().all(|s| s.contains("setup(") || s.contains("setuptools.setup(")));
     }
 }
-#[cfg(test)]
-mod show {
-    #[test]
-    #[ignore]
-    fn show() {
-        for f in super::setup_files(3, 0x5eed_2026_1123) {
-            println!("-----\n{f}");
-        }
-    }
-}
