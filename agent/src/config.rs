@@ -126,7 +126,7 @@ impl Default for MetricsConfig {
 }
 
 /// The whole configuration.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// See [`NodeConfig`].
@@ -139,6 +139,8 @@ pub struct Config {
     pub scc: SccConfig,
     /// See [`MetricsConfig`].
     pub metrics: MetricsConfig,
+    /// Where findings go (`[sinks]`): stdout, file, webhooks, SCC.
+    pub sinks: crate::sink::config::SinksConfig,
     /// A rules file over the embedded defaults (empty: the defaults).
     pub rules: String,
 }
@@ -200,7 +202,7 @@ mod tests {
     #[test]
     fn defaults_and_full_file() {
         let c = Config::parse("", Path::new("x.toml")).unwrap();
-        assert_eq!(c, Config::default());
+        assert_eq!(format!("{c:?}"), format!("{:?}", Config::default()));
         let c = Config::parse(
             "[node]\nname = \"n1\"\ncluster = \"prod\"\nproject = \"p\"\nlocation = \"europe-west1\"\n[container]\nruntime_endpoint = \"unix:///run/crio/crio.sock\"\nenrichment_wait_ms = 500\n",
             Path::new("x.toml"),

@@ -22,6 +22,7 @@ use shrike::{
     process::procfs,
     replay::{self, Line},
     sensor::{Sensor, SensorConfig},
+    sink::Delivery,
 };
 use tokio::signal::unix::{signal, SignalKind};
 
@@ -140,6 +141,16 @@ fn origin(config: &Config) -> Origin {
     )
 }
 
+/// Hand findings to the sinks (stdout, file, webhooks, SCC).
+fn deliver(pipeline: &mut Pipeline, delivery: &Delivery) -> anyhow::Result<()> {
+    for f in pipeline.take_findings() {
+        let id = f.finding.source_properties.get("Finding_Id").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+        let json: Arc<str> = serde_json::to_string(&f)?.into();
+        delivery.submit(&id, json);
+    }
+    Ok(())
+}
+
 /// Write findings to stdout, one JSON object per line.
 fn emit(pipeline: &mut Pipeline, out: &mut impl Write) -> std::io::Result<()> {
     for f in pipeline.take_findings() {
@@ -230,7 +241,7 @@ fn live(config: Config, rules: Option<PathBuf>, record: Option<&Path>) -> anyhow
         // Seed after attaching so that nothing started in between is missed.
         let seed = procfs::seed(Path::new("/proc")).context("reading /proc")?;
         let mut pipeline = Pipeline::new(seed, resolver, rules, origin(&config), config.container.enrichment_wait(), true, model);
-        let mut stdout = std::io::stdout();
+        let delivery = if record.is_none() { Some(Delivery::start(&config.sinks).await.context("starting the sinks")?) } else { None };
         let shared = metrics::Shared::new();
         shared.set_attached();
         let mut metrics_addr = String::from("off");
@@ -257,7 +268,7 @@ fn live(config: Config, rules: Option<PathBuf>, record: Option<&Path>) -> anyhow
                 r = sensor.read_batch(|ev| batch.push(ev)) => { r?; }
                 _ = sigint.recv() => break,
                 _ = sigterm.recv() => break,
-                _ = publish.tick() => shared.publish(snapshot(&sensor, &pipeline)),
+                _ = publish.tick() => shared.publish(snapshot(&sensor, &pipeline, delivery.as_ref())),
             }
             if !first_events && !batch.is_empty() {
                 first_events = true;
@@ -265,8 +276,8 @@ fn live(config: Config, rules: Option<PathBuf>, record: Option<&Path>) -> anyhow
             }
             handle_batch(&mut batch, &mut pipeline, recorder.as_mut(), false)?;
             pipeline.poll(boot_now_ns(), false);
-            if recorder.is_none() {
-                emit(&mut pipeline, &mut stdout).context("writing findings")?;
+            if let Some(d) = &delivery {
+                deliver(&mut pipeline, d)?;
             } else {
                 // A recording keeps events only; findings come from replaying it.
                 pipeline.take_findings().for_each(drop);
@@ -282,13 +293,13 @@ fn live(config: Config, rules: Option<PathBuf>, record: Option<&Path>) -> anyhow
         while pipeline.has_pending() && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
             pipeline.poll(boot_now_ns(), false);
-            if recorder.is_none() {
-                emit(&mut pipeline, &mut stdout)?;
+            if let Some(d) = &delivery {
+                deliver(&mut pipeline, d)?;
             }
         }
         pipeline.poll(boot_now_ns(), true);
-        if recorder.is_none() {
-            emit(&mut pipeline, &mut stdout)?;
+        if let Some(d) = &delivery {
+            deliver(&mut pipeline, d)?;
         }
         // Give output still waiting for pod metadata its bounded wait, then write it all.
         if let Some(r) = recorder.as_mut() {
@@ -300,6 +311,9 @@ fn live(config: Config, rules: Option<PathBuf>, record: Option<&Path>) -> anyhow
             }
             r.release(&mut pipeline, true)?;
             r.out.flush()?;
+        }
+        if let Some(d) = delivery {
+            d.shutdown(Duration::from_secs(5)).await;
         }
         let k = sensor.kernel_counters();
         let e = pipeline.resolver().stats();
@@ -322,7 +336,7 @@ fn live(config: Config, rules: Option<PathBuf>, record: Option<&Path>) -> anyhow
 }
 
 /// Counters for the metrics endpoint, taken once a second (never per event).
-fn snapshot(sensor: &Sensor, pipeline: &Pipeline) -> metrics::Snapshot {
+fn snapshot(sensor: &Sensor, pipeline: &Pipeline, delivery: Option<&Delivery>) -> metrics::Snapshot {
     let k = sensor.kernel_counters();
     let p = pipeline.stats();
     let e = pipeline.resolver().stats();
@@ -342,6 +356,21 @@ fn snapshot(sensor: &Sensor, pipeline: &Pipeline) -> metrics::Snapshot {
     s.findings_by_category = pipeline.findings_by_category().iter().map(|(k, v)| (k.to_string(), *v)).collect();
     s.findings_excepted = p.excepted;
     s.findings_suppressed = p.suppressed;
+    s.sinks = delivery
+        .map(|d| {
+            d.stats()
+                .into_iter()
+                .map(|k| metrics::SinkSnapshot {
+                    name: k.name,
+                    queue_depth: k.queue_depth as u64,
+                    spool_bytes: k.spool_bytes,
+                    delivered: k.delivered,
+                    failures: k.failures,
+                    dropped: k.dropped,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     s
 }
 

@@ -88,12 +88,16 @@ fn stats(d: &Delivery, name: &str) -> SinkStats {
     d.stats().into_iter().find(|s| s.name == name).unwrap()
 }
 
-fn spooled_files(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.ends_with(".json")).collect())
-        .unwrap_or_default();
+/// Sorted names of the files in `dir` that `keep` accepts (none if `dir` is missing).
+fn files_in(dir: &Path, keep: impl Fn(&str) -> bool) -> Vec<String> {
+    let rd = std::fs::read_dir(dir).into_iter().flatten().filter_map(|e| e.ok());
+    let mut v: Vec<String> = rd.map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| keep(n)).collect();
     v.sort();
     v
+}
+
+fn spooled_files(dir: &Path) -> Vec<String> {
+    files_in(dir, |n| n.ends_with(".json"))
 }
 
 fn free_port() -> u16 {
@@ -127,9 +131,7 @@ struct Server {
     thread: Option<JoinHandle<()>>,
 }
 
-fn read_request(s: TcpStream) -> Option<(Req, TcpStream)> {
-    s.set_nonblocking(false).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+fn read_request<S: Read + Write>(s: S) -> Option<(Req, S)> {
     let mut r = BufReader::new(s);
     let mut line = String::new();
     r.read_line(&mut line).ok()?;
@@ -153,8 +155,22 @@ fn read_request(s: TcpStream) -> Option<(Req, TcpStream)> {
     Some((req, r.into_inner()))
 }
 
+fn serve<S: Read + Write>(s: S, respond: &Responder, reqs: &Mutex<Vec<Req>>) -> Option<S> {
+    let (req, mut s) = read_request(s)?;
+    let (status, body) = respond(&req);
+    reqs.lock().unwrap().push(req);
+    let _ = write!(s, "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+    let _ = s.flush();
+    Some(s)
+}
+
 impl Server {
     fn start(port: u16, respond: Responder) -> Server {
+        Server::start_with(port, respond, None)
+    }
+
+    /// `tls`: serve HTTPS with this configuration.
+    fn start_with(port: u16, respond: Responder, tls: Option<Arc<rustls::ServerConfig>>) -> Server {
         let l = TcpListener::bind(("127.0.0.1", port)).unwrap();
         l.set_nonblocking(true).unwrap();
         let reqs = Arc::new(Mutex::new(Vec::new()));
@@ -162,22 +178,28 @@ impl Server {
         let (reqs2, stop2) = (reqs.clone(), stop.clone());
         let thread = std::thread::spawn(move || {
             while !stop2.load(Ordering::Relaxed) {
-                let s = match l.accept() {
+                let s: TcpStream = match l.accept() {
                     Ok((s, _)) => s,
                     Err(_) => {
                         std::thread::sleep(Duration::from_millis(2));
                         continue;
                     }
                 };
-                let Some((req, mut s)) = read_request(s) else { continue };
-                let (status, body) = respond(&req);
-                reqs2.lock().unwrap().push(req);
-                let _ = write!(
-                    s,
-                    "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = s.flush();
+                if s.set_nonblocking(false).is_err() || s.set_read_timeout(Some(Duration::from_secs(5))).is_err() {
+                    continue;
+                }
+                match &tls {
+                    None => {
+                        serve(s, &respond, &reqs2);
+                    }
+                    Some(cfg) => {
+                        let Ok(conn) = rustls::ServerConnection::new(cfg.clone()) else { continue };
+                        if let Some(mut s) = serve(rustls::StreamOwned::new(conn, s), &respond, &reqs2) {
+                            s.conn.send_close_notify();
+                            let _ = s.flush();
+                        }
+                    }
+                }
             }
         });
         Server { reqs, stop, thread: Some(thread) }
@@ -287,7 +309,7 @@ async fn webhook_outage_and_restarts_lose_nothing() {
     std::fs::write(&token, "rotated").unwrap();
     let last = id(1, 99);
     d.submit(&last, finding(&last, 0));
-    wait_for("the finding after the token change", || server.ids().contains(&last)).await;
+    wait_for("the finding after the token change", || server.ids().contains(&last) && stats(&d, "hook").spool_findings == 0).await;
     let r = server.requests().into_iter().find(|r| r.header("idempotency-key") == Some(last.as_str())).unwrap();
     assert_eq!(r.header("authorization"), Some("Bearer rotated"));
 
@@ -342,6 +364,56 @@ async fn webhook_batches_are_arrays_and_a_refused_finding_is_set_aside() {
     d.shutdown(Duration::from_secs(1)).await;
 }
 
+/// A test CA and a certificate it signed for IP 127.0.0.1 (valid 2020-2120), with its key:
+/// only for the HTTPS server of this test.
+const TEST_CA: &str = "-----BEGIN CERTIFICATE-----\nMIIBZzCCAQygAwIBAgICEAAwCgYIKoZIzj0EAwIwGTEXMBUGA1UEAwwOc2hyaWtl\nIHRlc3QgQ0EwIBcNMjAwMTAxMDAwMDAwWhgPMjEyMDAxMDEwMDAwMDBaMBkxFzAV\nBgNVBAMMDnNocmlrZSB0ZXN0IENBMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\nKhghsI/fuS4sVkaZ/jscTovG/94FWq/IHB+5X+1YQiU8dL08LgeoZn7CZDYulxMf\nBDf6e9DAIRUWEhstaHSkR6NCMEAwDwYDVR0TAQH/BAUwAwEB/zAOBgNVHQ8BAf8E\nBAMCAQYwHQYDVR0OBBYEFDS77FqML9qQUjpfZHYmRH1fyxX+MAoGCCqGSM49BAMC\nA0kAMEYCIQCsMxbQAkx0XjqlfHV/cutd71n3ocqlhTjsL0AgwQaqlgIhAPswROhV\nBLc9cH5c+A3IA20aBbj0+X86aX0BhByXqjCW\n-----END CERTIFICATE-----\n";
+const TEST_LEAF: &str = "-----BEGIN CERTIFICATE-----\nMIIBpzCCAU2gAwIBAgICEAEwCgYIKoZIzj0EAwIwGTEXMBUGA1UEAwwOc2hyaWtl\nIHRlc3QgQ0EwIBcNMjAwMTAxMDAwMDAwWhgPMjEyMDAxMDEwMDAwMDBaMBQxEjAQ\nBgNVBAMMCTEyNy4wLjAuMTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABKdxqMcJ\nCJoKKf5txXehD/tfBbg34ZYShQnq0E56gflaKvKyqx3YMZR5Ntm+KwlvDZOyVrUP\nx5ke5LF5vwiJZD6jgYcwgYQwDwYDVR0RBAgwBocEfwAAATAMBgNVHRMBAf8EAjAA\nMA4GA1UdDwEB/wQEAwIHgDATBgNVHSUEDDAKBggrBgEFBQcDATAfBgNVHSMEGDAW\ngBQ0u+xajC/akFI6X2R2JkR9X8sV/jAdBgNVHQ4EFgQUxOMN4bqb/rf+/zvGZECU\n7L6XyfkwCgYIKoZIzj0EAwIDSAAwRQIhALwHjuuBhdjfEGf9lUJJF9G9pjItkiwf\nY1ehaxeWDBKEAiBX9hYT0CwBQIjEmdKaLowQ12rTWAAwQire+JpDS9gRWA==\n-----END CERTIFICATE-----\n";
+const TEST_LEAF_KEY: &str = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgVomFICpChE0F/fo9\n6h5WNOJB/ETEzxSeHRyD8u0mx6ChRANCAASncajHCQiaCin+bcV3oQ/7XwW4N+GW\nEoUJ6tBOeoH5Wirysqsd2DGUeTbZvisJbw2Tsla1D8eZHuSxeb8IiWQ+\n-----END PRIVATE KEY-----\n";
+
+fn tls_server_config() -> Arc<rustls::ServerConfig> {
+    use rustls::pki_types::{pem::PemObject, CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(TEST_LEAF.as_bytes()).collect::<Result<_, _>>().unwrap();
+    let key = PrivateKeyDer::from_pem_slice(TEST_LEAF_KEY.as_bytes()).unwrap();
+    let cfg = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+    Arc::new(cfg)
+}
+
+#[tokio::test]
+async fn webhook_over_tls_trusts_the_configured_ca_only() {
+    let tmp = TempDir::new("tls");
+    let port = free_port();
+    let ca = tmp.0.join("ca.pem");
+    std::fs::write(&ca, TEST_CA).unwrap();
+    let server = Server::start_with(port, Arc::new(|_| (200, "{}".into())), Some(tls_server_config()));
+    let mut cfg = webhook_config(&tmp.0, port);
+    cfg.webhook[0].url = format!("https://127.0.0.1:{port}/ingest");
+    cfg.webhook[0].ca_file = ca.display().to_string();
+    // The same server, without the CA: the handshake must fail and nothing be sent.
+    cfg.webhook.push(WebhookConfig { name: "untrusted".into(), ..cfg.webhook[0].clone() });
+    cfg.webhook[1].ca_file = String::new();
+    let d = Delivery::start(&cfg).await.unwrap();
+    let all: Vec<String> = (0..3).map(|i| id(7, i)).collect();
+    for f in &all {
+        d.submit(f, finding(f, 0));
+    }
+    wait_for_or(
+        "HTTPS delivery",
+        || stats(&d, "hook").spool_findings == 0 && stats(&d, "untrusted").failures >= 2,
+        || format!("{:?}", d.stats()),
+    )
+    .await;
+    let bad = stats(&d, "untrusted");
+    assert_eq!((bad.delivered, bad.spool_findings), (0, 3), "{bad:?}");
+    assert!(bad.last_error.as_deref().unwrap_or("").to_lowercase().contains("certificate"), "{bad:?}");
+    assert_eq!(server.ids(), all, "only the sink that trusts the CA got through");
+    d.shutdown(Duration::ZERO).await;
+}
+
 #[test]
 fn bad_configuration_is_refused_naming_the_option() {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
@@ -387,7 +459,7 @@ async fn file_rotation_keeps_n_files_and_never_splits_a_line() {
     assert_eq!(stats(&d, "file").delivered, u64::from(n));
     d.shutdown(Duration::ZERO).await;
 
-    let names: Vec<String> = spooled_like(&tmp.0);
+    let names = files_in(&tmp.0, |n| n.starts_with("findings"));
     assert_eq!(names, ["findings.jsonl", "findings.jsonl.1", "findings.jsonl.2", "findings.jsonl.3"], "exactly keep + 1 files");
     let mut ids = Vec::new();
     for name in ["findings.jsonl.3", "findings.jsonl.2", "findings.jsonl.1", "findings.jsonl"] {
@@ -404,13 +476,6 @@ async fn file_rotation_keeps_n_files_and_never_splits_a_line() {
     let want: Vec<String> = (first as u32..n).map(|i| id(3, i)).collect();
     assert_eq!(ids, want);
     assert!(ids.len() > 10);
-}
-
-fn spooled_like(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> =
-        std::fs::read_dir(dir).unwrap().filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.starts_with("findings")).collect();
-    v.sort();
-    v
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -548,13 +613,14 @@ async fn spool_overflow_drops_the_oldest_counts_and_logs() {
 const CHILD_ENV: &str = "SHRIKE_DELIVERY_TEST_CHILD";
 
 /// Run by `finding_accepted_by_submit_survives_a_killed_process` in a child process: submit
-/// findings to a webhook that is down, then die by SIGKILL.
+/// findings to stdout and a webhook that is down, then die by SIGKILL.
 #[tokio::test]
 #[ignore = "run as a child process by finding_accepted_by_submit_survives_a_killed_process"]
 async fn child_submit_then_die() {
     let Ok(arg) = std::env::var(CHILD_ENV) else { return };
     let (dir, port) = arg.split_once(',').unwrap();
-    let cfg = webhook_config(Path::new(dir), port.parse().unwrap());
+    let mut cfg = webhook_config(Path::new(dir), port.parse().unwrap());
+    cfg.stdout.enabled = true;
     let d = Delivery::start(&cfg).await.unwrap();
     for i in 0..5 {
         let f = id(6, i);
@@ -579,11 +645,16 @@ async fn finding_accepted_by_submit_survives_a_killed_process() {
     assert!(stdout.contains("SUBMITTED"), "child: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     use std::os::unix::process::ExitStatusExt;
     assert_eq!(out.status.signal(), Some(libc::SIGKILL), "the child was killed");
+    let want: Vec<String> = (0..5).map(|i| id(6, i)).collect();
+    // Its stdout sink wrote one JSON object per line (the harness's "test ... " may precede
+    // the first on its line).
+    let lines: Vec<String> =
+        stdout.lines().filter_map(|l| l.find("{\"finding\"").map(|at| finding_id(&serde_json::from_str(&l[at..]).unwrap()))).collect();
+    assert_eq!(lines, want);
 
     let server = Server::ok(port);
     let d = Delivery::start(&webhook_config(&tmp.0, port)).await.unwrap();
     wait_for("re-delivery after the kill", || stats(&d, "hook").spool_findings == 0).await;
-    let want: Vec<String> = (0..5).map(|i| id(6, i)).collect();
     assert_eq!(server.ids(), want);
     d.shutdown(Duration::from_secs(1)).await;
     assert!(spooled_files(&tmp.0.join("spool/hook")).is_empty());

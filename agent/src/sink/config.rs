@@ -146,7 +146,9 @@ pub struct WebhookConfig {
     pub queue_capacity: usize,
     /// Spool size limit in bytes; past it the oldest findings are dropped, counted and logged.
     pub spool_max_bytes: u64,
-    /// fsync each spooled finding (a crash of the machine, not only of the agent, loses none).
+    /// fsync spooled findings, so that a crash of the machine, not only of the agent, loses
+    /// none. A finding is on disk (page cache) when `submit` returns; the fsync follows off the
+    /// event loop within moments, before the finding's first delivery attempt.
     pub fsync: bool,
     /// First retry delay in milliseconds (doubled per failure, with jitter).
     pub backoff_initial_ms: u64,
@@ -209,7 +211,7 @@ pub struct SccSinkConfig {
     pub queue_capacity: usize,
     /// Spool size limit in bytes; past it the oldest findings are dropped, counted and logged.
     pub spool_max_bytes: u64,
-    /// fsync each spooled finding.
+    /// fsync spooled findings (see [`WebhookConfig::fsync`]).
     pub fsync: bool,
     /// First retry delay in milliseconds (doubled per failure, with jitter).
     pub backoff_initial_ms: u64,

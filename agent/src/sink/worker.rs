@@ -172,9 +172,15 @@ pub(crate) async fn run(shared: Arc<Shared>, mut sink: NetSink, q: QueueParams, 
         let delay = backoff.next_delay();
         let waiting = lock(&shared.spool).len();
         tracing::warn!(sink = %shared.name, error = %failure.error, retry_in_ms = delay.as_millis() as u64, waiting, "delivery failed; findings stay spooled");
-        tokio::select! {
-            _ = tokio::time::sleep(delay) => {}
-            _ = deadline_passed(&mut stop) => return,
+        let sleep = tokio::time::sleep(delay);
+        tokio::pin!(sleep);
+        loop {
+            tokio::select! {
+                _ = &mut sleep => break,
+                _ = deadline_passed(&mut stop) => return,
+                // New findings while waiting: fsync them now rather than after the wait.
+                _ = shared.notify.notified() => sync_spool(&shared).await,
+            }
         }
     }
 }
