@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use super::tools::ToolLists;
+use crate::config::line_col;
 
 /// The embedded default rules.
 pub const DEFAULT_RULES: &str = include_str!("../../../rules/default.toml");
@@ -355,11 +356,6 @@ struct ListsOverride {
 struct DetectionOverride {
     enabled: Option<bool>,
     severity: Option<Severity>,
-}
-
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    (before.matches('\n').count() + 1, before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1)
 }
 
 fn invalid(text: &str, path: &Path, offset: usize, reason: impl Into<String>) -> RulesError {
