@@ -35,27 +35,7 @@ const SHRIKE: &str = env!("CARGO_BIN_EXE_shrike");
 fn start_recorder(dir: &Path, socket: &Path, out: &Path) -> std::process::Child {
     let config = dir.join("recorder.toml");
     std::fs::write(&config, format!("[container]\nruntime_endpoint = \"{}\"\n[metrics]\nlisten = \"\"\n", socket.display())).unwrap();
-    let mut child = Command::new(SHRIKE)
-        .args(["record", "--config"])
-        .arg(&config)
-        .arg("--output")
-        .arg(out)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    loop {
-        line.clear();
-        assert!(std::io::BufRead::read_line(&mut stderr, &mut line).unwrap() > 0, "recorder exited before ready");
-        if line.contains("shrike ready") {
-            break;
-        }
-    }
-    // Keep draining its log so it never blocks on a full pipe.
-    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-    child
+    common::spawn_ready(Command::new(SHRIKE).args(["record", "--config"]).arg(&config).arg("--output").arg(out).stdout(Stdio::null())).child
 }
 
 /// Categories `shrike replay` finds in a recording.
@@ -135,25 +115,10 @@ fn host_cases() -> Vec<(&'static str, String, &'static str, BTreeSet<String>)> {
 
 /// Run the host attacks, each from its own `sh -c` runner; returns runner pid → expected.
 fn run_host_attacks(dir: &Path) -> Vec<(&'static str, u32, BTreeSet<String>)> {
-    let mut out = Vec::new();
-    for (name, cmd, commands, expected) in host_cases() {
-        let l = listen(if commands.is_empty() { "" } else { commands });
-        let cmd = cmd.replace("{P}", &l.port.to_string()).replace("{DIR}", &dir.display().to_string());
-        let mut child = Command::new("/bin/sh").args(["-c", &cmd]).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-        let pid = child.id();
-        let got = l.thread.join().unwrap();
-        if !commands.is_empty() {
-            assert!(got.contains("uid="), "{name}: the listener got {got:?}");
-        }
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        out.push((name, pid, expected));
-    }
-    out
+    host_cases()
+        .into_iter()
+        .map(|(name, cmd, commands, expected)| (name, agent::run_attack(name, &cmd.replace("{DIR}", &dir.display().to_string()), commands), expected))
+        .collect()
 }
 
 fn belongs_to_runner(f: &Value, runner: u32) -> bool {
@@ -197,9 +162,7 @@ async fn real_attacks_raise_exactly_their_categories() {
     let status = |r: String| r.lines().next().unwrap_or_default().split(' ').nth(1).unwrap_or_default().to_string();
     assert_eq!(status(agent::http_get(&agent.metrics, "/readyz")), "200", "ready after events");
     assert_eq!(status(agent::http_get(&agent.metrics, "/healthz")), "200");
-    let value = |text: &str, series: &str| -> f64 {
-        text.lines().find_map(|l| l.strip_prefix(series).and_then(|v| v.trim().parse().ok())).unwrap_or(0.0)
-    };
+    let value = agent::metric;
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut text = String::new();
     while Instant::now() < deadline {

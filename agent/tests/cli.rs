@@ -2,13 +2,9 @@
 
 mod common;
 
-use std::{
-    io::{BufRead, BufReader},
-    process::{Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::process::{Command, Stdio};
 
-use common::{marker, privileged};
+use common::{marker, privileged, spawn_ready};
 use shrike::{
     event::{Event, EventBody},
     replay::Line,
@@ -47,39 +43,16 @@ fn record_then_replay() {
     let dir = std::env::temp_dir().join(marker("rec"));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("events.jsonl");
-    let mut agent = Command::new(SHRIKE)
-        .args(["record", "--output"])
-        .arg(&file)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let ready = spawn_ready(Command::new(SHRIKE).args(["record", "--output"]).arg(&file).stdout(Stdio::null()));
+    let mut agent = ready.child;
     let agent_pid = agent.id();
-    // Wait for readiness on stderr (bounded).
-    let mut stderr = BufReader::new(agent.stderr.take().unwrap());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut line = String::new();
-    loop {
-        line.clear();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "agent exited before ready");
-        if line.contains("shrike ready") {
-            break;
-        }
-        assert!(Instant::now() < deadline, "agent not ready in time");
-    }
     let mark = marker("record");
     assert!(Command::new("/bin/true").arg(&mark).status().unwrap().success());
-    // Keep reading stderr in the background so the agent never blocks on a full pipe.
-    let drain = std::thread::spawn(move || {
-        let mut rest = String::new();
-        let _ = std::io::Read::read_to_string(&mut stderr, &mut rest);
-        rest
-    });
     // Poll the recording for the marker (the agent flushes every 10 s and at exit), then stop.
     // SAFETY: signalling the child we started, by its pid.
     unsafe { libc::kill(agent_pid as i32, libc::SIGINT) };
     assert!(agent.wait().unwrap().success());
-    let log = drain.join().unwrap();
+    let log = ready.log.join().unwrap();
     assert!(log.contains("shrike stopped"), "{log}");
 
     let text = std::fs::read_to_string(&file).unwrap();

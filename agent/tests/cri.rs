@@ -8,13 +8,12 @@ mod common;
 mod containerd;
 
 use std::{
-    io::{BufRead, BufReader},
     path::{Path, PathBuf},
-    process::{Child, ChildStderr, Command, Stdio},
-    time::{Duration, Instant},
+    process::{Child, Command, Stdio},
+    thread::JoinHandle,
 };
 
-use common::{marker, privileged};
+use common::{marker, privileged, spawn_ready};
 use containerd::{Containerd, PodSpec};
 use serde_json::Value;
 
@@ -22,7 +21,7 @@ const SHRIKE: &str = env!("CARGO_BIN_EXE_shrike");
 
 struct Recording {
     child: Child,
-    stderr: BufReader<ChildStderr>,
+    log: JoinHandle<String>,
     file: PathBuf,
 }
 
@@ -31,28 +30,16 @@ fn start_recording(dir: &Path, name: &str, socket: &Path) -> Recording {
     std::fs::write(&config, format!("[container]\nruntime_endpoint = \"{}\"\nenrichment_wait_ms = 3000\n", socket.display()))
         .unwrap();
     let file = dir.join(format!("{name}.jsonl"));
-    let mut child = Command::new(SHRIKE)
-        .args(["record", "--config"])
-        .arg(&config)
-        .arg("--output")
-        .arg(&file)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .env("SHRIKE_LOG", "info,shrike::container=debug")
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut line = String::new();
-    loop {
-        line.clear();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "shrike exited before ready");
-        if line.contains("shrike ready") {
-            break;
-        }
-        assert!(Instant::now() < deadline, "shrike not ready");
-    }
-    Recording { child, stderr, file }
+    let ready = spawn_ready(
+        Command::new(SHRIKE)
+            .args(["record", "--config"])
+            .arg(&config)
+            .arg("--output")
+            .arg(&file)
+            .stdout(Stdio::null())
+            .env("SHRIKE_LOG", "info,shrike::container=debug"),
+    );
+    Recording { child: ready.child, log: ready.log, file }
 }
 
 impl Recording {
@@ -60,9 +47,9 @@ impl Recording {
     fn stop(mut self) -> (Vec<Value>, String) {
         // SAFETY: signalling the child we started, by its pid.
         unsafe { libc::kill(self.child.id() as i32, libc::SIGINT) };
-        let mut rest = String::new();
-        std::io::Read::read_to_string(&mut self.stderr, &mut rest).unwrap();
-        assert!(self.child.wait().unwrap().success(), "{rest}");
+        let status = self.child.wait().unwrap();
+        let rest = self.log.join().unwrap();
+        assert!(status.success(), "{rest}");
         let text = std::fs::read_to_string(&self.file).unwrap();
         let lines = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
         eprintln!("{rest}");

