@@ -101,12 +101,13 @@ impl Default for SensorSettings {
     }
 }
 
-/// Security Command Center.
+/// Security Command Center naming of findings (delivery is `[sinks.scc]`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SccConfig {
-    /// SCC source findings belong to, `organizations/{org}/sources/{source}`; empty: findings
-    /// carry no `name`/`parent`.
+    /// SCC source findings belong to, `organizations/{org}/sources/{source}`, for findings
+    /// shipped to SCC by other means; empty: the `[sinks.scc]` source if that sink is on, else
+    /// findings carry no `name`/`parent`.
     pub source: String,
 }
 
@@ -173,6 +174,25 @@ impl Config {
             let offset = text.find("ring_buffer_bytes").unwrap_or(0);
             return Err(invalid(offset, format!("ring_buffer_bytes must be a power of two >= 65536, not {r}")));
         }
+        let (named, delivered) = (cfg.scc.source.trim().trim_end_matches('/'), cfg.sinks.scc.source.trim().trim_end_matches('/'));
+        if !named.is_empty() && !delivered.is_empty() && named != delivered {
+            let offset = text.find("[sinks.scc]").unwrap_or(0);
+            return Err(invalid(
+                offset,
+                format!("sinks.scc.source {delivered:?} differs from scc.source {named:?}: findings would be named in one source and created in another (set one of them)"),
+            ));
+        }
+        if let Err(e) = cfg.sinks.validate() {
+            // Point at the offending key: the option's last part (`sinks.webhook[1].url` → `url`)
+            // at its first place after the start of the `[sinks` tables.
+            let start = text.find("[sinks").unwrap_or(0);
+            let key = match &e {
+                crate::sink::SinkError::Config { option, .. } => option.rsplit('.').next().unwrap_or_default().split('[').next().unwrap_or_default().to_string(),
+                _ => String::new(),
+            };
+            let offset = if key.is_empty() { None } else { text[start..].find(&format!("\n{key}")).map(|o| start + o + 1) };
+            return Err(invalid(offset.unwrap_or(start), e.to_string()));
+        }
         Ok(cfg)
     }
 
@@ -180,6 +200,22 @@ impl Config {
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io { path: path.to_path_buf(), source })?;
         Self::parse(&text, path)
+    }
+
+    /// The SCC parent findings are named under: the SCC sink's
+    /// `organizations/{org}/sources/{source}/locations/{location}` when that sink is on, else
+    /// `[scc] source` in location `global`, else empty (unnamed findings).
+    pub fn scc_parent(&self) -> String {
+        if self.sinks.scc.enabled() {
+            // Checked in `parse`; an unchecked config falls back to naming nothing.
+            return self.sinks.scc.parent().unwrap_or_default();
+        }
+        let s = self.scc.source.trim().trim_end_matches('/');
+        if s.is_empty() {
+            String::new()
+        } else {
+            format!("{s}/locations/global")
+        }
     }
 
     /// The node name: configured, else `$NODE_NAME`, else the host name.
@@ -212,6 +248,29 @@ mod tests {
         assert_eq!(c.node_name(), "n1");
         assert_eq!(c.container.socket_path(), PathBuf::from("/run/crio/crio.sock"));
         assert_eq!(c.container.enrichment_wait(), Duration::from_millis(500));
+    }
+
+    #[test]
+    fn findings_are_named_in_the_source_they_are_delivered_to() {
+        let c = Config::parse("", Path::new("c.toml")).unwrap();
+        assert_eq!(c.scc_parent(), "");
+        let c = Config::parse("[scc]\nsource = \"organizations/1/sources/2\"\n", Path::new("c.toml")).unwrap();
+        assert_eq!(c.scc_parent(), "organizations/1/sources/2/locations/global");
+        assert!(!c.sinks.scc.enabled(), "naming alone does not turn delivery on");
+        let c = Config::parse("[sinks.scc]\nsource = \"organizations/1/sources/2\"\nlocation = \"eu\"\n", Path::new("c.toml")).unwrap();
+        assert_eq!(c.scc_parent(), "organizations/1/sources/2/locations/eu");
+        let both = "[scc]\nsource = \"organizations/1/sources/2\"\n[sinks.scc]\nsource = \"organizations/1/sources/2/\"\n";
+        assert_eq!(Config::parse(both, Path::new("c.toml")).unwrap().scc_parent(), "organizations/1/sources/2/locations/global");
+        let e = Config::parse("[scc]\nsource = \"organizations/1/sources/2\"\n\n[sinks.scc]\nsource = \"organizations/1/sources/3\"\n", Path::new("c.toml")).unwrap_err();
+        assert!(e.to_string().starts_with("c.toml:4:") && e.to_string().contains("differs"), "{e}");
+    }
+
+    #[test]
+    fn bad_sinks_are_refused_at_the_key() {
+        let e = Config::parse("[metrics]\nlisten = \"\"\n[[sinks.webhook]]\nname = \"a\"\nurl = \"ftp://x/\"\n", Path::new("c.toml")).unwrap_err();
+        assert!(e.to_string().starts_with("c.toml:5:") && e.to_string().contains("sinks.webhook[0].url"), "{e}");
+        let e = Config::parse("[sinks.scc]\nsource = \"projects/p/sources/2\"\n", Path::new("c.toml")).unwrap_err();
+        assert!(e.to_string().starts_with("c.toml:2:") && e.to_string().contains("sinks.scc.source"), "{e}");
     }
 
     #[test]

@@ -137,7 +137,7 @@ fn origin(config: &Config) -> Origin {
         config.node.cluster.clone(),
         config.node.project.clone(),
         config.node.location.clone(),
-        config.scc.source.clone(),
+        config.scc_parent(),
     )
 }
 

@@ -188,7 +188,6 @@ pub const MAX_ANCESTRY: usize = 16;
 /// Runs every detector on every event.
 pub struct Engine {
     rules: Arc<Rules>,
-    lists: ToolLists,
     detectors: Vec<Box<dyn Detector + Send>>,
     net: NetState,
     binaries: BinaryCache,
@@ -212,10 +211,8 @@ fn suspicious_args(argv: &[crate::event::RawStr]) -> bool {
 impl Engine {
     /// An engine with every detector; `python_model` enables the malicious-Python detection.
     pub fn new(rules: Arc<Rules>, python_model: Option<Arc<python_model::Model>>) -> Self {
-        let lists = rules.tool_lists();
         Self {
             rules,
-            lists,
             detectors: vec![
                 Box::new(netcat_rce::NetcatRce),
                 Box::new(socat_shell::SocatShell),
@@ -238,7 +235,7 @@ impl Engine {
     /// What the program of an exec is: by the real executable's name, busybox applet, or, for
     /// an unknown name with netcat/socat-like arguments, by the executable's contents.
     fn tool_of(&mut self, table: &ProcessTable, p: &Process, live: bool) -> (ToolKind, usize) {
-        let id = identify(&p.exe, &p.argv, &self.lists);
+        let id = identify(&p.exe, &p.argv, &self.rules.lists);
         if id.kind != ToolKind::Other || !live || !suspicious_args(&p.argv) {
             return (id.kind, id.args_from);
         }
@@ -247,7 +244,7 @@ impl Engine {
         tracing::debug!(pid = p.key.pid, exe = %p.exe, ?roots, ?known, "fingerprinted an unknown executable");
         match known {
             Some(known) => {
-                let id = identify_fingerprinted(known, &p.exe, &p.argv, &self.lists);
+                let id = identify_fingerprinted(known, &p.exe, &p.argv, &self.rules.lists);
                 (id.kind, id.args_from)
             }
             None => (id.kind, id.args_from),
@@ -306,7 +303,7 @@ impl Engine {
             table,
             container,
             rules: &self.rules,
-            lists: &self.lists,
+            lists: &self.rules.lists,
             tool,
             args_from,
             net: &self.net,

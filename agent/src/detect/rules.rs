@@ -262,24 +262,6 @@ fn default_rate() -> u32 {
     30
 }
 
-/// Name lists (see `rules/default.toml`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Lists {
-    /// Shells.
-    pub shells: Vec<String>,
-    /// Script interpreters.
-    pub interpreters: Vec<String>,
-    /// Netcat family names.
-    pub netcat: Vec<String>,
-    /// Socat names.
-    pub socat: Vec<String>,
-    /// Compilers.
-    pub compilers: Vec<String>,
-    /// Commands typically run through a remote shell.
-    pub common_commands: Vec<String>,
-}
-
 /// What to do when the Python model cannot be loaded.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -312,7 +294,7 @@ pub struct Rules {
     /// Incident grouping.
     pub incidents: IncidentSettings,
     /// Name lists.
-    pub lists: Lists,
+    pub lists: ToolLists,
     /// Per detection.
     pub detections: BTreeMap<DetectionId, DetectionRule>,
     /// Exceptions.
@@ -461,17 +443,6 @@ impl Rules {
         self.detections.get(&id).cloned().unwrap_or(DetectionRule { enabled: false, severity: Severity::Critical })
     }
 
-    /// The name lists in the form the tool identification uses.
-    pub fn tool_lists(&self) -> ToolLists {
-        ToolLists {
-            shells: self.lists.shells.clone(),
-            interpreters: self.lists.interpreters.clone(),
-            netcat: self.lists.netcat.clone(),
-            socat: self.lists.socat.clone(),
-            compilers: self.lists.compilers.clone(),
-            common_commands: self.lists.common_commands.clone(),
-        }
-    }
 
     /// The first exception that matches, if any.
     pub fn exception_for(&self, s: &Subject<'_>) -> Option<&Exception> {

@@ -17,8 +17,8 @@ use crate::event::RawStr;
 ///
 /// Entries may end in `*` for a prefix match (`"python3.*"`, `"python*"`); otherwise an entry
 /// matches the name exactly.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
-#[serde(default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ToolLists {
     /// Shells (`sh`, `bash`, ...).
     pub shells: Vec<String>,

@@ -29,8 +29,9 @@ pub struct Origin {
     pub project: String,
     /// Cluster location.
     pub location: String,
-    /// SCC source, `organizations/{org}/sources/{source}` (empty: findings have no name).
-    pub source: String,
+    /// SCC parent of the findings, `organizations/{org}/sources/{source}/locations/{location}`
+    /// (empty: findings have no `name`/`parent`).
+    pub scc_parent: String,
     /// This boot's id (makes finding ids unique across reboots).
     pub boot_id: String,
     /// Unix time minus CLOCK_BOOTTIME, nanoseconds (turns kernel timestamps into wall time).
@@ -39,9 +40,9 @@ pub struct Origin {
 
 impl Origin {
     /// Read the boot id and clock offset of this host.
-    pub fn this_host(node: String, cluster: String, project: String, location: String, source: String) -> Origin {
+    pub fn this_host(node: String, cluster: String, project: String, location: String, scc_parent: String) -> Origin {
         let boot_id = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").map(|s| s.trim().replace('-', "")).unwrap_or_default();
-        Origin { node, cluster, project, location, source, boot_id, boot_to_unix_ns: boot_to_unix_ns() }
+        Origin { node, cluster, project, location, scc_parent, boot_id, boot_to_unix_ns: boot_to_unix_ns() }
     }
 }
 
@@ -416,7 +417,7 @@ pub fn build(i: &Incident, rules: &Rules, origin: &Origin, container: Option<&Co
     }
 
     let (resource_name, resource) = resource(origin, container.is_none());
-    let parent = if origin.source.is_empty() { String::new() } else { format!("{}/locations/global", origin.source) };
+    let parent = origin.scc_parent.clone();
     let name = if parent.is_empty() { String::new() } else { format!("{parent}/findings/{}", i.id) };
     props.insert("Finding_Id".into(), i.id.clone().into());
     scc::Envelope {
