@@ -22,7 +22,7 @@ use shrike::{
     process::procfs,
     replay::{self, Line},
     sensor::{Sensor, SensorConfig},
-    sink::Delivery,
+    sink::{Delivery, SinkFlags},
 };
 use tokio::signal::unix::{signal, SignalKind};
 
@@ -44,6 +44,18 @@ enum Command {
         /// Rules file over the embedded defaults (overrides the config's `rules`).
         #[arg(long)]
         rules: Option<PathBuf>,
+        /// Also POST findings to this webhook URL (repeatable; spooled as `cli-1`, `cli-2`, ...).
+        #[arg(long = "webhook", value_name = "URL")]
+        webhooks: Vec<String>,
+        /// Also append findings to this file (rotated as `[sinks.file]` says).
+        #[arg(long, value_name = "PATH")]
+        output_file: Option<PathBuf>,
+        /// Do not write findings to stdout.
+        #[arg(long)]
+        no_stdout: bool,
+        /// Spool directory of the network sinks (overrides `[sinks] spool_dir`).
+        #[arg(long, value_name = "DIR")]
+        spool_dir: Option<PathBuf>,
     },
     /// Write the sensor's typed events (with their containers) as JSON lines until
     /// SIGINT/SIGTERM (needs root).
@@ -89,7 +101,14 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Doctor { json, config } => load_config(config.as_deref()).and_then(|c| run_doctor(json, &c)),
         Command::Replay { file, config, rules } => load_config(config.as_deref()).and_then(|c| run_replay(&file, c, rules)),
-        Command::Run { config, rules } => load_config(config.as_deref()).and_then(|c| live(c, rules, None)),
+        Command::Run { config, rules, webhooks, output_file, no_stdout, spool_dir } => {
+            let flags = SinkFlags { no_stdout, file: output_file, webhooks, spool_dir };
+            load_config(config.as_deref()).and_then(|mut c| {
+                c.sinks.apply_flags(&flags);
+                c.sinks.validate().context("sinks from the configuration and the command line")?;
+                live(c, rules, None)
+            })
+        }
         Command::Record { output, config } => load_config(config.as_deref()).and_then(|c| live(c, None, Some(&output))),
     };
     match result {

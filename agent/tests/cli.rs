@@ -92,3 +92,12 @@ fn record_then_replay() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.jsonl:2"), "{}", String::from_utf8_lossy(&out.stderr));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn bad_sinks_on_the_command_line_are_refused_before_anything_starts() {
+    let out = Command::new(SHRIKE).args(["run", "--webhook", "ftp://127.0.0.1/x", "--spool-dir", "/nonexistent/shrike-spool"]).output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{log}");
+    assert!(log.contains("sinks.webhook[0].url") && log.contains("command line"), "{log}");
+    assert!(!log.contains("shrike ready") && !log.contains("sensor"), "refused before the sensor starts: {log}");
+}

@@ -2,7 +2,8 @@
 //! of the receiver and a killed agent. The receiver is down while the first attack's findings are
 //! raised; the agent is killed (SIGKILL, no shutdown) and started again, a second attack happens,
 //! then the receiver comes up: every finding the agents raised arrives, under its own id only,
-//! with the body the agent wrote, and the spool is emptied.
+//! with the body the agent wrote, and the spool is emptied. One webhook comes from the config
+//! file, a second from `--webhook` on the command line.
 
 #[path = "common/agent.rs"]
 mod agent;
@@ -85,7 +86,9 @@ fn webhook_outage_and_killed_agent_lose_no_finding() {
             dir.join("spool").display(),
             token.display()
         ),
+        args: vec!["--webhook".into(), format!("http://127.0.0.1:{port}/flag")],
     };
+    let flag_spool = dir.join("spool/cli-1");
 
     // 1. The receiver is down. A reverse shell is caught; its findings wait in the spool.
     let a = agent::start(&dir, &spec);
@@ -95,7 +98,12 @@ fn webhook_outage_and_killed_agent_lose_no_finding() {
         format!("{:?}", a.findings().iter().map(category).collect::<Vec<_>>())
     });
     let n1 = a.findings().len();
-    wait("the findings in the spool", Duration::from_secs(10), || spooled(&spool).len() == n1, || format!("{:?}", spooled(&spool)));
+    wait(
+        "the findings in the spools",
+        Duration::from_secs(10),
+        || spooled(&spool).len() == n1 && spooled(&flag_spool).len() == n1,
+        || format!("{:?} {:?}", spooled(&spool), spooled(&flag_spool)),
+    );
     let metrics_a = agent::http_get(&a.metrics, "/metrics");
     wait(
         "failed delivery attempts in the metrics",
@@ -127,7 +135,12 @@ fn webhook_outage_and_killed_agent_lose_no_finding() {
         format!("{:?}", b.findings().iter().map(category).collect::<Vec<_>>())
     });
     let n2 = b.findings().len();
-    wait("every finding in the spool", Duration::from_secs(10), || spooled(&spool).len() == n1 + n2, || format!("{:?}", spooled(&spool)));
+    wait(
+        "every finding in the spools",
+        Duration::from_secs(10),
+        || spooled(&spool).len() == n1 + n2 && spooled(&flag_spool).len() == n1 + n2,
+        || format!("{:?} {:?}", spooled(&spool), spooled(&flag_spool)),
+    );
 
     // 4. The receiver comes back: every finding arrives and the spool empties.
     let server = Server::ok(port);
@@ -135,17 +148,25 @@ fn webhook_outage_and_killed_agent_lose_no_finding() {
     for f in found_a.iter().chain(b.findings().iter()) {
         assert!(raised.insert(finding_id(f), f.clone()).is_none(), "two findings with one id: {f}");
     }
+    let ids_at = |target: &str| -> BTreeSet<String> {
+        server.requests().iter().filter(|r| r.target == target).map(|r| finding_id(&r.json())).collect()
+    };
     wait(
-        "delivery of everything",
+        "delivery of everything to both webhooks",
         Duration::from_secs(30),
-        || server.ids().into_iter().collect::<BTreeSet<_>>().len() == raised.len() && spooled(&spool).is_empty(),
-        || format!("received {:?}, spooled {:?}", server.ids(), spooled(&spool)),
+        || ids_at("/ingest").len() == raised.len() && ids_at("/flag").len() == raised.len() && spooled(&spool).is_empty() && spooled(&flag_spool).is_empty(),
+        || format!("received {:?}, spooled {:?} {:?}", server.ids(), spooled(&spool), spooled(&flag_spool)),
     );
-    let received: BTreeSet<String> = server.ids().into_iter().collect();
-    assert_eq!(received, raised.keys().cloned().collect::<BTreeSet<_>>(), "exactly the raised findings, no other ids");
+    let raised_ids: BTreeSet<String> = raised.keys().cloned().collect();
+    assert_eq!(ids_at("/ingest"), raised_ids, "exactly the raised findings, no other ids");
+    assert_eq!(ids_at("/flag"), raised_ids, "the --webhook sink too");
     for r in server.requests() {
-        assert_eq!((r.method.as_str(), r.target.as_str()), ("POST", "/ingest"));
-        assert_eq!(r.header("authorization"), Some("Bearer t0ken"));
+        assert_eq!(r.method, "POST");
+        match r.target.as_str() {
+            "/ingest" => assert_eq!(r.header("authorization"), Some("Bearer t0ken")),
+            "/flag" => assert_eq!(r.header("authorization"), None),
+            t => panic!("request to {t}"),
+        }
         let body = r.json();
         let id = finding_id(&body);
         assert_eq!(r.header("idempotency-key"), Some(id.as_str()));
@@ -161,17 +182,18 @@ fn webhook_outage_and_killed_agent_lose_no_finding() {
     }
     assert!(per_incident.values().all(|&n| n == 1), "{per_incident:?}");
 
-    let text = agent::http_get(&b.metrics, "/metrics");
-    wait(
-        "the delivered counter",
-        Duration::from_secs(5),
-        || metric(&agent::http_get(&b.metrics, "/metrics"), "shrike_sink_delivered_total{sink=\"siem\"}") >= raised.len() as f64,
-        || text.clone(),
-    );
-    let text = agent::http_get(&b.metrics, "/metrics");
-    assert_eq!(metric(&text, "shrike_sink_spool_bytes{sink=\"siem\"}"), 0.0, "{text}");
-    assert_eq!(metric(&text, "shrike_sink_dropped_total{sink=\"siem\"}"), 0.0, "{text}");
+    // The metrics (published once a second) catch up: all delivered, nothing spooled or dropped.
+    let n = raised.len() as f64;
+    let settled = |text: &str| {
+        ["siem", "cli-1"].iter().all(|k| {
+            metric(text, &format!("shrike_sink_delivered_total{{sink=\"{k}\"}}")) >= n
+                && metric(text, &format!("shrike_sink_spool_bytes{{sink=\"{k}\"}}")) == 0.0
+                && metric(text, &format!("shrike_sink_queue_depth{{sink=\"{k}\"}}")) == 0.0
+                && metric(text, &format!("shrike_sink_dropped_total{{sink=\"{k}\"}}")) == 0.0
+        })
+    };
+    wait("the sink metrics", Duration::from_secs(5), || settled(&agent::http_get(&b.metrics, "/metrics")), || agent::http_get(&b.metrics, "/metrics"));
     let (_, log) = b.stop();
-    assert!(spooled(&spool).is_empty(), "{log}");
+    assert!(spooled(&spool).is_empty() && spooled(&flag_spool).is_empty(), "{log}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

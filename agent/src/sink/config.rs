@@ -57,6 +57,39 @@ impl Default for SinksConfig {
     }
 }
 
+/// Sinks chosen on the command line (`shrike run --webhook URL --output-file PATH --no-stdout
+/// --spool-dir DIR`), applied over the configuration file's `[sinks]`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SinkFlags {
+    /// Turn the stdout sink off.
+    pub no_stdout: bool,
+    /// File sink path (replaces `[sinks.file] path`).
+    pub file: Option<PathBuf>,
+    /// Webhook URLs, added after the configured ones as `cli-1`, `cli-2`, ... (their spool
+    /// directory names), with the webhook defaults.
+    pub webhooks: Vec<String>,
+    /// Spool directory (replaces `[sinks] spool_dir`).
+    pub spool_dir: Option<PathBuf>,
+}
+
+impl SinksConfig {
+    /// Apply command-line choices; `validate` afterwards.
+    pub fn apply_flags(&mut self, f: &SinkFlags) {
+        if f.no_stdout {
+            self.stdout.enabled = false;
+        }
+        if let Some(p) = &f.file {
+            self.file.path = p.display().to_string();
+        }
+        for (i, url) in f.webhooks.iter().enumerate() {
+            self.webhook.push(WebhookConfig { name: format!("cli-{}", i + 1), url: url.clone(), ..WebhookConfig::default() });
+        }
+        if let Some(d) = &f.spool_dir {
+            self.spool_dir = d.clone();
+        }
+    }
+}
+
 /// Findings on standard output, one JSON object per line, flushed after each.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -394,6 +427,30 @@ mod tests {
         .unwrap();
         c.validate().unwrap();
         assert_eq!(c.scc.parent().unwrap(), "organizations/1/sources/2/locations/global");
+    }
+
+    #[test]
+    fn command_line_sinks_add_to_the_configured_ones() {
+        let mut c: SinksConfig = toml::from_str("[[webhook]]\nname = \"siem\"\nurl = \"https://h.example/x\"\n").unwrap();
+        c.apply_flags(&SinkFlags {
+            no_stdout: true,
+            file: Some(PathBuf::from("/var/log/f.jsonl")),
+            webhooks: vec!["http://127.0.0.1:9/a".into(), "http://127.0.0.1:9/b".into()],
+            spool_dir: Some(PathBuf::from("/tmp/sp")),
+        });
+        c.validate().unwrap();
+        assert!(!c.stdout.enabled);
+        assert_eq!(c.file.path, "/var/log/f.jsonl");
+        let hooks: Vec<(&str, &str)> = c.webhook.iter().map(|w| (w.name.as_str(), w.url.as_str())).collect();
+        assert_eq!(hooks, [("siem", "https://h.example/x"), ("cli-1", "http://127.0.0.1:9/a"), ("cli-2", "http://127.0.0.1:9/b")]);
+        assert_eq!(c.webhook[1].queue("x").unwrap(), WebhookConfig::default().queue("x").unwrap());
+        assert_eq!(c.spool_dir, PathBuf::from("/tmp/sp"));
+        let mut c = SinksConfig::default();
+        c.apply_flags(&SinkFlags { webhooks: vec!["ftp://x/".into()], ..SinkFlags::default() });
+        assert!(c.validate().unwrap_err().to_string().contains("sinks.webhook[0].url"));
+        let mut c = SinksConfig::default();
+        c.apply_flags(&SinkFlags::default());
+        assert_eq!(c, SinksConfig::default());
     }
 
     #[test]

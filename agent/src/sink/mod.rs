@@ -31,7 +31,7 @@ use tokio::{
     task::JoinHandle,
 };
 
-pub use config::{FileConfig, SccCredentials, SccSinkConfig, SinksConfig, StdoutConfig, WebhookConfig};
+pub use config::{FileConfig, SccCredentials, SccSinkConfig, SinkFlags, SinksConfig, StdoutConfig, WebhookConfig};
 
 /// A sink that cannot start.
 #[derive(Debug, thiserror::Error)]

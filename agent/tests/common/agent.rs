@@ -75,10 +75,12 @@ pub struct AgentSpec<'a> {
     pub socket: Option<&'a Path>,
     pub host_scope: bool,
     pub extra_config: String,
+    /// Extra `shrike run` arguments.
+    pub args: Vec<String>,
 }
 
 pub fn start_agent(dir: &Path, name: &str, socket: &Path, host_scope: bool) -> Agent {
-    start(dir, &AgentSpec { name, socket: Some(socket), host_scope, extra_config: String::new() })
+    start(dir, &AgentSpec { name, socket: Some(socket), host_scope, extra_config: String::new(), args: Vec::new() })
 }
 
 /// Start `shrike run` with a config written into `dir`; returns once it is ready.
@@ -101,6 +103,7 @@ pub fn start(dir: &Path, spec: &AgentSpec) -> Agent {
         Command::new(SHRIKE)
             .args(["run", "--config"])
             .arg(&config)
+            .args(&spec.args)
             .stdout(Stdio::piped())
             .env("SHRIKE_LOG", std::env::var("SHRIKE_TEST_LOG").unwrap_or_else(|_| "info".into())),
     );
