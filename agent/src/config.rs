@@ -8,9 +8,9 @@ use std::{
 
 use serde::{Deserialize, Serialize};
 
-/// A configuration that cannot be used.
+/// A TOML file of the agent (configuration or rules) that cannot be used.
 #[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
+pub enum FileError {
     /// The file could not be read.
     #[error("{path}: {source}")]
     Io {
@@ -20,7 +20,7 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
-    /// The file is not valid for this schema.
+    /// The file is not valid for its schema.
     #[error("{path}:{line}:{column}: {reason}")]
     Invalid {
         /// File.
@@ -32,6 +32,29 @@ pub enum ConfigError {
         /// What is wrong.
         reason: String,
     },
+}
+
+/// A configuration that cannot be used.
+pub type ConfigError = FileError;
+
+impl FileError {
+    /// `reason`, placed at byte `offset` of `text` (line and column in the message).
+    pub(crate) fn at(text: &str, path: &Path, offset: usize, reason: impl Into<String>) -> FileError {
+        let before = &text[..offset.min(text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+        FileError::Invalid { path: path.to_path_buf(), line, column, reason: reason.into() }
+    }
+
+    /// Read a file as text.
+    pub(crate) fn read(path: &Path) -> Result<String, FileError> {
+        std::fs::read_to_string(path).map_err(|source| FileError::Io { path: path.to_path_buf(), source })
+    }
+}
+
+/// Deserialize TOML text; a syntax, type or unknown-key error names its place.
+pub(crate) fn parse_toml<T: serde::de::DeserializeOwned>(text: &str, path: &Path) -> Result<T, FileError> {
+    toml::from_str(text).map_err(|e| FileError::at(text, path, e.span().map(|s| s.start).unwrap_or(0), e.message()))
 }
 
 /// Where the node is, for findings (`nodes`, `resourceName`, `VM_Instance_Name`).
@@ -146,25 +169,11 @@ pub struct Config {
     pub rules: String,
 }
 
-/// 1-based line and column of a byte offset in a TOML text (for errors naming the place).
-pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
-    (line, column)
-}
-
 impl Config {
     /// Parse configuration text; `path` is only used in error messages.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let invalid = |offset: usize, reason: String| {
-            let (line, column) = line_col(text, offset);
-            ConfigError::Invalid { path: path.to_path_buf(), line, column, reason }
-        };
-        let cfg: Config = toml::from_str(text).map_err(|e| {
-            let offset = e.span().map(|s| s.start).unwrap_or(0);
-            invalid(offset, e.message().to_string())
-        })?;
+        let invalid = |offset: usize, reason: String| FileError::at(text, path, offset, reason);
+        let cfg: Config = parse_toml(text, path)?;
         let r = cfg.sensor.ring_buffer_bytes;
         if !cfg.metrics.listen.is_empty() && cfg.metrics.listen.parse::<std::net::SocketAddr>().is_err() {
             let offset = text.find("listen").unwrap_or(0);
@@ -198,8 +207,7 @@ impl Config {
 
     /// Read and parse a file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io { path: path.to_path_buf(), source })?;
-        Self::parse(&text, path)
+        Self::parse(&FileError::read(path)?, path)
     }
 
     /// The SCC parent findings are named under: the SCC sink's

@@ -4,14 +4,14 @@
 
 use std::{
     collections::BTreeMap,
-    path::{Path, PathBuf},
+    path::Path,
 };
 
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use super::tools::ToolLists;
-use crate::config::line_col;
+use crate::config::{parse_toml, FileError};
 
 /// The embedded default rules.
 pub const DEFAULT_RULES: &str = include_str!("../../../rules/default.toml");
@@ -19,30 +19,7 @@ pub const DEFAULT_RULES: &str = include_str!("../../../rules/default.toml");
 pub const SCHEMA: u32 = 1;
 
 /// A rules file that cannot be used.
-#[derive(Debug, thiserror::Error)]
-pub enum RulesError {
-    /// The file could not be read.
-    #[error("{path}: {source}")]
-    Io {
-        /// File.
-        path: PathBuf,
-        /// Cause.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The file is not valid.
-    #[error("{path}:{line}:{column}: {reason}")]
-    Invalid {
-        /// File.
-        path: PathBuf,
-        /// 1-based line.
-        line: usize,
-        /// 1-based column.
-        column: usize,
-        /// What is wrong.
-        reason: String,
-    },
-}
+pub type RulesError = FileError;
 
 /// Finding severity (SCC's enum names).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -340,20 +317,11 @@ struct DetectionOverride {
     severity: Option<Severity>,
 }
 
-fn invalid(text: &str, path: &Path, offset: usize, reason: impl Into<String>) -> RulesError {
-    let (line, column) = line_col(text, offset);
-    RulesError::Invalid { path: path.to_path_buf(), line, column, reason: reason.into() }
-}
-
-fn parse_toml<T: serde::de::DeserializeOwned>(text: &str, path: &Path) -> Result<T, RulesError> {
-    toml::from_str(text).map_err(|e| invalid(text, path, e.span().map(|s| s.start).unwrap_or(0), e.message()))
-}
-
 fn check_exceptions(exceptions: &[Exception], text: &str, path: &Path) -> Result<(), RulesError> {
     for e in exceptions {
         for kv in &e.pod_label {
             if !kv.get_ref().contains('=') {
-                return Err(invalid(text, path, kv.span().start, format!("pod_label {:?} is not key=value", kv.get_ref())));
+                return Err(FileError::at(text, path, kv.span().start, format!("pod_label {:?} is not key=value", kv.get_ref())));
             }
         }
     }
@@ -373,11 +341,11 @@ impl Rules {
     fn parse_full(text: &str, path: &Path) -> Result<Rules, RulesError> {
         let rules: Rules = parse_toml(text, path)?;
         if rules.schema != SCHEMA {
-            return Err(invalid(text, path, text.find("schema").unwrap_or(0), format!("schema {} is not {SCHEMA}", rules.schema)));
+            return Err(FileError::at(text, path, text.find("schema").unwrap_or(0), format!("schema {} is not {SCHEMA}", rules.schema)));
         }
         for id in DetectionId::ALL {
             if !rules.detections.contains_key(&id) {
-                return Err(invalid(text, path, 0, format!("detection {id:?} has no settings")));
+                return Err(FileError::at(text, path, 0, format!("detection {id:?} has no settings")));
             }
         }
         check_exceptions(&rules.exceptions, text, path)?;
@@ -389,7 +357,7 @@ impl Rules {
         let o: Override = parse_toml(text, path)?;
         if let Some(s) = &o.schema {
             if *s.get_ref() != SCHEMA {
-                return Err(invalid(text, path, s.span().start, format!("schema {} is not {SCHEMA}", s.get_ref())));
+                return Err(FileError::at(text, path, s.span().start, format!("schema {} is not {SCHEMA}", s.get_ref())));
             }
         }
         check_exceptions(&o.exceptions, text, path)?;
@@ -434,8 +402,7 @@ impl Rules {
 
     /// Read a user rules file over the defaults.
     pub fn load(path: &Path) -> Result<Rules, RulesError> {
-        let text = std::fs::read_to_string(path).map_err(|source| RulesError::Io { path: path.to_path_buf(), source })?;
-        Self::with_override(&text, path)
+        Self::with_override(&FileError::read(path)?, path)
     }
 
     /// Settings of a detection (disabled when absent).
