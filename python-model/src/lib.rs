@@ -17,6 +17,7 @@
 use std::cell::RefCell;
 use std::path::Path;
 
+pub mod cases;
 mod features;
 mod format;
 

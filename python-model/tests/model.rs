@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use python_model::{Model, ModelError, MAX_SCAN_BYTES};
+use python_model::{cases::Case, Model, ModelError, MAX_SCAN_BYTES};
 
 /// Scores may differ from the fixture by this much (float summation order across platforms).
 const TOLERANCE: f32 = 1e-4;
@@ -21,54 +21,9 @@ fn model() -> Model {
     Model::load(&model_path()).expect("the committed model loads")
 }
 
-fn unescape(s: &str) -> String {
-    let mut out = String::new();
-    let mut it = s.chars();
-    while let Some(c) = it.next() {
-        if c == '\\' {
-            match it.next() {
-                Some('n') => out.push('\n'),
-                Some('t') => out.push('\t'),
-                Some('\\') => out.push('\\'),
-                Some(o) => {
-                    out.push('\\');
-                    out.push(o);
-                }
-                None => out.push('\\'),
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-struct Case {
-    id: String,
-    malicious: bool,
-    code: Vec<u8>,
-}
-
 fn cases() -> Vec<Case> {
     let text = std::fs::read_to_string(repo().join("python-model/tests/cases.tsv")).unwrap();
-    text.lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .map(|l| {
-            let f: Vec<&str> = l.splitn(4, '\t').collect();
-            assert_eq!(f.len(), 4, "bad cases.tsv line {l:?}");
-            let code = match f[2] {
-                "file" => std::fs::read(repo().join(f[3])).unwrap_or_else(|e| panic!("{}: {e}", f[3])),
-                "code" => unescape(f[3]).into_bytes(),
-                k => panic!("unknown kind {k}"),
-            };
-            let malicious = match f[1] {
-                "malicious" => true,
-                "benign" => false,
-                v => panic!("unknown verdict {v}"),
-            };
-            Case { id: f[0].to_string(), malicious, code }
-        })
-        .collect()
+    python_model::cases::parse(&text, &repo()).unwrap_or_else(|e| panic!("cases.tsv: {e}"))
 }
 
 fn expected_scores() -> (String, HashMap<String, f32>) {
