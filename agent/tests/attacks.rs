@@ -18,7 +18,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use agent::{listen, start_agent};
+use agent::{belongs_to_runner, listen, start_agent};
 use common::privileged;
 use containerd::{Containerd, PodSpec};
 use serde_json::Value;
@@ -121,15 +121,6 @@ fn run_host_attacks(dir: &Path) -> Vec<(&'static str, u32, BTreeSet<String>)> {
         .collect()
 }
 
-fn belongs_to_runner(f: &Value, runner: u32) -> bool {
-    let in_ancestry = f["finding"]["sourceProperties"]["Process_Ancestry"]
-        .as_array()
-        .is_some_and(|a| a.iter().any(|x| x["pid"].as_u64() == Some(u64::from(runner))));
-    let in_processes = f["finding"]["processes"]
-        .as_array()
-        .is_some_and(|a| a.iter().any(|p| p["pid"].as_str() == Some(runner.to_string().as_str())));
-    in_ancestry || in_processes
-}
 
 #[tokio::test(flavor = "current_thread")]
 async fn real_attacks_raise_exactly_their_categories() {

