@@ -123,12 +123,25 @@ impl Doc {
     }
 }
 
+/// A held-out registry file the model missed, described without its content.
+pub struct Miss {
+    pub name: String,
+    pub score: f32,
+    /// Substantive lines, and how many of them occur verbatim in some installed file.
+    pub lines: usize,
+    pub known: usize,
+    /// Capability words found ([`corpus::capabilities`]).
+    pub capabilities: Vec<&'static str>,
+}
+
 /// Everything the report needs.
 pub struct Outcome {
     pub recipe: Recipe,
     pub docs: Vec<Doc>,
     /// Malregistry payload files without an indicator (scored for package-level recall only).
     pub weak: Vec<Doc>,
+    /// Held-out malregistry files the model missed.
+    pub misses: Vec<Miss>,
     pub packages: Vec<corpus::MalPackage>,
     pub installed: corpus::InstalledStats,
     pub mal: corpus::MalStats,
@@ -248,6 +261,7 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
             paths: 1,
             all_groups: Vec::new(),
             weak: false,
+            carrier: false,
             bytes: text.into_bytes(),
         };
         raw.push((d, Split::Train));
@@ -376,6 +390,21 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
         d.score = model.score_features(&d.fv);
     }
 
+    // held-out misses, for the report: how much of each is verbatim installed library code
+    let library = corpus::LibraryLines::new(
+        docs.iter().filter(|d| d.raw.source == Source::Installed).map(|d| d.raw.bytes.as_slice()),
+    );
+    let mut misses: Vec<Miss> = docs
+        .iter()
+        .filter(|d| d.split == Split::Test && d.raw.source == Source::Malregistry && d.score < threshold)
+        .map(|d| {
+            let (lines, known) = library.overlap(&d.raw.bytes);
+            Miss { name: d.raw.name.clone(), score: d.score, lines, known, capabilities: corpus::capabilities(&d.raw.bytes) }
+        })
+        .collect();
+    misses.sort_by(|a, b| b.capabilities.is_empty().cmp(&a.capabilities.is_empty()).reverse().then(a.name.cmp(&b.name)));
+    drop(library);
+
     // ------------------------------------------------------------------ timing (installed corpus)
     log("timing inference over the installed corpus");
     let mut timing_us = Vec::new();
@@ -399,6 +428,7 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
         recipe,
         docs,
         weak,
+        misses,
         packages,
         installed,
         mal,
@@ -557,3 +587,4 @@ fn fixture(root: &Path, model: &Model) -> Result<Vec<(String, String, f32, bool)
     write(&root.join("python-model/tests/expected_scores.tsv"), tsv.as_bytes())?;
     Ok(out)
 }
+

@@ -71,6 +71,9 @@ pub struct RawDoc {
     /// Malregistry payload file without any capability indicator (see [`has_indicator`]): not
     /// trained on and not in file-level metrics, only scored for package-level recall.
     pub weak: bool,
+    /// Malregistry payload file with a word of a capability malware needs to act
+    /// ([`capabilities`]): the stricter "carries the payload" view of the report.
+    pub carrier: bool,
     pub bytes: Vec<u8>,
 }
 
@@ -227,6 +230,7 @@ pub fn load_installed() -> Result<(Vec<RawDoc>, InstalledStats)> {
             paths: 1,
             all_groups: Vec::new(),
             weak: false,
+            carrier: false,
             bytes,
         });
     }
@@ -449,6 +453,7 @@ pub fn load_malregistry(dir: &Path) -> Result<(Vec<RawDoc>, Vec<MalPackage>, Mal
                 paths: 1,
                 all_groups: vec![r.cluster.clone()],
                 weak: !has_indicator(&bytes),
+                carrier: !capabilities(&bytes).is_empty(),
                 bytes,
             });
         }
@@ -461,102 +466,85 @@ pub fn load_malregistry(dir: &Path) -> Result<(Vec<RawDoc>, Vec<MalPackage>, Mal
 /// Label cleaning for the registry: several percent of the non-empty `setup.py`/`__init__.py` payload
 /// members are plain boilerplate (`from .x import y`, a bare `setup(name=…)`) next to the file
 /// that really carries the payload. A member is labelled malicious only when it shows at least
-/// one capability that malware needs: code execution or decoding, processes, sockets, HTTP,
-/// host/credential discovery, droppers, obfuscation (case-insensitive substrings, or runs of
-/// `\x` escapes / `chr(` calls).
+/// one word of a capability that malware needs or of host/credential discovery
+/// ([`CAPABILITY_WORDS`] or [`BROAD_WORDS`], case-insensitive substrings, or runs of `\x`
+/// escapes / `chr(` calls).
 pub fn has_indicator(bytes: &[u8]) -> bool {
-    const NEEDLES: &[&str] = &[
-        "exec(",
-        "exec (",
-        "exec \"",
-        "exec '",
-        "execv",
-        "execl",
-        "eval(",
-        "eval (",
-        "compile(",
-        "__import__",
-        "marshal",
-        "zlib",
-        "lzma",
-        "bz2",
-        "b64decode",
-        "b32decode",
-        "b85decode",
-        "base64",
-        "codecs",
-        "fromhex",
-        "unhexlify",
-        "subprocess",
-        "os.system",
-        "popen",
-        "import pty",
-        "pty.",
-        "dup2",
-        "socket",
-        "urllib",
-        "urlopen",
-        "requests",
-        "http.client",
-        "httplib",
-        "httpx",
-        "aiohttp",
-        "webhook",
-        "discord",
-        "telegram",
-        "ngrok",
-        "powershell",
-        "cmd.exe",
-        ".exe",
-        "curl",
-        "wget",
-        "chmod",
-        "/bin/",
-        "getenv",
-        "environ",
-        "getpass",
-        "gethostname",
-        "getuser",
-        "getlogin",
-        "platform.",
-        "uname",
-        "cmdclass",
-        "fernet",
-        "ctypes",
-        "webbrowser",
-        "pastebin",
-        ".onion",
-        "sqlite3",
-        "cookies",
-        "login data",
-        "appdata",
-        "startup",
-        "crontab",
-        ".bashrc",
-        "ssh",
-        "smtp",
-        "ftplib",
-        "paramiko",
-        "pyinstaller",
-        "win32",
-        "winreg",
-        "registry",
-        "keylog",
-        "pynput",
-        "screenshot",
-        "imagegrab",
-        "clipboard",
-        "wallet",
-        "token",
-        "password",
-        "passwd",
-        "shadow",
-    ];
+    !capabilities(bytes).is_empty() || !words(bytes, BROAD_WORDS).is_empty()
+}
+
+/// Capabilities a payload needs, as case-insensitive substrings: running or decoding code,
+/// starting processes, talking to the network or a chat/paste service, dropping or persisting,
+/// reading a named secret store; or runs of `\x` escapes / `chr(` calls (obfuscation).
+pub const CAPABILITY_WORDS: &[&str] = &[
+    // run or decode code
+    "exec(", "exec (", "exec \"", "exec '", "execv", "execl", "eval(", "eval (", "__import__", "marshal.loads",
+    "zlib.decompress", "lzma.decompress", "bz2.decompress", "b64decode", "b32decode", "b85decode", "a85decode",
+    "fromhex", "unhexlify", "codecs.decode",
+    // processes
+    "subprocess", "os.system", "popen", "os.spawn", "pty.spawn", "import pty", "dup2", "startfile",
+    // network
+    "socket", "urlopen", "urlretrieve", "urllib.request", "urllib2", "requests.get", "requests.post", "requests.put",
+    "requests.request", "requests.session", "http.client", "httplib", "httpx", "aiohttp", "webhook", "discord",
+    "telegram", "ngrok", "pastebin", ".onion", "smtp", "ftplib", "paramiko",
+    // droppers, persistence
+    "powershell", "cmd.exe", "curl", "wget", "chmod", "crontab", ".bashrc", "winreg", "currentversion\\run", "schtasks",
+    // secret stores, spying
+    "login data", "local state", "leveldb", "id_rsa", ".aws/credentials", "/etc/shadow", "keylog", "pynput",
+    "imagegrab", "screenshot", "clipboard",
+];
+
+/// Words of discovery and context that [`has_indicator`] accepts too, although ordinary library
+/// code is full of them (a `#!/usr/bin/env` line, `os.environ`, `token`, an `import urllib3`).
+pub const BROAD_WORDS: &[&str] = &[
+    "compile(", "marshal", "zlib", "lzma", "bz2", "base64", "codecs", "urllib", "requests", "/bin/", "getenv",
+    "environ", "getpass", "gethostname", "getuser", "getlogin", "platform.", "uname", "cmdclass", "fernet", "ctypes",
+    "webbrowser", "sqlite3", "cookies", "appdata", "startup", "ssh", ".exe", "pyinstaller", "win32", "registry",
+    "wallet", "token", "password", "passwd", "shadow", "pty.",
+];
+
+/// The [`CAPABILITY_WORDS`] found in a file (`\\x*4` / `chr*5` for escape or `chr(` runs).
+pub fn capabilities(bytes: &[u8]) -> Vec<&'static str> {
+    let mut v = words(bytes, CAPABILITY_WORDS);
     let lower = bytes.to_ascii_lowercase();
     let count = |n: &[u8]| lower.windows(n.len()).filter(|w| *w == n).count();
-    NEEDLES.iter().any(|n| lower.windows(n.len()).any(|w| w == n.as_bytes()))
-        || count(b"\\x") >= 4
-        || count(b"chr(") >= 5
+    if count(b"\\x") >= 4 {
+        v.push("\\x*4");
+    }
+    if count(b"chr(") >= 5 {
+        v.push("chr*5");
+    }
+    v
+}
+
+fn words(bytes: &[u8], list: &[&'static str]) -> Vec<&'static str> {
+    let lower = bytes.to_ascii_lowercase();
+    list.iter().copied().filter(|n| lower.windows(n.len()).any(|w| w == n.as_bytes())).collect()
+}
+
+/// Substantive source lines: trimmed, not comments, at least 8 bytes long (so `else:`, `)` or
+/// `return x` say nothing about where a file comes from).
+fn substantive_lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    bytes.split(|&c| c == b'\n').map(|l| l.trim_ascii()).filter(|l| l.len() >= 8 && !l.starts_with(b"#"))
+}
+
+/// Every substantive line of the installed (benign) corpus, by hash: tells how much of a registry
+/// payload member is verbatim library code (reported for the held-out misses).
+pub struct LibraryLines(std::collections::HashSet<u64>);
+
+impl LibraryLines {
+    pub fn new<'a>(files: impl Iterator<Item = &'a [u8]>) -> LibraryLines {
+        let mut set = std::collections::HashSet::new();
+        for f in files {
+            set.extend(substantive_lines(f).map(fnv));
+        }
+        LibraryLines(set)
+    }
+
+    /// (substantive lines, of which found in some installed file).
+    pub fn overlap(&self, bytes: &[u8]) -> (usize, usize) {
+        substantive_lines(bytes).fold((0, 0), |(n, k), l| (n + 1, k + self.0.contains(&fnv(l)) as usize))
+    }
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -586,6 +574,7 @@ pub fn load_samples(root: &Path, sub: &str, source: Source) -> Result<Vec<RawDoc
             paths: 1,
             all_groups: Vec::new(),
             weak: false,
+            carrier: false,
             bytes,
         };
         if file.ends_with(".lines") {
@@ -623,6 +612,12 @@ mod tests {
     fn indicators() {
         assert!(has_indicator(b"import os\nos.system('x')"));
         assert!(has_indicator(b"s = '\\x41\\x42\\x43\\x44'"));
+        // words ordinary library code is full of count as indicators, not as capabilities
+        let env = b"#!/usr/bin/env python\nimport os\nTOKEN = os.environ.get('TOKEN')\n";
+        assert!(has_indicator(env));
+        assert!(capabilities(env).is_empty());
+        assert!(capabilities(b"import urllib3\nfrom requests.compat import urljoin\n").is_empty());
+        assert_eq!(capabilities(b"import requests\nrequests.post(u, data=d)"), ["requests.post"]);
         assert!(!has_indicator(b"from .core import run\n__all__ = ['run']\n"));
         assert!(!has_indicator(
             b"from setuptools import setup\nsetup(name='x', version='1.0', url='https://example.invalid')\n"

@@ -87,6 +87,12 @@ pub fn render(o: &Outcome) -> String {
     let reg_file = items(test_reg.iter().chain(&test_benign).copied(), None);
     let reg_w = items(test_reg.iter().chain(&test_benign).copied(), Some(&sizes));
     let def_file = items(test_def.iter().chain(&test_benign).copied(), None);
+    // the stricter view: registry files that carry a capability word (see corpus::capabilities)
+    let carrier = |d: &&Doc| d.raw.source != Source::Malregistry || d.raw.carrier;
+    let test_carriers: Vec<&Doc> = test.iter().copied().filter(carrier).collect();
+    let test_reg_carriers: Vec<&Doc> = test_reg.iter().copied().filter(carrier).collect();
+    let car_file = items(test_carriers.iter().copied(), None);
+    let reg_car_file = items(test_reg_carriers.iter().chain(&test_benign).copied(), None);
 
     let overall = row("all test data, per file", &all_file, t, n_pos(&test), test_benign.len());
     let overall_w =
@@ -95,6 +101,20 @@ pub fn render(o: &Outcome) -> String {
     let reg_row_w =
         row("malregistry held-out clusters, per cluster (macro)", &reg_w, t, test_reg.len(), test_benign.len());
     let def_row = row("defanged held-out samples", &def_file, t, test_def.len(), test_benign.len());
+    let car_row = row(
+        "all test data, per file, payload carriers only",
+        &car_file,
+        t,
+        n_pos(&test_carriers),
+        test_benign.len(),
+    );
+    let reg_car_row = row(
+        "malregistry held-out clusters, per file, payload carriers only",
+        &reg_car_file,
+        t,
+        test_reg_carriers.len(),
+        test_benign.len(),
+    );
 
     // package-level on held-out clusters: a package is caught when any payload member is flagged
     let key_score: HashMap<(u64, usize), f32> =
@@ -155,7 +175,7 @@ pub fn render(o: &Outcome) -> String {
     );
 
     s.push_str("## Headline (held-out test data, threshold chosen on validation data)\n\n");
-    table(&mut s, &[overall, overall_w, reg_row, reg_row_w, def_row]);
+    table(&mut s, &[overall, overall_w, reg_row, reg_row_w, def_row, car_row, reg_car_row]);
     let _ = writeln!(
         s,
         "\nmalregistry held-out clusters, per package (a package counts as caught when any of its payload files is flagged): \
@@ -181,7 +201,19 @@ pub fn render(o: &Outcome) -> String {
         ("malregistry held-out clusters, per file", row("", &reg_file, t, 0, 0)),
         ("malregistry held-out clusters, macro", row("", &reg_w, t, 0, 0)),
         ("defanged held-out samples", row("", &def_file, t, 0, 0)),
+        ("all test data, per file, payload carriers only (post-hoc view, defined above)", row("", &car_file, t, 0, 0)),
     ];
+    let _ = writeln!(
+        s,
+        "*Payload carriers only*: the registry labels every non-empty `setup.py`/`__init__.py` of a malicious package, but in many \
+         packages some of those files are copies of a legitimate library's files or boilerplate shipped next to the one that does the \
+         harm. This view keeps only the registry files that contain a word of a capability malware needs to act (run or decode code, \
+         start a process, use the network or a chat/paste service, drop or persist, read a named secret store; `CAPABILITY_WORDS` in \
+         xtask/src/train_python/corpus.rs): {} of the {} held-out registry files. It was added after the held-out misses were audited \
+         (see *Held-out misses*), so it is a post-hoc view; the labelling the model is trained on and the rows above are unchanged.\n",
+        test_reg_carriers.len(),
+        test_reg.len()
+    );
     s.push_str("Target: recall ≥ 95% at FPR ≤ 1% on held-out data, at the threshold chosen on validation data.\n\n");
     for (name, r) in &rows_for_target {
         let _ = writeln!(s, "- {name}: recall {}, FPR {} → {}", pct(r.c.recall()), pct(r.c.fpr()), yn(met(r)));
@@ -480,6 +512,7 @@ pub fn render(o: &Outcome) -> String {
         );
     }
     weakest_clusters(&mut s, &test_reg, t, "test", 15);
+    misses_table(&mut s, o);
 
     // ---------------------------------------------------------------- FP over the machine
     let inst: Vec<&Doc> = docs.iter().filter(|d| d.raw.source == Source::Installed).collect();
@@ -599,9 +632,13 @@ pub fn render(o: &Outcome) -> String {
     );
     let _ = writeln!(
         s,
-        "- **Recall is below 95% per file** on held-out registry clusters: the missed payload files are mostly copies of real libraries \
-         with a payload spliced into a large legitimate file, or files whose only hint is an import of another module; a bag of n-grams \
-         over one file cannot see that. Package-level recall (any payload file of the package flagged) is higher, see the headline."
+        "- **Recall is below 95% per file** on held-out registry clusters. About half of the missed files carry no capability at all \
+         (copies of library files and boilerplate next to the real payload; see *Held-out misses*), and counting only payload carriers \
+         recall is higher, but that view was defined after looking at the misses. The misses that do carry a capability are mostly a \
+         few lines of payload spliced into a large legitimate file (a typosquat's copy of a real `setup.py` with an added `os.system`, \
+         `exec(b64decode(…))` inside a copied module), or one-line files whose only code is a webhook call; a bag of n-grams over \
+         the whole file gives those few lines little weight. Package-level recall (any payload file of the package flagged) is \
+         higher, see the headline."
     );
     let _ = writeln!(
         s,
@@ -635,6 +672,32 @@ pub fn render(o: &Outcome) -> String {
          xtask/src/train_python.rs when the recipe changes, and `FEATURE_VERSION` in python-model/src/features.rs when features change."
     );
     s
+}
+
+/// Every held-out registry file the model missed, described without its content: how much of it
+/// is verbatim installed library code and which capability words it contains.
+fn misses_table(s: &mut String, o: &Outcome) {
+    let with_cap = o.misses.iter().filter(|m| !m.capabilities.is_empty()).count();
+    let _ = writeln!(
+        s,
+        "### Held-out misses\n\nAll {} held-out registry payload files scored below the threshold: {} contain a capability word, {} \
+         contain only discovery/context words (`os.environ`, `token`, a `#!/usr/bin/env` line, an `import urllib3`: the copies of \
+         library files and boilerplate described above). *Lines* counts substantive lines (8+ bytes, not comments), *in installed \
+         files* how many of them occur verbatim in some installed Python file (a copied library file scores high here).\n",
+        o.misses.len(),
+        with_cap,
+        o.misses.len() - with_cap
+    );
+    s.push_str("| payload file | score | lines | in installed files | capability words |\n|---|---:|---:|---:|---|\n");
+    for m in &o.misses {
+        let words = if m.capabilities.is_empty() {
+            "—".to_string()
+        } else {
+            m.capabilities.iter().map(|w| format!("`{}`", w.replace('|', "\\|"))).collect::<Vec<_>>().join(" ")
+        };
+        let _ = writeln!(s, "| `{}` | {:.4} | {} | {} | {} |", m.name.replace('|', "\\|"), m.score, m.lines, m.known, words);
+    }
+    s.push('\n');
 }
 
 /// Table of the malregistry clusters of one split with the fewest flagged payload files.
