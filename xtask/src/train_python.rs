@@ -261,7 +261,6 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
             paths: 1,
             all_groups: Vec::new(),
             weak: false,
-            carrier: false,
             bytes: text.into_bytes(),
         };
         raw.push((d, Split::Train));
@@ -402,7 +401,8 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
             Miss { name: d.raw.name.clone(), score: d.score, lines, known, capabilities: corpus::capabilities(&d.raw.bytes) }
         })
         .collect();
-    misses.sort_by(|a, b| b.capabilities.is_empty().cmp(&a.capabilities.is_empty()).reverse().then(a.name.cmp(&b.name)));
+    // the misses that carry a capability first
+    misses.sort_by(|a, b| a.capabilities.is_empty().cmp(&b.capabilities.is_empty()).then(a.name.cmp(&b.name)));
     drop(library);
 
     // ------------------------------------------------------------------ timing (installed corpus)

@@ -71,9 +71,6 @@ pub struct RawDoc {
     /// Malregistry payload file without any capability indicator (see [`has_indicator`]): not
     /// trained on and not in file-level metrics, only scored for package-level recall.
     pub weak: bool,
-    /// Malregistry payload file with a word of a capability malware needs to act
-    /// ([`capabilities`]): the stricter "carries the payload" view of the report.
-    pub carrier: bool,
     pub bytes: Vec<u8>,
 }
 
@@ -230,7 +227,6 @@ pub fn load_installed() -> Result<(Vec<RawDoc>, InstalledStats)> {
             paths: 1,
             all_groups: Vec::new(),
             weak: false,
-            carrier: false,
             bytes,
         });
     }
@@ -453,7 +449,6 @@ pub fn load_malregistry(dir: &Path) -> Result<(Vec<RawDoc>, Vec<MalPackage>, Mal
                 paths: 1,
                 all_groups: vec![r.cluster.clone()],
                 weak: !has_indicator(&bytes),
-                carrier: !capabilities(&bytes).is_empty(),
                 bytes,
             });
         }
@@ -470,7 +465,8 @@ pub fn load_malregistry(dir: &Path) -> Result<(Vec<RawDoc>, Vec<MalPackage>, Mal
 /// ([`CAPABILITY_WORDS`] or [`BROAD_WORDS`], case-insensitive substrings, or runs of `\x`
 /// escapes / `chr(` calls).
 pub fn has_indicator(bytes: &[u8]) -> bool {
-    !capabilities(bytes).is_empty() || !words(bytes, BROAD_WORDS).is_empty()
+    let lower = bytes.to_ascii_lowercase();
+    !capabilities_in(&lower).is_empty() || !words_in(&lower, BROAD_WORDS).is_empty()
 }
 
 /// Capabilities a payload needs, as case-insensitive substrings: running or decoding code,
@@ -505,8 +501,12 @@ pub const BROAD_WORDS: &[&str] = &[
 
 /// The [`CAPABILITY_WORDS`] found in a file (`\\x*4` / `chr*5` for escape or `chr(` runs).
 pub fn capabilities(bytes: &[u8]) -> Vec<&'static str> {
-    let mut v = words(bytes, CAPABILITY_WORDS);
-    let lower = bytes.to_ascii_lowercase();
+    capabilities_in(&bytes.to_ascii_lowercase())
+}
+
+/// [`capabilities`] of lower-cased bytes.
+fn capabilities_in(lower: &[u8]) -> Vec<&'static str> {
+    let mut v = words_in(lower, CAPABILITY_WORDS);
     let count = |n: &[u8]| lower.windows(n.len()).filter(|w| *w == n).count();
     if count(b"\\x") >= 4 {
         v.push("\\x*4");
@@ -517,8 +517,8 @@ pub fn capabilities(bytes: &[u8]) -> Vec<&'static str> {
     v
 }
 
-fn words(bytes: &[u8], list: &[&'static str]) -> Vec<&'static str> {
-    let lower = bytes.to_ascii_lowercase();
+/// The words of `list` that occur in lower-cased bytes.
+fn words_in(lower: &[u8], list: &[&'static str]) -> Vec<&'static str> {
     list.iter().copied().filter(|n| lower.windows(n.len()).any(|w| w == n.as_bytes())).collect()
 }
 
@@ -574,7 +574,6 @@ pub fn load_samples(root: &Path, sub: &str, source: Source) -> Result<Vec<RawDoc
             paths: 1,
             all_groups: Vec::new(),
             weak: false,
-            carrier: false,
             bytes,
         };
         if file.ends_with(".lines") {

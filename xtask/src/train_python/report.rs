@@ -88,9 +88,10 @@ pub fn render(o: &Outcome) -> String {
     let reg_w = items(test_reg.iter().chain(&test_benign).copied(), Some(&sizes));
     let def_file = items(test_def.iter().chain(&test_benign).copied(), None);
     // the stricter view: registry files that carry a capability word (see corpus::capabilities)
-    let carrier = |d: &&Doc| d.raw.source != Source::Malregistry || d.raw.carrier;
+    let carrier = |d: &&Doc| d.raw.source != Source::Malregistry || !corpus::capabilities(&d.raw.bytes).is_empty();
     let test_carriers: Vec<&Doc> = test.iter().copied().filter(carrier).collect();
-    let test_reg_carriers: Vec<&Doc> = test_reg.iter().copied().filter(carrier).collect();
+    let test_reg_carriers: Vec<&Doc> =
+        test_carriers.iter().copied().filter(|d| d.raw.source == Source::Malregistry).collect();
     let car_file = items(test_carriers.iter().copied(), None);
     let reg_car_file = items(test_reg_carriers.iter().chain(&test_benign).copied(), None);
 
