@@ -62,6 +62,8 @@ pub struct Recipe {
     pub l1: f32,
     /// FTRL-Proximal beta.
     pub beta: f32,
+    /// Train only on registry files that are payload carriers (capability outside library lines).
+    pub train_carriers_only: bool,
     pub overridden: Vec<String>,
 }
 
@@ -80,6 +82,7 @@ impl Recipe {
             synth_weight: 2.0,
             l1: 1.0,
             beta: 1.0,
+            train_carriers_only: false,
             overridden: Vec::new(),
         };
         fn knob<T: std::str::FromStr>(name: &str, v: &mut T, over: &mut Vec<String>) -> Result<()> {
@@ -103,6 +106,7 @@ impl Recipe {
         knob("CLUSTER_CAP", &mut r.cluster_cap, &mut o)?;
         knob("SYNTH_WEIGHT", &mut r.synth_weight, &mut o)?;
         knob("BETA", &mut r.beta, &mut o)?;
+        knob("TRAIN_CARRIERS_ONLY", &mut r.train_carriers_only, &mut o)?;
         r.overridden = o;
         Ok(r)
     }
@@ -115,6 +119,10 @@ pub struct Doc {
     /// Training weight (0 = not trained on).
     pub weight: f64,
     pub score: f32,
+    /// Payload carrier: true unless this is a registry file whose every capability-bearing line
+    /// is verbatim installed library code, or that has no capability word at all (an evaluation
+    /// view, see the report; training labels do not use it).
+    pub carrier: bool,
 }
 
 impl Doc {
@@ -132,6 +140,8 @@ pub struct Miss {
     pub known: usize,
     /// Capability words found ([`corpus::capabilities`]).
     pub capabilities: Vec<&'static str>,
+    /// Of those, the ones on lines that are not verbatim installed library code.
+    pub novel: Vec<&'static str>,
 }
 
 /// Everything the report needs.
@@ -272,8 +282,16 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
     let (mut docs, mut weak): (Vec<Doc>, Vec<Doc>) = raw
         .into_iter()
         .zip(fvs)
-        .map(|((raw, split), fv)| Doc { raw, split, fv, weight: 0.0, score: 0.0 })
+        .map(|((raw, split), fv)| Doc { raw, split, fv, weight: 0.0, score: 0.0, carrier: true })
         .partition(|d| !d.raw.weak);
+
+    // how much of each registry file is verbatim installed library code (carrier view, misses)
+    let library = corpus::LibraryLines::new(
+        docs.iter().filter(|d| d.raw.source == Source::Installed).map(|d| d.raw.bytes.as_slice()),
+    );
+    for d in docs.iter_mut().filter(|d| d.raw.source == Source::Malregistry) {
+        d.carrier = !library.novel_capabilities(&d.raw.bytes).is_empty();
+    }
 
     // ------------------------------------------------------------------ training weights
     let mut by_cluster: BTreeMap<String, Vec<usize>> = BTreeMap::new();
@@ -287,6 +305,7 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
             Source::Installed => d.weight = 1.0,
             Source::BenignSample if setup => d.weight = recipe.setup_weight.max(recipe.hard_weight),
             Source::BenignSample => d.weight = recipe.hard_weight,
+            Source::Malregistry if recipe.train_carriers_only && !d.carrier => {}
             Source::Malregistry => by_cluster.entry(d.raw.group.clone()).or_default().push(i),
             Source::Defanged => d.weight = 1.0,
             Source::SyntheticSetup => d.weight = recipe.synth_weight,
@@ -390,19 +409,25 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
     }
 
     // held-out misses, for the report: how much of each is verbatim installed library code
-    let library = corpus::LibraryLines::new(
-        docs.iter().filter(|d| d.raw.source == Source::Installed).map(|d| d.raw.bytes.as_slice()),
-    );
     let mut misses: Vec<Miss> = docs
         .iter()
         .filter(|d| d.split == Split::Test && d.raw.source == Source::Malregistry && d.score < threshold)
         .map(|d| {
             let (lines, known) = library.overlap(&d.raw.bytes);
-            Miss { name: d.raw.name.clone(), score: d.score, lines, known, capabilities: corpus::capabilities(&d.raw.bytes) }
+            Miss {
+                name: d.raw.name.clone(),
+                score: d.score,
+                lines,
+                known,
+                capabilities: corpus::capabilities(&d.raw.bytes),
+                novel: library.novel_capabilities(&d.raw.bytes),
+            }
         })
         .collect();
-    // the misses that carry a capability first
-    misses.sort_by(|a, b| a.capabilities.is_empty().cmp(&b.capabilities.is_empty()).then(a.name.cmp(&b.name)));
+    // the misses that carry a capability outside library lines first
+    misses.sort_by(|a, b| {
+        (a.novel.is_empty(), a.capabilities.is_empty(), &a.name).cmp(&(b.novel.is_empty(), b.capabilities.is_empty(), &b.name))
+    });
     drop(library);
 
     // ------------------------------------------------------------------ timing (installed corpus)

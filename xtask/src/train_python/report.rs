@@ -87,9 +87,8 @@ pub fn render(o: &Outcome) -> String {
     let reg_file = items(test_reg.iter().chain(&test_benign).copied(), None);
     let reg_w = items(test_reg.iter().chain(&test_benign).copied(), Some(&sizes));
     let def_file = items(test_def.iter().chain(&test_benign).copied(), None);
-    // the stricter view: registry files that carry a capability word (see corpus::capabilities)
-    let carrier = |d: &&Doc| d.raw.source != Source::Malregistry || !corpus::capabilities(&d.raw.bytes).is_empty();
-    let test_carriers: Vec<&Doc> = test.iter().copied().filter(carrier).collect();
+    // the stricter view: registry files with a capability word outside verbatim library lines
+    let test_carriers: Vec<&Doc> = test.iter().copied().filter(|d| d.carrier).collect();
     let test_reg_carriers: Vec<&Doc> =
         test_carriers.iter().copied().filter(|d| d.raw.source == Source::Malregistry).collect();
     let car_file = items(test_carriers.iter().copied(), None);
@@ -210,8 +209,15 @@ pub fn render(o: &Outcome) -> String {
          packages some of those files are copies of a legitimate library's files or boilerplate shipped next to the one that does the \
          harm. This view keeps only the registry files that contain a word of a capability malware needs to act (run or decode code, \
          start a process, use the network or a chat/paste service, drop or persist, read a named secret store; `CAPABILITY_WORDS` in \
-         xtask/src/train_python/corpus.rs): {} of the {} held-out registry files. It was added after the held-out misses were audited \
-         (see *Held-out misses*), so it is a post-hoc view; the labelling the model is trained on and the rows above are unchanged.\n",
+         xtask/src/train_python/corpus.rs) on a line that is not verbatim code of some installed Python file \
+         (`LibraryLines::novel_capabilities`): {} of the {} held-out registry files. The second condition matters for typosquats that \
+         ship an unchanged copy of the real project's `setup.py` and put the payload into another file: a copied `setup.py` of \
+         requests has upstream's own `exec(f.read(), about)` and `os.system(\"twine upload dist/*\")` (this machine has that file under \
+         the Google Cloud SDK's gsutil), and in the audited requests-2.27.1 typosquats the only changed `setup.py` lines were the \
+         renamed package name, while the payload (process start and download) sat in the package's `__init__.py`. This view was \
+         defined after the held-out misses were audited (see *Held-out misses*), so it is a post-hoc view; it is a fixed rule applied \
+         to every held-out registry file, caught or missed, and the threshold (chosen on benign validation files only), the training \
+         labels and the rows above are unaffected by it.\n",
         test_reg_carriers.len(),
         test_reg.len()
     );
@@ -483,6 +489,13 @@ pub fn render(o: &Outcome) -> String {
                 val_def.len(),
                 val_benign.len(),
             ),
+            row(
+                "all validation data, per file, payload carriers only",
+                &items(val.iter().copied().filter(|d| d.carrier), None),
+                t,
+                val.iter().filter(|d| d.carrier && d.malicious()).count(),
+                val_benign.len(),
+            ),
         ],
     );
     weakest_clusters(&mut s, &val_reg_for_table, t, "validation", 10);
@@ -619,6 +632,8 @@ pub fn render(o: &Outcome) -> String {
     let held_hard: Vec<&Doc> =
         docs.iter().filter(|d| d.raw.source == Source::BenignSample && d.split != Split::Train).collect();
     let held_hard_fp = held_hard.iter().filter(|d| d.score >= t).count();
+    let all_row_c = row("", &all_file, t, 0, 0).c;
+    let car_row_c = row("", &car_file, t, 0, 0).c;
     s.push_str("## Caveats (read before relying on the numbers)\n\n");
     let _ = writeln!(
         s,
@@ -633,13 +648,23 @@ pub fn render(o: &Outcome) -> String {
     );
     let _ = writeln!(
         s,
-        "- **Recall is below 95% per file** on held-out registry clusters. About half of the missed files carry no capability at all \
-         (copies of library files and boilerplate next to the real payload; see *Held-out misses*), and counting only payload carriers \
-         recall is higher, but that view was defined after looking at the misses. The misses that do carry a capability are mostly a \
-         few lines of payload spliced into a large legitimate file (a typosquat's copy of a real `setup.py` with an added `os.system`, \
-         `exec(b64decode(…))` inside a copied module), or one-line files whose only code is a webhook call; a bag of n-grams over \
-         the whole file gives those few lines little weight. Package-level recall (any payload file of the package flagged) is \
-         higher, see the headline."
+        "- **Recall is below 95% per file** on held-out data with the registry's labels ({} of {}). {} of the {} missed held-out \
+         malicious files have no capability word outside verbatim installed library code: most have none at all (copies of library \
+         files and boilerplate), the rest are unchanged copies of a real project's `setup.py`, shipped next to the file that carries \
+         the payload (see *Held-out misses*). Their own code cannot act, unless library code can, so a detector should not flag them; \
+         even a model that caught every other missed file would reach only {} per file ({} of {}). The payload-carrier view, which does not count such files, is \
+         at {}; but it was defined after looking at the misses. The misses that do carry a capability are mostly a few lines of \
+         payload spliced into a large legitimate file (`exec(b64decode(…))` inside a copied module, an added `os.system` in a \
+         long `setup.py`), or one-line files whose only code is a webhook call; a bag of n-grams over the whole file gives those \
+         few lines little weight. Package-level recall (any payload file of the package flagged) is higher, see the headline.",
+        all_row_c.tp as usize,
+        n_pos(&test),
+        all_row_c.fn_ as usize - car_row_c.fn_ as usize,
+        all_row_c.fn_ as usize,
+        pct((all_row_c.tp + car_row_c.fn_) / n_pos(&test).max(1) as f64),
+        (all_row_c.tp + car_row_c.fn_) as usize,
+        n_pos(&test),
+        pct(car_row_c.recall())
     );
     let _ = writeln!(
         s,
@@ -681,24 +706,42 @@ pub fn render(o: &Outcome) -> String {
 /// is verbatim installed library code and which capability words it contains.
 fn misses_table(s: &mut String, o: &Outcome) {
     let with_cap = o.misses.iter().filter(|m| !m.capabilities.is_empty()).count();
+    let novel = o.misses.iter().filter(|m| !m.novel.is_empty()).count();
     let _ = writeln!(
         s,
         "### Held-out misses\n\nAll {} held-out registry payload files scored below the threshold: {} contain a capability word, {} \
          contain only discovery/context words (`os.environ`, `token`, a `#!/usr/bin/env` line, an `import urllib3`: the copies of \
          library files and boilerplate described above). *Lines* counts substantive lines (8+ bytes, not comments), *in installed \
-         files* how many of them occur verbatim in some installed Python file (a copied library file scores high here).\n",
+         files* how many of them occur verbatim in some installed Python file (a copied library file scores high here); *outside \
+         library lines* the capability words left when those verbatim lines are ignored ({} of the misses have any: the payload \
+         carriers of the headline).\n",
         o.misses.len(),
         with_cap,
-        o.misses.len() - with_cap
+        o.misses.len() - with_cap,
+        novel
     );
-    s.push_str("| payload file | score | lines | in installed files | capability words |\n|---|---:|---:|---:|---|\n");
-    for m in &o.misses {
-        let words = if m.capabilities.is_empty() {
+    s.push_str(
+        "| payload file | score | lines | in installed files | capability words | outside library lines |\n\
+         |---|---:|---:|---:|---|---|\n",
+    );
+    let words = |v: &[&str]| {
+        if v.is_empty() {
             "—".to_string()
         } else {
-            m.capabilities.iter().map(|w| format!("`{}`", w.replace('|', "\\|"))).collect::<Vec<_>>().join(" ")
-        };
-        let _ = writeln!(s, "| `{}` | {:.4} | {} | {} | {} |", m.name.replace('|', "\\|"), m.score, m.lines, m.known, words);
+            v.iter().map(|w| format!("`{}`", w.replace('|', "\\|"))).collect::<Vec<_>>().join(" ")
+        }
+    };
+    for m in &o.misses {
+        let _ = writeln!(
+            s,
+            "| `{}` | {:.4} | {} | {} | {} | {} |",
+            m.name.replace('|', "\\|"),
+            m.score,
+            m.lines,
+            m.known,
+            words(&m.capabilities),
+            words(&m.novel)
+        );
     }
     s.push('\n');
 }
