@@ -157,6 +157,7 @@ pub fn render(o: &Outcome) -> String {
     let inst_fp = test_installed.iter().filter(|d| d.score >= t).count();
 
     let met = |r: &Row| r.c.recall() >= 0.95 && r.c.fpr() <= 0.01;
+    let all_file_fpr = row("", &all_file, t, 0, 0).c.fpr();
     let yn = |b: bool| if b { "**met**" } else { "**not met**" };
 
     let _ = writeln!(s, "# Malicious-Python classifier: evaluation\n");
@@ -225,6 +226,14 @@ pub fn render(o: &Outcome) -> String {
     for (name, r) in &rows_for_target {
         let _ = writeln!(s, "- {name}: recall {}, FPR {} → {}", pct(r.c.recall()), pct(r.c.fpr()), yn(met(r)));
     }
+    let pkg_recall = pkg_caught as f64 / pkg_total.max(1) as f64;
+    let _ = writeln!(
+        s,
+        "- malregistry held-out clusters, per package (caught when any of its payload files is flagged): recall {}, FPR per benign file {} → {}",
+        pct(pkg_recall),
+        pct(all_file_fpr),
+        yn(pkg_recall >= 0.95 && all_file_fpr <= 0.01)
+    );
     let _ = writeln!(
         s,
         "\nFor reference (thresholds picked on the test data itself, so optimistic): recall at 1% test FPR {} per file / {} clusters weighted; \
