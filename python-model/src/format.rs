@@ -29,8 +29,13 @@ const HEADER: usize = 24;
 
 /// FNV-1a 64-bit hash (the body checksum).
 pub fn fnv1a64(bytes: &[u8]) -> u64 {
+    fnv1a64_of(bytes.iter().copied())
+}
+
+/// FNV-1a 64-bit hash of a byte sequence produced on the fly (e.g. a normalised line).
+pub fn fnv1a64_of(bytes: impl IntoIterator<Item = u8>) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
+    for b in bytes {
         h ^= b as u64;
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }

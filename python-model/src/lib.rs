@@ -22,7 +22,7 @@ mod features;
 mod format;
 
 pub use features::{explain, features, FeatureVec, FEATURE_VERSION, HASH_BITS, MAX_SCAN_BYTES, N_BUCKETS};
-pub use format::{encode_model, fnv1a64, FORMAT_VERSION, MAGIC};
+pub use format::{encode_model, fnv1a64, fnv1a64_of, FORMAT_VERSION, MAGIC};
 
 /// Why a model file was refused.
 #[derive(Debug, thiserror::Error)]

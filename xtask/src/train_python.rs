@@ -121,7 +121,7 @@ pub struct Doc {
     pub score: f32,
     /// Payload carrier: true unless this is a registry file whose every capability-bearing line
     /// is verbatim installed library code, or that has no capability word at all (an evaluation
-    /// view, see the report; training labels do not use it).
+    /// view, see the report; training uses it only under `train_carriers_only`).
     pub carrier: bool,
 }
 

@@ -531,12 +531,9 @@ fn substantive_lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
 /// Hash of a source line that ignores spacing and the choice of quote (`'` or `"`), so that a
 /// copy reformatted by a linter still counts as the same line.
 fn line_key(line: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &c in line.iter().filter(|c| !c.is_ascii_whitespace()) {
-        h ^= if c == b'\'' { b'"' } else { c } as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
+    python_model::fnv1a64_of(
+        line.iter().filter(|c| !c.is_ascii_whitespace()).map(|&c| if c == b'\'' { b'"' } else { c }),
+    )
 }
 
 /// Every substantive line of the installed (benign) corpus, by hash: tells how much of a registry

@@ -157,7 +157,9 @@ pub fn render(o: &Outcome) -> String {
     let inst_fp = test_installed.iter().filter(|d| d.score >= t).count();
 
     let met = |r: &Row| r.c.recall() >= 0.95 && r.c.fpr() <= 0.01;
-    let all_file_fpr = row("", &all_file, t, 0, 0).c.fpr();
+    // confusion counts of the per-file and carrier views (the target checks and the caveats)
+    let all_c = Confusion::at(&all_file, t);
+    let car_c = Confusion::at(&car_file, t);
     let yn = |b: bool| if b { "**met**" } else { "**not met**" };
 
     let _ = writeln!(s, "# Malicious-Python classifier: evaluation\n");
@@ -231,8 +233,8 @@ pub fn render(o: &Outcome) -> String {
         s,
         "- malregistry held-out clusters, per package (caught when any of its payload files is flagged): recall {}, FPR per benign file {} → {}",
         pct(pkg_recall),
-        pct(all_file_fpr),
-        yn(pkg_recall >= 0.95 && all_file_fpr <= 0.01)
+        pct(all_c.fpr()),
+        yn(pkg_recall >= 0.95 && all_c.fpr() <= 0.01)
     );
     let _ = writeln!(
         s,
@@ -641,8 +643,6 @@ pub fn render(o: &Outcome) -> String {
     let held_hard: Vec<&Doc> =
         docs.iter().filter(|d| d.raw.source == Source::BenignSample && d.split != Split::Train).collect();
     let held_hard_fp = held_hard.iter().filter(|d| d.score >= t).count();
-    let all_row_c = row("", &all_file, t, 0, 0).c;
-    let car_row_c = row("", &car_file, t, 0, 0).c;
     s.push_str("## Caveats (read before relying on the numbers)\n\n");
     let _ = writeln!(
         s,
@@ -666,14 +666,14 @@ pub fn render(o: &Outcome) -> String {
          payload spliced into a large legitimate file (`exec(b64decode(…))` inside a copied module, an added `os.system` in a \
          long `setup.py`), or one-line files whose only code is a webhook call; a bag of n-grams over the whole file gives those \
          few lines little weight. Package-level recall (any payload file of the package flagged) is higher, see the headline.",
-        all_row_c.tp as usize,
+        all_c.tp as usize,
         n_pos(&test),
-        all_row_c.fn_ as usize - car_row_c.fn_ as usize,
-        all_row_c.fn_ as usize,
-        pct((all_row_c.tp + car_row_c.fn_) / n_pos(&test).max(1) as f64),
-        (all_row_c.tp + car_row_c.fn_) as usize,
+        all_c.fn_ as usize - car_c.fn_ as usize,
+        all_c.fn_ as usize,
+        pct((all_c.tp + car_c.fn_) / n_pos(&test).max(1) as f64),
+        (all_c.tp + car_c.fn_) as usize,
         n_pos(&test),
-        pct(car_row_c.recall())
+        pct(car_c.recall())
     );
     let _ = writeln!(
         s,
