@@ -3,7 +3,7 @@
 
 use std::{collections::BTreeMap, path::PathBuf, time::Duration};
 
-use k8s_cri::v1::{
+use cri_api::v1::{
     image_service_client::ImageServiceClient, runtime_service_client::RuntimeServiceClient,
     ContainerFilter, ImageSpec, ImageStatusRequest, ListContainersRequest, PodSandboxStatusRequest,
     VersionRequest,

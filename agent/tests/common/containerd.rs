@@ -46,7 +46,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use k8s_cri::v1::{
+use cri_api::v1::{
     image_service_client::ImageServiceClient, runtime_service_client::RuntimeServiceClient, ContainerConfig,
     ContainerFilter, ContainerMetadata, ContainerStatusRequest, CreateContainerRequest, ExecSyncRequest, ImageSpec,
     LinuxContainerConfig, LinuxContainerSecurityContext, LinuxPodSandboxConfig, LinuxSandboxSecurityContext,
