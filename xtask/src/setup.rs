@@ -11,7 +11,6 @@ pub const TEST_PACKAGES: &[&str] = &[
     "containerd",
     "runc",
     "containernetworking-plugins",
-    "protobuf-compiler",
     "netcat-traditional",
     "netcat-openbsd",
     "ncat",
@@ -23,6 +22,10 @@ pub const TEST_PACKAGES: &[&str] = &[
     "bpftool",
     "util-linux",
 ];
+
+/// Python packages (PyPI, pinned) the tests use: `kubernetes-validate` validates the Kubernetes
+/// manifests against the API schemas offline (and brings PyYAML).
+pub const PIP_PACKAGES: &[(&str, &str)] = &[("kubernetes-validate==1.37.0", "kubernetes_validate")];
 
 fn is_root() -> bool {
     Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0\n")).unwrap_or(false)
@@ -88,5 +91,55 @@ pub fn build_deps() -> Result<()> {
 
 /// Make sure the privileged tests' tools are installed.
 pub fn test_deps() -> Result<()> {
-    apt_install(&missing_packages(TEST_PACKAGES))
+    apt_install(&missing_packages(TEST_PACKAGES))?;
+    for (requirement, module) in PIP_PACKAGES {
+        let present = Command::new("python3").args(["-c", &format!("import {module}")]).output().is_ok_and(|o| o.status.success());
+        if present {
+            continue;
+        }
+        eprintln!("installing: {requirement} (PyPI)");
+        let status = Command::new("python3")
+            .args(["-m", "pip", "install", "--quiet", requirement])
+            .status()
+            .context("python3 -m pip")?;
+        if !status.success() {
+            bail!("python3 -m pip install {requirement} failed");
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{path::Path, process::Command};
+
+    /// The build compiles its protobuf definitions (the CRI API) with a Rust crate, so `cargo
+    /// xtask run` needs no `protoc` and none is in its install list: building the CRI bindings
+    /// in a fresh target directory, with `protoc` made unreachable, must work.
+    #[test]
+    fn building_needs_no_protoc() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let target = root.join("target/check-no-protoc");
+        // Nothing on PATH that holds a protoc; PROTOC points nowhere (prost-build would use it).
+        let path: Vec<String> = std::env::var("PATH")
+            .unwrap_or_default()
+            .split(':')
+            .filter(|d| !d.is_empty() && !Path::new(d).join("protoc").exists())
+            .map(str::to_string)
+            .collect();
+        let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .current_dir(root)
+            .args(["build", "--quiet", "--offline", "--locked", "--package", "cri-api", "--target-dir"])
+            .arg(&target)
+            .env("PATH", path.join(":"))
+            .env("PROTOC", "/nonexistent/protoc")
+            .env_remove("RUSTC_WRAPPER")
+            .output()
+            .expect("run cargo");
+        let _ = std::fs::remove_dir_all(&target);
+        assert!(out.status.success(), "the CRI bindings did not build without protoc:\n{}", String::from_utf8_lossy(&out.stderr));
+        for list in [super::TEST_PACKAGES, crate::ebpf_toolchain::DEBIAN_PACKAGES] {
+            assert!(!list.contains(&"protobuf-compiler"), "nothing needs protoc any more: {list:?}");
+        }
+    }
 }
