@@ -57,18 +57,58 @@ pub(crate) fn parse_toml<T: serde::de::DeserializeOwned>(text: &str, path: &Path
     toml::from_str(text).map_err(|e| FileError::at(text, path, e.span().map(|s| s.start).unwrap_or(0), e.message()))
 }
 
-/// Where the node is, for findings (`nodes`, `resourceName`, `VM_Instance_Name`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Where the node is, for findings (`nodes`, `resourceName`, `resource`, `VM_Instance_Name`).
+/// On Google Cloud the metadata server tells project, zone, instance and GKE cluster; a key set
+/// here overrides what it tells.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct NodeConfig {
     /// Node name; empty = `$NODE_NAME` (Kubernetes downward API), else the host name.
     pub name: String,
     /// Kubernetes cluster name.
     pub cluster: String,
-    /// Cloud project (id or number).
+    /// Google Cloud project id.
     pub project: String,
+    /// Google Cloud project number.
+    pub project_number: String,
     /// Cluster location (region or zone).
     pub location: String,
+    /// The VM's zone.
+    pub zone: String,
+    /// The VM's instance name.
+    pub instance: String,
+    /// Compute Engine metadata server: `auto` (asked on a Compute Engine VM, or where
+    /// `GCE_METADATA_HOST` points), `off`, or its URL.
+    pub metadata_server: String,
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            cluster: String::new(),
+            project: String::new(),
+            project_number: String::new(),
+            location: String::new(),
+            zone: String::new(),
+            instance: String::new(),
+            metadata_server: "auto".into(),
+        }
+    }
+}
+
+impl NodeConfig {
+    /// What the configuration says of the node's place in Google Cloud.
+    pub fn gcp_place(&self) -> crate::finding::GcpPlace {
+        crate::finding::GcpPlace {
+            project_id: self.project.trim().to_string(),
+            project_number: self.project_number.trim().to_string(),
+            zone: self.zone.trim().to_string(),
+            instance: self.instance.trim().to_string(),
+            cluster: self.cluster.trim().to_string(),
+            cluster_location: self.location.trim().to_string(),
+        }
+    }
 }
 
 /// Container runtime (CRI) access.
@@ -179,6 +219,11 @@ impl Config {
             let offset = text.find("listen").unwrap_or(0);
             return Err(invalid(offset, format!("metrics.listen {:?} is not an address:port", cfg.metrics.listen)));
         }
+        let m = cfg.node.metadata_server.trim();
+        if !matches!(m, "auto" | "off") && !(m.starts_with("http://") || m.starts_with("https://")) {
+            let offset = text.find("metadata_server").unwrap_or(0);
+            return Err(invalid(offset, format!("node.metadata_server {m:?}: use \"auto\", \"off\" or an http:// URL")));
+        }
         if !r.is_power_of_two() || r < 65536 {
             let offset = text.find("ring_buffer_bytes").unwrap_or(0);
             return Err(invalid(offset, format!("ring_buffer_bytes must be a power of two >= 65536, not {r}")));
@@ -212,7 +257,8 @@ impl Config {
 
     /// The SCC parent findings are named under: the SCC sink's
     /// `organizations/{org}/sources/{source}/locations/{location}` when that sink is on, else
-    /// `[scc] source` in location `global`, else empty (unnamed findings).
+    /// `[scc] source` in location `global`, else empty (findings are named under
+    /// [`crate::finding::DEFAULT_SCC_PARENT`]).
     pub fn scc_parent(&self) -> String {
         if self.sinks.scc.enabled() {
             // Checked in `parse`; an unchecked config falls back to naming nothing.

@@ -6,12 +6,14 @@
 //! recording through the same [`pipeline`] as live events.
 #![deny(missing_docs)]
 
+pub mod cloud;
 pub mod config;
 pub mod container;
 pub mod detect;
 pub mod doctor;
 pub mod event;
 pub mod finding;
+pub mod logging;
 pub mod metrics;
 pub mod pipeline;
 pub mod process;

@@ -16,7 +16,8 @@ use shrike::{
     detect::rules::Rules,
     doctor,
     event::Event,
-    finding::{boot_now_ns, Origin},
+    finding::{boot_now_ns, GcpPlace, Origin},
+    logging::LogFormat,
     metrics,
     pipeline::Pipeline,
     process::procfs,
@@ -30,6 +31,11 @@ use tokio::signal::unix::{signal, SignalKind};
 #[derive(Parser)]
 #[command(name = "shrike", version, about)]
 struct Cli {
+    /// Log format on stderr: `text`, or `json` (one object per line with `severity`, `message`,
+    /// `time`, as cluster log pipelines such as Cloud Logging read it). Default: the
+    /// `SHRIKE_LOG_FORMAT` environment variable, else `text`.
+    #[arg(long, global = true, value_enum)]
+    log_format: Option<LogFormat>,
     #[command(subcommand)]
     command: Command,
 }
@@ -90,14 +96,17 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SHRIKE_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
     let cli = Cli::parse();
+    let format = cli.log_format.or_else(|| {
+        let v = std::env::var("SHRIKE_LOG_FORMAT").ok()?;
+        <LogFormat as clap::ValueEnum>::from_str(v.trim(), true).ok()
+    });
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SHRIKE_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter);
+    match format.unwrap_or_default() {
+        LogFormat::Json => logs.event_format(shrike::logging::JsonLines).init(),
+        LogFormat::Text => logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init(),
+    }
     let result = match cli.command {
         Command::Doctor { json, config } => load_config(config.as_deref()).and_then(|c| run_doctor(json, &c)),
         Command::Replay { file, config, rules } => load_config(config.as_deref()).and_then(|c| run_replay(&file, c, rules)),
@@ -150,14 +159,22 @@ fn load_rules(config: &Config, flag: Option<PathBuf>) -> anyhow::Result<(Arc<Rul
     Ok((Arc::new(rules), model))
 }
 
-fn origin(config: &Config) -> Origin {
-    Origin::this_host(
-        config.node_name(),
-        config.node.cluster.clone(),
-        config.node.project.clone(),
-        config.node.location.clone(),
-        config.scc_parent(),
-    )
+/// Who and where this node is. The metadata server is asked when `[node] metadata_server` is
+/// `auto` (live only: on a Compute Engine VM) or a URL; the configuration overrides what it says.
+async fn origin(config: &Config, live: bool) -> Origin {
+    let setting = config.node.metadata_server.trim();
+    let endpoint = if setting == "auto" && !live { None } else { shrike::cloud::metadata_endpoint(setting) };
+    let mut place = GcpPlace::default();
+    if let Some(e) = endpoint {
+        match shrike::cloud::discover(&e, Duration::from_secs(2)).await {
+            Ok(p) => {
+                tracing::info!(project = %p.project_id, zone = %p.zone, instance = %p.instance, cluster = %p.cluster, location = %p.cluster_location, "node place from the metadata server");
+                place = p;
+            }
+            Err(err) => tracing::warn!(error = %err, "cannot learn the node's place in Google Cloud; findings are named from the configuration"),
+        }
+    }
+    Origin::this_host(config.node_name(), place.overridden_by(&config.node.gcp_place()), config.scc_parent())
 }
 
 /// Hand findings to the sinks (stdout, file, webhooks, SCC).
@@ -181,7 +198,8 @@ fn emit(pipeline: &mut Pipeline, out: &mut impl Write) -> std::io::Result<()> {
 
 fn run_replay(file: &Path, config: Config, rules: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let (rules, model) = load_rules(&config, rules)?;
-    let mut pipeline = Pipeline::new(Vec::new(), ContainerResolver::replay(), rules, origin(&config), Duration::ZERO, false, model);
+    let origin = tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(origin(&config, false));
+    let mut pipeline = Pipeline::new(Vec::new(), ContainerResolver::replay(), rules, origin, Duration::ZERO, false, model);
     let mut stdout = std::io::stdout().lock();
     let mut result = Ok(());
     let n = replay::read_recording(file, |line| match line {
@@ -193,6 +211,7 @@ fn run_replay(file: &Path, config: Config, rules: Option<PathBuf>) -> anyhow::Re
             }
         }
         Line::Container(rec) => pipeline.resolver_mut().apply_record(rec),
+        Line::Clock(c) => pipeline.set_clock(c.boot_to_unix_ns, c.boot_id),
     })?;
     result?;
     pipeline.poll(0, true);
@@ -215,14 +234,16 @@ struct Recorder {
 }
 
 impl Recorder {
-    fn open(path: &Path, wait: Duration) -> anyhow::Result<Recorder> {
-        let out: Box<dyn Write> = if path == Path::new("-") {
+    fn open(path: &Path, wait: Duration, origin: &Origin) -> anyhow::Result<Recorder> {
+        let mut out: Box<dyn Write> = if path == Path::new("-") {
             Box::new(std::io::BufWriter::new(std::io::stdout()))
         } else {
             Box::new(std::io::BufWriter::new(
                 std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
             ))
         };
+        let clock = replay::Clock { boot_to_unix_ns: origin.boot_to_unix_ns, boot_id: origin.boot_id.clone() };
+        replay::write_clock(&mut out, &clock).with_context(|| format!("writing {}", path.display()))?;
         Ok(Recorder { out, queue: EnrichmentQueue::new(wait, 100_000) })
     }
 
@@ -249,8 +270,9 @@ fn live(config: Config, rules: Option<PathBuf>, record: Option<&Path>) -> anyhow
     rt.block_on(async move {
         let cfg = SensorConfig { ring_buffer_bytes: config.sensor.ring_buffer_bytes, ..SensorConfig::default() };
         let mut sensor = Sensor::start(&cfg).context("starting the sensor")?;
+        let origin = origin(&config, true).await;
         let mut recorder = match record {
-            Some(p) => Some(Recorder::open(p, config.container.enrichment_wait())?),
+            Some(p) => Some(Recorder::open(p, config.container.enrichment_wait(), &origin)?),
             None => None,
         };
         let socket = config.container.socket_path();
@@ -259,7 +281,7 @@ fn live(config: Config, rules: Option<PathBuf>, record: Option<&Path>) -> anyhow
         resolver.record_updates(recorder.is_some());
         // Seed after attaching so that nothing started in between is missed.
         let seed = procfs::seed(Path::new("/proc")).context("reading /proc")?;
-        let mut pipeline = Pipeline::new(seed, resolver, rules, origin(&config), config.container.enrichment_wait(), true, model);
+        let mut pipeline = Pipeline::new(seed, resolver, rules, origin, config.container.enrichment_wait(), true, model);
         let delivery = if record.is_none() { Some(Delivery::start(&config.sinks).await.context("starting the sinks")?) } else { None };
         let shared = metrics::Shared::new();
         shared.set_attached();

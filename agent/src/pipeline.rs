@@ -177,6 +177,15 @@ impl Pipeline {
         }
     }
 
+    /// Map kernel time to wall time (and name findings) as the machine a recording was made on
+    /// did.
+    pub fn set_clock(&mut self, boot_to_unix_ns: i128, boot_id: String) {
+        self.origin.boot_to_unix_ns = boot_to_unix_ns;
+        if !boot_id.is_empty() {
+            self.origin.boot_id = boot_id;
+        }
+    }
+
     /// How long incidents collect before they go out.
     pub fn settle(&self) -> Duration {
         Duration::from_millis(self.engine.rules().incidents.settle_ms)

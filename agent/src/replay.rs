@@ -1,6 +1,8 @@
 //! Recordings: JSON lines written by `shrike record`, read by `shrike replay`. Most lines are
 //! typed [`Event`]s (with the container they ran in, for readers); `container_info` lines carry
-//! what the container resolver learned, so a replay knows the same containers and pods.
+//! what the container resolver learned, so a replay knows the same containers and pods; a
+//! `clock` line first says how the recording machine's kernel time maps to wall time, so
+//! findings of a replay carry the event times of the recording.
 
 use std::{
     io::{BufRead, Write},
@@ -46,9 +48,34 @@ pub enum Line {
     Event(Event),
     /// What the resolver learned about a cgroup.
     Container(ContainerRecord),
+    /// The recording machine's clock.
+    Clock(Clock),
+}
+
+/// How kernel timestamps (CLOCK_BOOTTIME) of a recording map to wall time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Clock {
+    /// Unix time minus CLOCK_BOOTTIME, nanoseconds, when recording started.
+    pub boot_to_unix_ns: i128,
+    /// The recording machine's boot id.
+    #[serde(default)]
+    pub boot_id: String,
 }
 
 const CONTAINER_PREFIX: &str = "{\"type\":\"container_info\",";
+const CLOCK_PREFIX: &str = "{\"type\":\"clock\",";
+
+/// Write the clock line (first line of a recording).
+pub fn write_clock(out: &mut impl Write, clock: &Clock) -> std::io::Result<()> {
+    #[derive(Serialize)]
+    struct ClockLine<'a> {
+        r#type: &'static str,
+        #[serde(flatten)]
+        clock: &'a Clock,
+    }
+    serde_json::to_writer(&mut *out, &ClockLine { r#type: "clock", clock })?;
+    out.write_all(b"\n")
+}
 
 #[derive(Serialize)]
 struct EventLine<'a> {
@@ -91,7 +118,9 @@ pub fn read_recording(path: &Path, mut f: impl FnMut(Line)) -> Result<usize, Rep
             continue;
         }
         let parse_err = |source| ReplayError::Parse { path: path.to_path_buf(), line: i + 1, source };
-        if line.starts_with(CONTAINER_PREFIX) {
+        if line.starts_with(CLOCK_PREFIX) {
+            f(Line::Clock(serde_json::from_str(&line).map_err(parse_err)?));
+        } else if line.starts_with(CONTAINER_PREFIX) {
             f(Line::Container(serde_json::from_str(&line).map_err(parse_err)?));
         } else {
             f(Line::Event(serde_json::from_str(&line).map_err(parse_err)?));

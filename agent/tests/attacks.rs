@@ -220,7 +220,7 @@ async fn real_attacks_raise_exactly_their_categories() {
         let cut: Vec<String> = text
             .lines()
             .zip(&lines)
-            .filter(|(_, v)| v["cgroup_id"].as_u64().is_some_and(|c| cgroups.contains(&c)))
+            .filter(|(_, v)| v["type"] == "clock" || v["cgroup_id"].as_u64().is_some_and(|c| cgroups.contains(&c)))
             .map(|(l, _)| l.to_string())
             .collect();
         let file = dir.join(format!("{pod}.jsonl"));

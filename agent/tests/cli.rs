@@ -58,11 +58,18 @@ fn record_then_replay() {
     let text = std::fs::read_to_string(&file).unwrap();
     let mut events: Vec<Event> = Vec::new();
     let mut containers = 0;
+    let mut clocks = Vec::new();
     shrike::replay::read_recording(&file, |l| match l {
         Line::Event(e) => events.push(e),
         Line::Container(_) => containers += 1,
+        Line::Clock(c) => clocks.push(c),
     })
-    .expect("every line is an event or a container record");
+    .expect("every line is an event, a container record or the clock");
+    // The clock comes first, once, and maps kernel time to now.
+    assert!(text.starts_with("{\"type\":\"clock\","), "{}", &text[..text.len().min(200)]);
+    assert_eq!(clocks.len(), 1);
+    let unix_now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as i128;
+    assert!(clocks[0].boot_to_unix_ns > 0 && clocks[0].boot_to_unix_ns < unix_now);
     // The test runs on the host: its events are marked as such.
     let line = text.lines().find(|l| l.contains(&mark)).unwrap();
     assert!(line.contains("\"host\":true"), "{line}");

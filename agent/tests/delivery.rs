@@ -20,7 +20,7 @@ mod http;
 use common::{files_in, spooled_files};
 use http::{finding_id, free_port, Req, Server};
 use serde_json::{json, Value};
-use shrike::sink::{Delivery, SccCredentials, SinkStats, SinksConfig, WebhookConfig};
+use shrike::sink::{Delivery, GoogleCredentials, SinkStats, SinksConfig, WebhookConfig};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -374,7 +374,7 @@ async fn scc_sink_sends_create_finding_through_the_official_client() {
     cfg.stdout.enabled = false;
     cfg.scc.source = "organizations/123/sources/456".into();
     cfg.scc.endpoint = format!("http://127.0.0.1:{port}");
-    cfg.scc.credentials = SccCredentials::Anonymous;
+    cfg.scc.credentials = GoogleCredentials::Anonymous;
     cfg.scc.backoff_initial_ms = 20;
     cfg.scc.backoff_max_ms = 200;
     let d = Delivery::start(&cfg).await.unwrap();

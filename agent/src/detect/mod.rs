@@ -74,6 +74,41 @@ impl Connection {
     }
 }
 
+/// A network peer named on a command line (netcat's host and port, a socat network address):
+/// evidence of where a tool connects (or listens) before, or without, a socket to show it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Peer {
+    /// Host as written: an IP address or a name (never resolved). Empty when not given.
+    pub host: String,
+    /// Port, when given as a number.
+    pub port: Option<u16>,
+    /// Transport.
+    pub proto: SocketProto,
+    /// The tool waits for the peer: `host`/`port` are the local end.
+    pub listen: bool,
+}
+
+impl Peer {
+    /// `host:port`, `[v6]:port`, `host` or `:port` as written on a command line; `None` when
+    /// nothing is left.
+    pub fn parse_host_port(text: &str, proto: SocketProto, listen: bool) -> Option<Peer> {
+        let text = text.trim();
+        let (host, port) = if let Some(rest) = text.strip_prefix('[') {
+            let (h, after) = rest.split_once(']')?;
+            (h.to_string(), after.strip_prefix(':').and_then(|p| p.parse().ok()))
+        } else if text.matches(':').count() > 1 {
+            (text.to_string(), None) // a bare IPv6 address
+        } else {
+            match text.split_once(':') {
+                Some((h, p)) => (h.to_string(), p.parse().ok()),
+                None if text.parse::<u16>().is_ok() => (String::new(), text.parse().ok()),
+                None => (text.to_string(), None),
+            }
+        };
+        (!host.is_empty() || port.is_some()).then_some(Peer { host, port, proto, listen })
+    }
+}
+
 /// One detector's verdict about one event.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Detection {
@@ -91,6 +126,8 @@ pub struct Detection {
     pub container: Option<Arc<ContainerRef>>,
     /// Socket evidence, when there is any.
     pub connection: Option<Connection>,
+    /// The peer its command line names, when there is one.
+    pub peer: Option<Peer>,
     /// One line saying what was seen.
     pub summary: String,
     /// Detection-specific facts for `sourceProperties`.
@@ -142,6 +179,7 @@ impl Ctx<'_> {
             cgroup_id: self.event.cgroup_id,
             container: self.container.cloned(),
             connection: None,
+            peer: None,
             summary,
             properties: Vec::new(),
             processes: Vec::new(),
@@ -155,6 +193,27 @@ impl Ctx<'_> {
         let cgroup = self.process.cgroup_id;
         let in_container = self.container.is_some();
         self.table.ancestors(self.process.key).take_while(move |a| !in_container || a.cgroup_id == cgroup)
+    }
+
+    /// The peer a netcat's or socat's command line names.
+    pub fn command_line_peer(&self, p: &Process) -> Option<Peer> {
+        let id = identify(&p.exe, &p.argv, self.lists);
+        let args = &p.argv[id.args_from.min(p.argv.len())..];
+        match id.kind {
+            ToolKind::Netcat(flavor) => netcat::parse(flavor, args).peer(),
+            ToolKind::Socat => socat::parse(args).addresses.iter().find_map(socat::SocatAddress::peer),
+            _ => None,
+        }
+    }
+
+    /// What a process that relays the network to a shell shows of it: the socket on its own
+    /// stdio, else the peer its command line names.
+    pub fn relay_evidence(&self, relay: ProcessKey) -> (Option<Connection>, Option<Peer>) {
+        let Some(r) = self.table.get(relay) else { return (None, None) };
+        match r.stdio.iter().find_map(Connection::from_stdio) {
+            Some(c) => (Some(c), None),
+            None => (None, self.command_line_peer(r)),
+        }
     }
 
     /// The arguments as text.
@@ -355,5 +414,21 @@ impl Engine {
     /// Shared network wiring (for metrics and tests).
     pub fn net(&self) -> &NetState {
         &self.net
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_peers() {
+        let p = |t| Peer::parse_host_port(t, SocketProto::Tcp, false).map(|p| (p.host, p.port));
+        assert_eq!(p("127.0.0.1:4444"), Some(("127.0.0.1".into(), Some(4444))));
+        assert_eq!(p("[::1]:80"), Some(("::1".into(), Some(80))));
+        assert_eq!(p("::1"), Some(("::1".into(), None)));
+        assert_eq!(p("evil.example"), Some(("evil.example".into(), None)));
+        assert_eq!(p("4444"), Some((String::new(), Some(4444))));
+        assert_eq!(p(""), None);
     }
 }

@@ -44,11 +44,23 @@ pub struct NetcatCommand {
     pub listen: bool,
     /// Zero-I/O scan mode (`-z`).
     pub scan_only: bool,
+    /// UDP instead of TCP (`-u`, ncat `--udp`).
+    pub udp: bool,
     /// First operand: the host to connect to (in listen mode, a bind address or filter).
     pub host: Option<String>,
     /// Second operand: the port (or port range). In listen mode a lone operand is the port for
     /// OpenBSD netcat and ncat; otherwise the `-p` value is used when no port operand is given.
     pub port: Option<String>,
+}
+
+impl NetcatCommand {
+    /// The peer the command line names: where it connects, or (listen mode) where it listens.
+    pub fn peer(&self) -> Option<super::Peer> {
+        let proto = if self.udp { crate::event::SocketProto::Udp } else { crate::event::SocketProto::Tcp };
+        let port = self.port.as_deref().and_then(|p| p.trim().parse::<u16>().ok());
+        let host = self.host.clone().unwrap_or_default();
+        (!host.is_empty() || port.is_some()).then_some(super::Peer { host, port, proto, listen: self.listen })
+    }
 }
 
 /// A long option of ncat: name, takes a value, and what `getopt_long` compares to decide
@@ -246,6 +258,7 @@ pub fn parse(flavor: NetcatFlavor, args: &[RawStr]) -> NetcatCommand {
                         Some(NetcatExec { option: format!("--{}", opt.name), program: lossy(v) });
                 }
                 ("listen" | "broker" | "chat" | "talk", _) => out.listen = true,
+                ("udp", _) => out.udp = true,
                 ("source-port", Some(v)) => local_port = Some(v),
                 _ => {}
             }
@@ -259,6 +272,7 @@ pub fn parse(flavor: NetcatFlavor, args: &[RawStr]) -> NetcatCommand {
                 match c {
                     b'l' => out.listen = true,
                     b'z' => out.scan_only = true,
+                    b'u' => out.udp = true,
                     _ => {}
                 }
                 continue;

@@ -25,6 +25,7 @@ fn is_shell(ctx: &Ctx<'_>, p: &Process) -> bool {
 }
 
 fn wired(ctx: &Ctx<'_>, nc: ProcessKey, shell: &Process, out: &mut Vec<Detection>) {
+    let nc_peer = ctx.table.get(nc).and_then(|p| ctx.command_line_peer(p));
     if ctx.in_scope(DetectionId::NetcatRemoteCodeExecution) {
         let mut d = ctx.detection(
             DetectionId::NetcatRemoteCodeExecution,
@@ -32,6 +33,7 @@ fn wired(ctx: &Ctx<'_>, nc: ProcessKey, shell: &Process, out: &mut Vec<Detection
             format!("netcat (pid {}) feeds a shell (pid {}) through pipes", nc.pid, shell.key.pid),
         );
         d.process = nc;
+        d.peer = nc_peer.clone();
         d.properties.push(("Netcat_Wired_Shell_Pid", shell.key.pid.into()));
         out.push(d);
     }
@@ -39,6 +41,7 @@ fn wired(ctx: &Ctx<'_>, nc: ProcessKey, shell: &Process, out: &mut Vec<Detection
         if ctx.in_scope(id) {
             let mut d = ctx.detection(id, shell.key, format!("shell (pid {}) fed by netcat (pid {}) through pipes", shell.key.pid, nc.pid));
             d.process = shell.key;
+            d.peer = nc_peer.clone();
             d.properties.push(("Network_Relay_Pid", nc.pid.into()));
             out.push(d);
         }
@@ -68,6 +71,7 @@ impl Detector for NetcatRce {
                         d.properties.push(("Netcat_Peer", format!("{h}:{}", cmd.port.clone().unwrap_or_default()).into()));
                     }
                     d.properties.push(("Netcat_Listen", cmd.listen.into()));
+                    d.peer = cmd.peer();
                     out.push(d);
                 }
                 return;

@@ -39,6 +39,7 @@ impl Detector for RemoteExec {
         }
         if let NetworkFed::Relay { relay } = fed {
             d.properties.push(("Network_Relay_Pid", relay.pid.into()));
+            (d.connection, d.peer) = ctx.relay_evidence(relay);
         }
         out.push(d);
     }

@@ -19,6 +19,7 @@ impl Detector for ReverseShell {
             return;
         }
         let p = ctx.process;
+        let mut peer = None;
         let (connection, how) = match &ctx.event.body {
             EventBody::Exec(_) => {
                 if !matches!(ctx.tool, Some(ToolKind::Shell | ToolKind::Interpreter)) {
@@ -26,7 +27,11 @@ impl Detector for ReverseShell {
                 }
                 match ctx.net.network_fed(ctx.table, p) {
                     Some(NetworkFed::Direct { fd: 0, socket }) => (Connection::from_stdio(&socket), "started with stdin on a socket".to_string()),
-                    Some(NetworkFed::Relay { relay }) => (None, format!("stdin relayed from the network by pid {}", relay.pid)),
+                    Some(NetworkFed::Relay { relay }) => {
+                        let (connection, named) = ctx.relay_evidence(relay);
+                        peer = named;
+                        (connection, format!("stdin relayed from the network by pid {}", relay.pid))
+                    }
                     _ => return,
                 }
             }
@@ -48,6 +53,7 @@ impl Detector for ReverseShell {
         }
         let mut d = ctx.detection(DetectionId::ReverseShell, root, format!("{} {how}", p.comm));
         d.connection = connection;
+        d.peer = peer;
         out.push(d);
     }
 }

@@ -64,6 +64,15 @@ pub struct SocatAddress {
     pub options: Vec<String>,
 }
 
+impl SocatAddress {
+    /// The peer a network address names (host and port; for a listening address, the port).
+    pub fn peer(&self) -> Option<super::Peer> {
+        let AddressKind::Network { listen } = self.kind else { return None };
+        let proto = if self.keyword.starts_with("UDP") { crate::event::SocketProto::Udp } else { crate::event::SocketProto::Tcp };
+        super::Peer::parse_host_port(self.target.as_deref()?, proto, listen)
+    }
+}
+
 /// A parsed socat command line.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SocatCommand {

@@ -33,6 +33,7 @@ impl Detector for SocatShell {
                     if let Some(t) = &net.target {
                         d.properties.push(("Socat_Peer", t.clone().into()));
                     }
+                    d.peer = net.peer();
                     out.push(d);
                 }
             }

@@ -153,6 +153,7 @@ mod tests {
             cgroup_id: 1,
             container: None,
             connection: None,
+            peer: None,
             summary: String::new(),
             properties: Vec::new(),
             processes: vec![ProcessSnapshot {

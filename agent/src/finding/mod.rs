@@ -3,6 +3,7 @@
 //! processes and socket evidence.
 
 pub mod flood;
+pub mod origin;
 pub mod scc;
 
 use std::collections::{BTreeMap, HashMap};
@@ -13,38 +14,12 @@ use crate::{
     container::{ContainerInfo, Enrichment},
     detect::{
         rules::{DetectionId, Rules, Severity, Subject},
-        Detection, ProcessSnapshot,
+        Detection, Peer, ProcessSnapshot,
     },
-    event::ProcessKey,
+    event::{ProcessKey, SocketProto},
 };
 
-/// Where findings come from: node, cluster, clock.
-#[derive(Clone, Debug, Default)]
-pub struct Origin {
-    /// Node name.
-    pub node: String,
-    /// Cluster name (empty: not Kubernetes, or unknown).
-    pub cluster: String,
-    /// Cloud project.
-    pub project: String,
-    /// Cluster location.
-    pub location: String,
-    /// SCC parent of the findings, `organizations/{org}/sources/{source}/locations/{location}`
-    /// (empty: findings have no `name`/`parent`).
-    pub scc_parent: String,
-    /// This boot's id (makes finding ids unique across reboots).
-    pub boot_id: String,
-    /// Unix time minus CLOCK_BOOTTIME, nanoseconds (turns kernel timestamps into wall time).
-    pub boot_to_unix_ns: i128,
-}
-
-impl Origin {
-    /// Read the boot id and clock offset of this host.
-    pub fn this_host(node: String, cluster: String, project: String, location: String, scc_parent: String) -> Origin {
-        let boot_id = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").map(|s| s.trim().replace('-', "")).unwrap_or_default();
-        Origin { node, cluster, project, location, scc_parent, boot_id, boot_to_unix_ns: boot_to_unix_ns() }
-    }
-}
+pub use origin::{GcpPlace, Origin, DEFAULT_SCC_PARENT};
 
 /// CLOCK_BOOTTIME now, in nanoseconds (the clock of kernel event timestamps).
 pub fn boot_now_ns() -> u64 {
@@ -143,7 +118,7 @@ impl Incidents {
             return;
         }
         self.stats.opened += 1;
-        let id = finding_id(origin, d.id, d.root);
+        let id = finding_id(origin, d.id, d.root, now);
         let deadline_ns = now + self.settle_ns;
         self.open.insert(key, Incident { id, detection: d.id, root: d.root, first: d, more: Vec::new(), dropped: 0, deadline_ns });
     }
@@ -165,8 +140,10 @@ impl Incidents {
     }
 }
 
-/// A stable 32-hex finding id for (node, boot, category, incident root).
-pub fn finding_id(origin: &Origin, id: DetectionId, root: ProcessKey) -> String {
+/// A 32-hex finding id for (node, boot, category, incident root, first event time): stable for
+/// the incident (a replay gives the same ids), different for every incident, also for a new
+/// incident of the same category and root after the quiet window.
+pub fn finding_id(origin: &Origin, id: DetectionId, root: ProcessKey, first_ts_boot_ns: u64) -> String {
     let mut h = Sha256::new();
     h.update(origin.node.as_bytes());
     h.update(b"\0");
@@ -175,6 +152,7 @@ pub fn finding_id(origin: &Origin, id: DetectionId, root: ProcessKey) -> String 
     h.update(id.module().as_bytes());
     h.update(root.pid.to_le_bytes());
     h.update(root.start.to_le_bytes());
+    h.update(first_ts_boot_ns.to_le_bytes());
     h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
@@ -262,7 +240,8 @@ fn to_process(p: &ProcessSnapshot) -> scc::Process {
     }
 }
 
-fn rfc3339(unix_ns: i128) -> String {
+/// RFC 3339 UTC with milliseconds (`2026-12-02T10:00:00.123Z`).
+pub fn rfc3339(unix_ns: i128) -> String {
     let secs = unix_ns.div_euclid(1_000_000_000) as i64;
     let nanos = unix_ns.rem_euclid(1_000_000_000) as u32;
     let days = secs.div_euclid(86_400);
@@ -353,7 +332,7 @@ pub fn build(i: &Incident, rules: &Rules, origin: &Origin, container: Option<&Co
     props.insert("Process_Ancestry".into(), ancestry.into());
 
     let mut connections = Vec::new();
-    let mut ips = Vec::new();
+    let mut indicator = scc::Indicator::default();
     let conn = d.connection.or_else(|| i.more.iter().find_map(|m| m.connection));
     if let Some(c) = conn {
         let remote_known = !c.remote.ip().is_unspecified() || c.remote.port() != 0;
@@ -361,15 +340,11 @@ pub fn build(i: &Incident, rules: &Rules, origin: &Origin, container: Option<&Co
             destination_ip: if remote_known { c.remote.ip().to_string() } else { String::new() },
             destination_port: remote_known.then_some(i32::from(c.remote.port())),
             source_ip: c.local.ip().to_string(),
-            source_port: i32::from(c.local.port()),
-            protocol: match c.proto {
-                crate::event::SocketProto::Tcp => "TCP",
-                crate::event::SocketProto::Udp => "UDP",
-                _ => "PROTOCOL_UNSPECIFIED",
-            },
+            source_port: Some(i32::from(c.local.port())),
+            protocol: protocol_name(c.proto),
         });
         if remote_known {
-            ips.push(c.remote.ip().to_string());
+            indicator.ip_addresses.push(c.remote.ip().to_string());
         }
         if i.detection == DetectionId::ReverseShell {
             props.insert("Reverse_Shell_Stdin_Redirection_Src_Ip".into(), c.local.ip().to_string().into());
@@ -377,8 +352,10 @@ pub fn build(i: &Incident, rules: &Rules, origin: &Origin, container: Option<&Co
             props.insert("Reverse_Shell_Stdin_Redirection_Dst_Ip".into(), c.remote.ip().to_string().into());
             props.insert("Reverse_Shell_Stdin_Redirection_Dst_Port".into(), c.remote.port().into());
         }
+    } else if let Some(p) = d.peer.as_ref().or_else(|| i.more.iter().find_map(|m| m.peer.as_ref())) {
+        // No socket seen: the peer its command line names.
+        connections.push(peer_connection(p, &mut indicator));
     }
-
     let mut containers = Vec::new();
     let mut kubernetes = None;
     if let Some(c) = container {
@@ -405,7 +382,7 @@ pub fn build(i: &Incident, rules: &Rules, origin: &Origin, container: Option<&Co
             props.insert("Pod_Name".into(), name.clone().into());
             kubernetes = Some(scc::Kubernetes {
                 pods: vec![scc::Pod { ns: ns.clone(), name: name.clone(), labels, containers: vec![sc.clone()] }],
-                nodes: vec![scc::Node { name: origin.node.clone() }],
+                nodes: vec![scc::Node { name: origin.node_resource_name() }],
             });
         } else if c.enrichment != Enrichment::NotKubernetes {
             props.insert("Pod_Uid".into(), m.pod_uid.clone().unwrap_or_default().into());
@@ -413,25 +390,29 @@ pub fn build(i: &Incident, rules: &Rules, origin: &Origin, container: Option<&Co
         containers.push(sc);
     }
     if kubernetes.is_none() {
-        kubernetes = Some(scc::Kubernetes { pods: Vec::new(), nodes: vec![scc::Node { name: origin.node.clone() }] });
+        kubernetes = Some(scc::Kubernetes { pods: Vec::new(), nodes: vec![scc::Node { name: origin.node_resource_name() }] });
     }
 
-    let (resource_name, resource) = resource(origin, container.is_none());
-    let parent = origin.scc_parent.clone();
-    let name = if parent.is_empty() { String::new() } else { format!("{parent}/findings/{}", i.id) };
+    let now = unix_now_ns();
+    let (resource_name, resource) = origin.resource();
+    let (name, canonical_name) = origin.finding_names(&i.id);
     props.insert("Finding_Id".into(), i.id.clone().into());
     scc::Envelope {
         finding: scc::Finding {
             name,
-            parent,
+            canonical_name,
+            parent: origin.scc_parent.clone(),
             resource_name,
             state: "ACTIVE",
             category: i.detection.category(),
             source_properties: props,
-            event_time: rfc3339(origin.boot_to_unix_ns + i128::from(d.ts_boot_ns)),
+            // SCC refuses event times in the future: a clock stepped since the offset was taken
+            // (or a recording without its clock) must not make one.
+            event_time: rfc3339((origin.boot_to_unix_ns + i128::from(d.ts_boot_ns)).min(now)),
+            create_time: rfc3339(now),
             severity: severity_name(rules.detection(i.detection).severity),
             finding_class: "THREAT",
-            indicator: scc::Indicator { ip_addresses: ips },
+            indicator,
             mitre_attack: mitre(i.detection),
             connections,
             processes,
@@ -444,26 +425,40 @@ pub fn build(i: &Incident, rules: &Rules, origin: &Origin, container: Option<&Co
     }
 }
 
-/// The finding's resource: the GKE cluster when one is configured, else the node.
-fn resource(origin: &Origin, _host: bool) -> (String, scc::Resource) {
-    if !origin.cluster.is_empty() && !origin.project.is_empty() && !origin.location.is_empty() {
-        let name = format!(
-            "//container.googleapis.com/projects/{}/locations/{}/clusters/{}",
-            origin.project, origin.location, origin.cluster
-        );
-        let r = scc::Resource {
-            name: name.clone(),
-            display_name: origin.cluster.clone(),
-            kind: "google.container.Cluster".into(),
-            cloud_provider: Some("GOOGLE_CLOUD_PLATFORM"),
-            service: "container.googleapis.com".into(),
-            location: origin.location.clone(),
-            gcp_metadata: Some(scc::GcpMetadata { project: origin.project.clone() }),
-        };
-        return (name, r);
+fn protocol_name(p: SocketProto) -> &'static str {
+    match p {
+        SocketProto::Tcp => "TCP",
+        SocketProto::Udp => "UDP",
+        _ => "PROTOCOL_UNSPECIFIED",
     }
-    let name = format!("//shrike/nodes/{}", origin.node);
-    (name.clone(), scc::Resource { name, display_name: origin.node.clone(), kind: "shrike.Node".into(), ..Default::default() })
+}
+
+/// A `Connection` for a peer named on a command line: the remote end (an IP goes to
+/// `indicator.ipAddresses`, a name to `indicator.domains`), or for a listener its local end.
+fn peer_connection(p: &Peer, indicator: &mut scc::Indicator) -> scc::Connection {
+    let ip = p.host.parse::<std::net::IpAddr>().ok();
+    let port = p.port.map(i32::from);
+    let mut c = scc::Connection { destination_ip: String::new(), destination_port: None, source_ip: String::new(), source_port: None, protocol: protocol_name(p.proto) };
+    if p.listen {
+        c.source_ip = ip.filter(|a| !a.is_unspecified()).map(|a| a.to_string()).unwrap_or_default();
+        c.source_port = port;
+        return c;
+    }
+    match ip {
+        Some(a) => {
+            c.destination_ip = a.to_string();
+            indicator.ip_addresses.push(a.to_string());
+        }
+        None if !p.host.is_empty() => indicator.domains.push(p.host.clone()),
+        None => {}
+    }
+    c.destination_port = port;
+    c
+}
+
+/// Unix time now, nanoseconds.
+fn unix_now_ns() -> i128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as i128).unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -481,11 +476,38 @@ mod tests {
     fn finding_ids_are_32_hex_and_stable() {
         let o = Origin { node: "n".into(), boot_id: "b".into(), ..Default::default() };
         let k = ProcessKey { pid: 5, start: 7 };
-        let a = finding_id(&o, DetectionId::ReverseShell, k);
+        let a = finding_id(&o, DetectionId::ReverseShell, k, 100);
         assert_eq!(a.len(), 32);
         assert!(a.bytes().all(|c| c.is_ascii_hexdigit()));
-        assert_eq!(a, finding_id(&o, DetectionId::ReverseShell, k));
-        assert_ne!(a, finding_id(&o, DetectionId::RemoteCommandExecution, k));
-        assert_ne!(a, finding_id(&o, DetectionId::ReverseShell, ProcessKey { pid: 5, start: 8 }));
+        assert_eq!(a, finding_id(&o, DetectionId::ReverseShell, k, 100));
+        assert_ne!(a, finding_id(&o, DetectionId::RemoteCommandExecution, k, 100));
+        assert_ne!(a, finding_id(&o, DetectionId::ReverseShell, ProcessKey { pid: 5, start: 8 }, 100));
+        // The same tree again after the quiet window is a new finding.
+        assert_ne!(a, finding_id(&o, DetectionId::ReverseShell, k, 101));
+    }
+
+    #[test]
+    fn many_findings_in_one_millisecond_have_unique_names() {
+        let o = Origin { node: "n".into(), boot_id: "b".into(), ..Default::default() };
+        let ids = [
+            DetectionId::ReverseShell,
+            DetectionId::RemoteCommandExecution,
+            DetectionId::NetcatRemoteCodeExecution,
+            DetectionId::SocatReverseShell,
+            DetectionId::CompilerInContainer,
+            DetectionId::MaliciousPython,
+        ];
+        let ms = 1_000_000_000_000u64;
+        let mut names = std::collections::HashSet::new();
+        for pid in 1..200u32 {
+            for (n, id) in ids.iter().enumerate() {
+                let ts = ms + u64::from(pid) * 1000 + n as u64;
+                let (name, canonical) = o.finding_names(&finding_id(&o, *id, ProcessKey { pid, start: 7 }, ts));
+                assert!(name.starts_with("organizations/0/sources/shrike/locations/global/findings/"));
+                assert_eq!(name, canonical, "no project known: canonicalName is the name");
+                assert!(names.insert(name), "two findings share a name");
+            }
+        }
+        assert_eq!(names.len(), 199 * ids.len());
     }
 }

@@ -23,7 +23,7 @@ fn opt_int64<S: serde::Serializer>(v: &Option<i64>, s: S) -> Result<S::Ok, S::Er
     }
 }
 
-/// `NotificationMessage` without `notificationConfigName`.
+/// `NotificationMessage` without `notificationConfigName` (the Pub/Sub sink adds it).
 #[derive(Clone, Debug, Serialize)]
 pub struct Envelope {
     /// The finding.
@@ -36,11 +36,12 @@ pub struct Envelope {
 #[derive(Clone, Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Finding {
-    /// `.../sources/{source}/locations/{location}/findings/{id}` when a source is configured.
-    #[serde(skip_serializing_if = "String::is_empty")]
+    /// `organizations/{org}/sources/{source}/locations/{location}/findings/{id}`.
     pub name: String,
-    /// `.../sources/{source}/locations/{location}`.
-    #[serde(skip_serializing_if = "String::is_empty")]
+    /// `projects/{project}/sources/{source}/locations/{location}/findings/{id}` when the
+    /// project is known, else the same as `name`.
+    pub canonical_name: String,
+    /// `organizations/{org}/sources/{source}/locations/{location}`.
     pub parent: String,
     /// Full resource name of the cluster (or node).
     pub resource_name: String,
@@ -50,8 +51,10 @@ pub struct Finding {
     pub category: &'static str,
     /// Detector-specific facts.
     pub source_properties: BTreeMap<String, serde_json::Value>,
-    /// RFC 3339 UTC.
+    /// When the event happened (RFC 3339 UTC).
     pub event_time: String,
+    /// When the finding was made (RFC 3339 UTC).
+    pub create_time: String,
     /// `CRITICAL` .. `LOW`.
     pub severity: &'static str,
     /// `THREAT`.
@@ -86,11 +89,14 @@ pub struct Indicator {
     /// Remote addresses.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ip_addresses: Vec<String>,
+    /// Remote host names (as given on a command line; never resolved).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub domains: Vec<String>,
 }
 
 impl Indicator {
     fn is_empty(&self) -> bool {
-        self.ip_addresses.is_empty()
+        self.ip_addresses.is_empty() && self.domains.is_empty()
     }
 }
 
@@ -122,10 +128,12 @@ pub struct Connection {
     /// Remote port (int32: a JSON number).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub destination_port: Option<i32>,
-    /// Local address.
+    /// Local address (left out when unknown).
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub source_ip: String,
-    /// Local port.
-    pub source_port: i32,
+    /// Local port (left out when unknown).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_port: Option<i32>,
     /// `TCP`, `UDP`, ...
     pub protocol: &'static str,
 }
@@ -236,7 +244,9 @@ pub struct Pod {
 /// `Kubernetes.Node`.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Node {
-    /// Node name.
+    /// The node's VM by its full resource name
+    /// (`//compute.googleapis.com/projects/{project}/zones/{zone}/instances/{name}`) on Google
+    /// Cloud, else the node name.
     pub name: String,
 }
 
@@ -267,7 +277,17 @@ pub struct Resource {
 
 /// `GcpMetadata`.
 #[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct GcpMetadata {
-    /// Project.
+    /// `//cloudresourcemanager.googleapis.com/projects/{number or id}`.
     pub project: String,
+    /// Project id.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub project_display_name: String,
+    /// The project's parent in the resource hierarchy as far as the node knows it: the project.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub parent: String,
+    /// Its display name.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub parent_display_name: String,
 }

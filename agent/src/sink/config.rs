@@ -20,6 +20,9 @@
 //!
 //! [sinks.scc]
 //! source = "organizations/123/sources/456"
+//!
+//! [sinks.pubsub]
+//! topic = "projects/my-project/topics/scc-findings"
 //! ```
 
 use std::{collections::BTreeMap, path::PathBuf, time::Duration};
@@ -43,6 +46,8 @@ pub struct SinksConfig {
     pub webhook: Vec<WebhookConfig>,
     /// See [`SccSinkConfig`].
     pub scc: SccSinkConfig,
+    /// See [`PubSubSinkConfig`].
+    pub pubsub: PubSubSinkConfig,
 }
 
 impl Default for SinksConfig {
@@ -53,6 +58,7 @@ impl Default for SinksConfig {
             file: FileConfig::default(),
             webhook: Vec::new(),
             scc: SccSinkConfig::default(),
+            pubsub: PubSubSinkConfig::default(),
         }
     }
 }
@@ -213,10 +219,10 @@ impl Default for WebhookConfig {
     }
 }
 
-/// Credentials of the Security Command Center sink.
+/// Credentials of the Google Cloud sinks (Security Command Center, Pub/Sub).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum SccCredentials {
+pub enum GoogleCredentials {
     /// Application Default Credentials (`GOOGLE_APPLICATION_CREDENTIALS`, gcloud's, or the
     /// metadata server's service account / Workload Identity).
     #[default]
@@ -239,7 +245,7 @@ pub struct SccSinkConfig {
     /// API endpoint; empty = `https://securitycenter.googleapis.com`.
     pub endpoint: String,
     /// `adc` or `anonymous`.
-    pub credentials: SccCredentials,
+    pub credentials: GoogleCredentials,
     /// Findings kept in memory besides the spool.
     pub queue_capacity: usize,
     /// Spool size limit in bytes; past it the oldest findings are dropped, counted and logged.
@@ -260,7 +266,7 @@ impl Default for SccSinkConfig {
             source: String::new(),
             location: "global".into(),
             endpoint: String::new(),
-            credentials: SccCredentials::Adc,
+            credentials: GoogleCredentials::Adc,
             queue_capacity: 1024,
             spool_max_bytes: DEFAULT_SPOOL_MAX,
             fsync: true,
@@ -268,6 +274,115 @@ impl Default for SccSinkConfig {
             backoff_max_ms: 60_000,
             timeout_ms: 30_000,
         }
+    }
+}
+
+/// Pub/Sub: each finding is published to `topic` as the `NotificationMessage` SCC's own
+/// notification export publishes, `{"notificationConfigName": ..., "finding": ..., "resource":
+/// ...}` (the finding and resource exactly as the other sinks write them), with attributes
+/// subscribers can filter on: `findingId`, `category`, `severity`, `resourceName`, `eventTime`.
+/// Up to `batch_max` findings go in one Publish call; every failure is retried with backoff
+/// (`INVALID_ARGUMENT`, e.g. a message over Pub/Sub's size limit, rejects the finding: moved to
+/// `<spool>/rejected/`, logged, counted). The sink is called `pubsub`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PubSubSinkConfig {
+    /// `projects/{project}/topics/{topic}`; empty = no Pub/Sub sink.
+    pub topic: String,
+    /// `notificationConfigName` of the messages.
+    pub notification_config_name: String,
+    /// API endpoint; empty = `$PUBSUB_EMULATOR_HOST` when set (with no credentials), else
+    /// `https://pubsub.googleapis.com`.
+    pub endpoint: String,
+    /// `adc` or `anonymous`.
+    pub credentials: GoogleCredentials,
+    /// Most findings in one Publish call.
+    pub batch_max: usize,
+    /// Findings kept in memory besides the spool.
+    pub queue_capacity: usize,
+    /// Spool size limit in bytes; past it the oldest findings are dropped, counted and logged.
+    pub spool_max_bytes: u64,
+    /// fsync spooled findings (see [`WebhookConfig::fsync`]).
+    pub fsync: bool,
+    /// First retry delay in milliseconds (doubled per failure, with jitter).
+    pub backoff_initial_ms: u64,
+    /// Longest retry delay in milliseconds.
+    pub backoff_max_ms: u64,
+    /// Deadline of one Publish call in milliseconds.
+    pub timeout_ms: u64,
+}
+
+impl Default for PubSubSinkConfig {
+    fn default() -> Self {
+        Self {
+            topic: String::new(),
+            notification_config_name: "organizations/0/locations/global/notificationConfigs/shrike".into(),
+            endpoint: String::new(),
+            credentials: GoogleCredentials::Adc,
+            batch_max: 100,
+            queue_capacity: 1024,
+            spool_max_bytes: DEFAULT_SPOOL_MAX,
+            fsync: true,
+            backoff_initial_ms: 1000,
+            backoff_max_ms: 60_000,
+            timeout_ms: 30_000,
+        }
+    }
+}
+
+impl PubSubSinkConfig {
+    /// The Pub/Sub sink is configured.
+    pub fn enabled(&self) -> bool {
+        !self.topic.trim().is_empty()
+    }
+
+    /// Queue, spool and retry settings, checked.
+    pub fn queue(&self) -> Result<QueueParams, SinkError> {
+        let c = self;
+        queue_params("sinks.pubsub", c.queue_capacity, c.spool_max_bytes, c.fsync, c.backoff_initial_ms, c.backoff_max_ms, c.timeout_ms)
+    }
+
+    /// The endpoint to use and whether it is an emulator named by `PUBSUB_EMULATOR_HOST`.
+    pub fn resolved_endpoint(&self) -> (Option<String>, bool) {
+        let e = self.endpoint.trim();
+        if !e.is_empty() {
+            return (Some(e.trim_end_matches('/').to_string()), false);
+        }
+        match std::env::var("PUBSUB_EMULATOR_HOST").ok().map(|h| h.trim().to_string()).filter(|h| !h.is_empty()) {
+            Some(h) if h.contains("://") => (Some(h), true),
+            Some(h) => (Some(format!("http://{h}")), true),
+            None => (None, false),
+        }
+    }
+
+    fn validate(&self) -> Result<(), SinkError> {
+        let t = self.topic.trim();
+        let parts: Vec<&str> = t.split('/').collect();
+        // Pub/Sub resource ids: 3-255 characters, starting with a letter.
+        let id_ok = |s: &str| {
+            (3..=255).contains(&s.len())
+                && s.starts_with(|c: char| c.is_ascii_alphabetic())
+                && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.~+%".contains(c))
+                && !s.starts_with("goog")
+        };
+        if !(parts.len() == 4 && parts[0] == "projects" && parts[2] == "topics" && !parts[1].is_empty() && id_ok(parts[3])) {
+            return Err(invalid("sinks.pubsub.topic", format!("{t:?} is not projects/{{project}}/topics/{{topic}}")));
+        }
+        if self.notification_config_name.trim().is_empty() {
+            return Err(invalid("sinks.pubsub.notification_config_name", "must not be empty"));
+        }
+        if self.batch_max == 0 || self.batch_max > 1000 {
+            return Err(invalid("sinks.pubsub.batch_max", "must be 1..=1000"));
+        }
+        let e = self.endpoint.trim();
+        if !e.is_empty() {
+            let url = reqwest::Url::parse(e).map_err(|err| invalid("sinks.pubsub.endpoint", format!("{e:?}: {err}")))?;
+            if !matches!(url.scheme(), "http" | "https") {
+                return Err(invalid("sinks.pubsub.endpoint", format!("{e:?}: not an http:// or https:// URL")));
+            }
+        }
+        self.queue()?;
+        Ok(())
     }
 }
 
@@ -369,7 +484,7 @@ impl SinksConfig {
         for (i, w) in self.webhook.iter().enumerate() {
             let option = format!("sinks.webhook[{i}]");
             check_name(&option, &w.name)?;
-            if names.contains(&w.name) || w.name == "scc" {
+            if names.contains(&w.name) || w.name == "scc" || w.name == "pubsub" {
                 return Err(invalid(format!("{option}.name"), format!("{:?} is used by another sink", w.name)));
             }
             names.push(w.name.clone());
@@ -400,6 +515,9 @@ impl SinksConfig {
                     return Err(invalid("sinks.scc.endpoint", format!("{e:?}: not an http:// or https:// URL")));
                 }
             }
+        }
+        if self.pubsub.enabled() {
+            self.pubsub.validate()?;
         }
         Ok(())
     }
@@ -461,6 +579,12 @@ mod tests {
         assert!(c.validate().unwrap_err().to_string().contains("sinks.webhook[1].name"));
         let c: SinksConfig = toml::from_str("[scc]\nsource = \"projects/1/sources/2\"\n").unwrap();
         assert!(c.validate().unwrap_err().to_string().contains("sinks.scc.source"));
+        let c: SinksConfig = toml::from_str("[pubsub]\ntopic = \"projects/p/topics/t\"\n").unwrap();
+        assert!(c.validate().unwrap_err().to_string().contains("sinks.pubsub.topic"), "a 1-character topic id");
+        let c: SinksConfig = toml::from_str("[pubsub]\ntopic = \"projects/p/topics/findings\"\nbatch_max = 0\n").unwrap();
+        assert!(c.validate().unwrap_err().to_string().contains("sinks.pubsub.batch_max"));
+        let c: SinksConfig = toml::from_str("[pubsub]\ntopic = \"projects/p/topics/findings\"\n").unwrap();
+        c.validate().unwrap();
         assert!(toml::from_str::<SinksConfig>("[webhook]\nurl = \"http://a/\"\n").is_err(), "webhook is an array of tables");
         assert!(toml::from_str::<SinksConfig>("[file]\npth = \"x\"\n").is_err());
     }

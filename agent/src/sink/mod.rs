@@ -1,5 +1,5 @@
-//! Delivering findings: to stdout, a rotated file, HTTP webhooks and Security Command Center,
-//! several at once, without losing any.
+//! Delivering findings: to stdout, a rotated file, HTTP webhooks, Security Command Center and
+//! Pub/Sub, several at once, without losing any.
 //!
 //! stdout and the file are written when a finding is submitted. A network sink (webhook, SCC)
 //! first writes each finding to its on-disk spool (see [`spool`](self)): `submit` returns once
@@ -12,6 +12,7 @@
 
 pub mod config;
 mod file;
+mod pubsub;
 mod scc;
 mod spool;
 mod webhook;
@@ -31,7 +32,7 @@ use tokio::{
     task::JoinHandle,
 };
 
-pub use config::{FileConfig, SccCredentials, SccSinkConfig, SinkFlags, SinksConfig, StdoutConfig, WebhookConfig};
+pub use config::{FileConfig, GoogleCredentials, PubSubSinkConfig, SccSinkConfig, SinkFlags, SinksConfig, StdoutConfig, WebhookConfig};
 
 /// A sink that cannot start.
 #[derive(Debug, thiserror::Error)]
@@ -70,9 +71,9 @@ pub enum SinkError {
 /// What a sink has done since the agent started (spool figures: now).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct SinkStats {
-    /// `stdout`, `file`, `scc` or the webhook's name.
+    /// `stdout`, `file`, `scc`, `pubsub` or the webhook's name.
     pub name: String,
-    /// `stdout`, `file`, `webhook` or `scc`.
+    /// `stdout`, `file`, `webhook`, `scc` or `pubsub`.
     pub kind: &'static str,
     /// Undelivered findings also held in memory.
     pub queue_depth: usize,
@@ -132,6 +133,7 @@ struct Report {
 enum NetSink {
     Webhook(webhook::WebhookSink),
     Scc(Box<scc::SccSink>),
+    PubSub(Box<pubsub::PubSubSink>),
 }
 
 impl NetSink {
@@ -139,6 +141,7 @@ impl NetSink {
         match self {
             NetSink::Webhook(w) => w.batch_max(),
             NetSink::Scc(_) => 16,
+            NetSink::PubSub(p) => p.batch_max(),
         }
     }
 
@@ -146,6 +149,7 @@ impl NetSink {
         match self {
             NetSink::Webhook(w) => w.deliver(items).await,
             NetSink::Scc(s) => s.deliver(items).await,
+            NetSink::PubSub(p) => p.deliver(items).await,
         }
     }
 }
@@ -233,6 +237,11 @@ impl Delivery {
             let q = cfg.scc.queue()?;
             let sink = scc::SccSink::new(&cfg.scc, q.timeout)?;
             sinks.push(("scc".to_string(), "scc", NetSink::Scc(Box::new(sink)), q));
+        }
+        if cfg.pubsub.enabled() {
+            let q = cfg.pubsub.queue()?;
+            let sink = pubsub::PubSubSink::new(&cfg.pubsub, q.timeout)?;
+            sinks.push(("pubsub".to_string(), "pubsub", NetSink::PubSub(Box::new(sink)), q));
         }
         let (stop, _) = watch::channel(None);
         let mut net = Vec::new();

@@ -12,7 +12,7 @@ use google_cloud_gax::{error::rpc::Code, retry_policy::NeverRetry};
 use google_cloud_securitycenter_v2::{client::SecurityCenter, model};
 
 use super::{
-    config::{SccCredentials, SccSinkConfig},
+    config::{GoogleCredentials, SccSinkConfig},
     spool::Item,
     webhook::chain,
     Done, Failure, Report, SinkError,
@@ -52,8 +52,8 @@ impl SccSink {
     pub fn new(cfg: &SccSinkConfig, timeout: Duration) -> Result<SccSink, SinkError> {
         let parent = cfg.parent()?;
         let credentials = match cfg.credentials {
-            SccCredentials::Anonymous => google_cloud_auth::credentials::anonymous::Builder::new().build(),
-            SccCredentials::Adc => google_cloud_auth::credentials::Builder::default().build().map_err(|e| SinkError::Config {
+            GoogleCredentials::Anonymous => google_cloud_auth::credentials::anonymous::Builder::new().build(),
+            GoogleCredentials::Adc => google_cloud_auth::credentials::Builder::default().build().map_err(|e| SinkError::Config {
                 option: "sinks.scc.credentials".into(),
                 reason: format!("Application Default Credentials: {}", chain(&e)),
             })?,
