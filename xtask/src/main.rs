@@ -2,8 +2,10 @@
 //! lacks, run every test, run the benchmark.
 
 mod bench;
+mod deb;
 #[allow(dead_code)]
 mod ebpf_toolchain;
+mod image;
 mod setup;
 mod train_python;
 
@@ -49,6 +51,28 @@ enum Task {
         /// The malicious PyPI packages (read in memory only, never unpacked or run).
         #[arg(long, default_value = "../shared/data/pypi-malregistry")]
         malregistry: PathBuf,
+    },
+    /// Build the release binary and package it: target/debian/shrike_<version>_<arch>.deb.
+    Deb {
+        /// Package this already built binary instead of building one.
+        #[arg(long)]
+        binary: Option<PathBuf>,
+        /// Directory to write the .deb to (default: target/debian in the workspace).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Build the release binary and write the agent's container image archive (docker-archive
+    /// format: `ctr images import`, `podman load`, `kind load image-archive`, `docker load`).
+    Image {
+        /// Put this already built binary in the image instead of building one.
+        #[arg(long)]
+        binary: Option<PathBuf>,
+        /// Archive to write (default: target/image/shrike-<version>.tar).
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// Image names (default: localhost/shrike:<version> and localhost/shrike:dev).
+        #[arg(long)]
+        tag: Vec<String>,
     },
     /// Run every test, the privileged ones included (they need root; with CI=true a skip fails).
     Test {
@@ -118,6 +142,27 @@ fn main() -> Result<()> {
             let r = root();
             let malregistry = if malregistry.is_absolute() { malregistry } else { r.join(malregistry) };
             train_python::run(&r, &malregistry, &r.join("rules/python-model.bin"), &r.join("docs/python-model-evaluation.md"))?;
+        }
+        Task::Deb { binary, output } => {
+            let bin = match binary {
+                Some(b) => b,
+                None => build()?,
+            };
+            let output = output.unwrap_or_else(|| root().join("target/debian"));
+            println!("{}", deb::package(&root(), &bin, &output)?.display());
+        }
+        Task::Image { binary, output, tag } => {
+            let bin = match binary {
+                Some(b) => b,
+                None => build()?,
+            };
+            let version = env!("CARGO_PKG_VERSION");
+            let output = output.unwrap_or_else(|| root().join(format!("target/image/shrike-{version}.tar")));
+            let tags = if tag.is_empty() { vec![format!("localhost/shrike:{version}"), "localhost/shrike:dev".into()] } else { tag };
+            let id = image::write_archive(&bin, version, &tags, &output)?;
+            let size = std::fs::metadata(&output)?.len();
+            eprintln!("image {id} ({:.1} MiB), tags {}", size as f64 / 1048576.0, tags.join(" "));
+            println!("{}", output.display());
         }
         Task::Test { args } => {
             setup::build_deps()?;

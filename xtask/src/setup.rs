@@ -21,6 +21,9 @@ pub const TEST_PACKAGES: &[&str] = &[
     "gcc",
     "bpftool",
     "util-linux",
+    "strace",
+    "dpkg-dev",
+    "ca-certificates",
 ];
 
 /// Python packages (PyPI, pinned) the tests use: `kubernetes-validate` validates the Kubernetes

@@ -47,7 +47,7 @@ use std::{
 };
 
 use cri_api::v1::{
-    image_service_client::ImageServiceClient, runtime_service_client::RuntimeServiceClient, ContainerConfig,
+    image_service_client::ImageServiceClient, runtime_service_client::RuntimeServiceClient, Capability, ContainerConfig, KeyValue,
     ContainerFilter, ContainerMetadata, ContainerStatusRequest, CreateContainerRequest, ExecSyncRequest, ImageSpec,
     LinuxContainerConfig, LinuxContainerSecurityContext, LinuxPodSandboxConfig, LinuxSandboxSecurityContext,
     ListContainersRequest, ListPodSandboxRequest, Mount, NamespaceMode, NamespaceOption, PodSandboxConfig,
@@ -106,6 +106,16 @@ pub struct PodSpec {
     pub extra_mounts: Vec<(PathBuf, String, bool)>,
     /// PID namespace per pod (k8s shareProcessNamespace) instead of per container (default).
     pub share_process_namespace: bool,
+    /// The image (default: [`TOOLS_IMAGE`], with the host's /usr and /etc/alternatives mounted).
+    pub image: Option<String>,
+    /// The node's PID namespace (k8s hostPID).
+    pub host_pid: bool,
+    /// A privileged container (and sandbox).
+    pub privileged: bool,
+    /// Drop every capability and add these (names without `CAP_`); `None`: the runtime's default.
+    pub capabilities: Option<Vec<String>>,
+    /// Environment.
+    pub env: Vec<(String, String)>,
 }
 
 impl PodSpec {
@@ -122,6 +132,11 @@ impl PodSpec {
             gke_cgroups: false,
             extra_mounts: Vec::new(),
             share_process_namespace: false,
+            image: None,
+            host_pid: false,
+            privileged: false,
+            capabilities: None,
+            env: Vec::new(),
         }
     }
 
@@ -250,6 +265,30 @@ impl Containerd {
         ctd
     }
 
+    /// Import an image archive (docker-archive or OCI) into the CRI namespace.
+    pub fn import_image(&self, archive: &Path) {
+        let ctr = which(&["/usr/bin/ctr", "/usr/local/bin/ctr"]);
+        let mut cmd = Command::new(&ctr);
+        cmd.arg("--address").arg(&self.socket).args(["-n", CRI_NS, "images", "import"]).arg(archive);
+        let out = cmd.output().expect("run ctr");
+        let (o, e) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "{cmd:?} failed: {o}{e}\ncontainerd log tail:\n{}", self.log_tail());
+    }
+
+    /// The CRI log file of a pod's container (`<timestamp> <stream> <tag> <line>` lines).
+    pub fn container_log(&self, spec: &PodSpec) -> PathBuf {
+        self.dir.join("logs").join(format!("{}_{}_{}", spec.namespace, spec.name, spec.uid)).join(&spec.container_name).join("0.log")
+    }
+
+    /// Stop a container with a grace period (SIGTERM, then SIGKILL after `timeout_s`).
+    pub async fn stop_container(&self, container_id: &str, timeout_s: i64) {
+        self.runtime()
+            .await
+            .stop_container(StopContainerRequest { container_id: container_id.into(), timeout: timeout_s })
+            .await
+            .unwrap_or_else(|e| panic!("StopContainer {container_id}: {e}"));
+    }
+
     /// A CRI runtime client on a fresh connection (usable from any tokio runtime).
     pub async fn runtime(&self) -> RuntimeServiceClient<Channel> {
         RuntimeServiceClient::new(self.channel().await)
@@ -279,7 +318,13 @@ impl Containerd {
         };
         let ns_opts = NamespaceOption {
             network: NamespaceMode::Node as i32,
-            pid: if spec.share_process_namespace { NamespaceMode::Pod } else { NamespaceMode::Container } as i32,
+            pid: if spec.host_pid {
+                NamespaceMode::Node
+            } else if spec.share_process_namespace {
+                NamespaceMode::Pod
+            } else {
+                NamespaceMode::Container
+            } as i32,
             ipc: NamespaceMode::Pod as i32,
             ..Default::default()
         };
@@ -307,6 +352,7 @@ impl Containerd {
                 cgroup_parent,
                 security_context: Some(LinuxSandboxSecurityContext {
                     namespace_options: Some(ns_opts.clone()),
+                    privileged: spec.privileged,
                     ..Default::default()
                 }),
                 ..Default::default()
@@ -324,7 +370,9 @@ impl Containerd {
             .into_inner()
             .pod_sandbox_id;
 
-        let mounts: Vec<Mount> = [("/usr", "/usr"), ("/etc/alternatives", "/etc/alternatives")]
+        let host_usr: &[(&str, &str)] =
+            if spec.image.is_none() { &[("/usr", "/usr"), ("/etc/alternatives", "/etc/alternatives")] } else { &[] };
+        let mounts: Vec<Mount> = host_usr
             .iter()
             .map(|(h, c)| (PathBuf::from(h), c.to_string(), true))
             .chain(spec.extra_mounts.iter().cloned())
@@ -340,8 +388,9 @@ impl Containerd {
         clabels.insert("io.kubernetes.container.name".into(), spec.container_name.clone());
         let config = ContainerConfig {
             metadata: Some(ContainerMetadata { name: spec.container_name.clone(), attempt: 0 }),
-            image: Some(ImageSpec { image: TOOLS_IMAGE.into(), ..Default::default() }),
+            image: Some(ImageSpec { image: spec.image.clone().unwrap_or_else(|| TOOLS_IMAGE.into()), ..Default::default() }),
             command: spec.command.clone(),
+            envs: spec.env.iter().map(|(k, v)| KeyValue { key: k.clone(), value: v.clone() }).collect(),
             mounts,
             labels: clabels,
             annotations: HashMap::from([("io.kubernetes.container.restartCount".into(), "0".into())]),
@@ -349,6 +398,12 @@ impl Containerd {
             linux: Some(LinuxContainerConfig {
                 security_context: Some(LinuxContainerSecurityContext {
                     namespace_options: Some(ns_opts),
+                    privileged: spec.privileged,
+                    capabilities: spec.capabilities.as_ref().map(|add| Capability {
+                        add_capabilities: add.clone(),
+                        drop_capabilities: vec!["ALL".into()],
+                        ..Default::default()
+                    }),
                     ..Default::default()
                 }),
                 ..Default::default()
