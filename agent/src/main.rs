@@ -300,7 +300,7 @@ fn live(config: Config, rules: Option<PathBuf>, record: Option<&Path>) -> anyhow
             "shrike ready"
         );
         let mut publish = tokio::time::interval(Duration::from_secs(1));
-        let mut first_events = false;
+        let mut loop_running = false;
         let mut sigint = signal(SignalKind::interrupt())?;
         let mut sigterm = signal(SignalKind::terminate())?;
         let mut batch: Vec<Event> = Vec::with_capacity(1024);
@@ -311,9 +311,11 @@ fn live(config: Config, rules: Option<PathBuf>, record: Option<&Path>) -> anyhow
                 _ = sigterm.recv() => break,
                 _ = publish.tick() => shared.publish(snapshot(&sensor, &pipeline, delivery.as_ref())),
             }
-            if !first_events && !batch.is_empty() {
-                first_events = true;
-                shared.set_first_events();
+            // Ready once the loop has gone round (the first publish tick is immediate): ready
+            // must not wait for some process on the node to exec.
+            if !loop_running {
+                loop_running = true;
+                shared.set_loop_running();
             }
             handle_batch(&mut batch, &mut pipeline, recorder.as_mut(), false)?;
             pipeline.poll(boot_now_ns(), false);

@@ -271,7 +271,7 @@ async fn health_readiness_and_routing() {
     assert_eq!(r.status, 503);
     assert!(r.body.contains("no events"), "{}", r.body);
 
-    shared.set_first_events();
+    shared.set_loop_running();
     let r = get(addr, "/readyz").await;
     assert_eq!((r.status, r.body.as_str()), (200, "ready\n"));
 
@@ -316,7 +316,7 @@ async fn metrics_follow_published_snapshots() {
     assert_eq!(value(&m, "shrike_build_info", &[("version", version)]), 1.0);
 
     shared.set_attached();
-    shared.set_first_events();
+    shared.set_loop_running();
     shared.publish(snapshot(1));
     let first = parse(&get(addr, "/metrics").await.body);
     type Check<'a> = (&'a str, &'a [(&'a str, &'a str)], f64);

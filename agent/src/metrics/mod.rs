@@ -8,8 +8,10 @@
 //! [`serve`] binds the listener and answers:
 //! - `GET /metrics`: the last snapshot as OpenMetrics text (see [`render`] for the names);
 //! - `GET /healthz`: `200 ok` while the process serves;
-//! - `GET /readyz`: `200 ready` once [`Shared::set_attached`] and [`Shared::set_first_events`]
-//!   were called, else `503` with the reason;
+//! - `GET /readyz`: `200 ready` once [`Shared::set_attached`] and [`Shared::set_loop_running`]
+//!   were called (programs attached, process table seeded, the event loop reading the ring
+//!   buffer: not "an event arrived", which on a quiet node may take a long while), else `503`
+//!   with the reason;
 //! - anything else: `404` (`405` for a method other than GET/HEAD on a known path).
 
 mod render;
@@ -112,8 +114,8 @@ pub struct Health {
     pub started: SystemTime,
     /// The eBPF programs are attached.
     pub programs_attached: bool,
-    /// The first events were read from the kernel.
-    pub first_events_read: bool,
+    /// The event loop runs: it reads the ring buffer and publishes its counters.
+    pub loop_running: bool,
     /// When the agent became ready (both of the above), if it is.
     pub ready_since: Option<SystemTime>,
 }
@@ -123,22 +125,22 @@ impl Health {
         Health {
             started,
             programs_attached: false,
-            first_events_read: false,
+            loop_running: false,
             ready_since: None,
         }
     }
 
     /// Whether `/readyz` answers 200.
     pub fn is_ready(&self) -> bool {
-        self.programs_attached && self.first_events_read
+        self.programs_attached && self.loop_running
     }
 
     /// Why the agent is not ready, or `None` if it is.
     pub fn not_ready_reason(&self) -> Option<&'static str> {
-        match (self.programs_attached, self.first_events_read) {
+        match (self.programs_attached, self.loop_running) {
             (true, true) => None,
             (false, _) => Some("eBPF programs not attached yet"),
-            (true, false) => Some("no events read from the kernel yet"),
+            (true, false) => Some("event loop not running yet"),
         }
     }
 
@@ -201,10 +203,10 @@ impl Shared {
         h.update_ready_since();
     }
 
-    /// Records that the first events were read from the kernel.
-    pub fn set_first_events(&self) {
+    /// Records that the event loop runs.
+    pub fn set_loop_running(&self) {
         let mut h = lock(&self.health);
-        h.first_events_read = true;
+        h.loop_running = true;
         h.update_ready_since();
     }
 
@@ -238,7 +240,7 @@ mod tests {
         let h = shared.health();
         assert!(!h.is_ready());
         assert_eq!(h.not_ready_reason(), Some("eBPF programs not attached yet"));
-        shared.set_first_events();
+        shared.set_loop_running();
         assert_eq!(
             shared.health().not_ready_reason(),
             Some("eBPF programs not attached yet")

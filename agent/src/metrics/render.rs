@@ -442,7 +442,7 @@ mod tests {
             "{out}"
         );
         shared.set_attached();
-        shared.set_first_events();
+        shared.set_loop_running();
         shared.publish(sample());
         let out = render_scrape(shared.published(), shared.health());
         assert!(out.contains("shrike_ready 1\n"), "{out}");
