@@ -89,7 +89,7 @@ fn record_then_replay() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(log.contains(&format!("events={}", events.len())), "replay saw every event: {log}");
-    assert!(log.contains(&format!("lines={}", events.len() + containers)), "{log}");
+    assert!(log.contains(&format!("lines={}", events.len() + containers + clocks.len())), "{log}");
 
     // A recording with a broken line is refused with its line number.
     let bad = dir.join("bad.jsonl");

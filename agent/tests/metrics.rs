@@ -269,7 +269,7 @@ async fn health_readiness_and_routing() {
     shared.set_attached();
     let r = get(addr, "/readyz").await;
     assert_eq!(r.status, 503);
-    assert!(r.body.contains("no events"), "{}", r.body);
+    assert!(r.body.contains("event loop not running"), "{}", r.body);
 
     shared.set_loop_running();
     let r = get(addr, "/readyz").await;
