@@ -86,8 +86,7 @@ where
 {
     fn format_event(&self, _ctx: &FmtContext<'_, S, N>, mut writer: Writer<'_>, event: &Event<'_>) -> fmt::Result {
         let meta = event.metadata();
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as i128).unwrap_or(0);
-        let line = json_line(meta.level(), meta.target(), now, |v| event.record(v));
+        let line = json_line(meta.level(), meta.target(), crate::finding::unix_now_ns(), |v| event.record(v));
         writeln!(writer, "{line}")
     }
 }

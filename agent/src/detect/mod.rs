@@ -89,6 +89,11 @@ pub struct Peer {
 }
 
 impl Peer {
+    /// A peer from what a command line gave; `None` when it gave neither host nor port.
+    pub fn new(host: String, port: Option<u16>, proto: SocketProto, listen: bool) -> Option<Peer> {
+        (!host.is_empty() || port.is_some()).then_some(Peer { host, port, proto, listen })
+    }
+
     /// `host:port`, `[v6]:port`, `host` or `:port` as written on a command line; `None` when
     /// nothing is left.
     pub fn parse_host_port(text: &str, proto: SocketProto, listen: bool) -> Option<Peer> {
@@ -105,7 +110,7 @@ impl Peer {
                 None => (text.to_string(), None),
             }
         };
-        (!host.is_empty() || port.is_some()).then_some(Peer { host, port, proto, listen })
+        Peer::new(host, port, proto, listen)
     }
 }
 

@@ -58,8 +58,7 @@ impl NetcatCommand {
     pub fn peer(&self) -> Option<super::Peer> {
         let proto = if self.udp { crate::event::SocketProto::Udp } else { crate::event::SocketProto::Tcp };
         let port = self.port.as_deref().and_then(|p| p.trim().parse::<u16>().ok());
-        let host = self.host.clone().unwrap_or_default();
-        (!host.is_empty() || port.is_some()).then_some(super::Peer { host, port, proto, listen: self.listen })
+        super::Peer::new(self.host.clone().unwrap_or_default(), port, proto, self.listen)
     }
 }
 

@@ -29,14 +29,14 @@ pub fn boot_now_ns() -> u64 {
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
+/// Unix time now, in nanoseconds.
+pub fn unix_now_ns() -> i128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as i128).unwrap_or(0)
+}
+
 /// Unix time minus CLOCK_BOOTTIME, in nanoseconds.
 pub fn boot_to_unix_ns() -> i128 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: valid pointer to a timespec.
-    unsafe { libc::clock_gettime(libc::CLOCK_BOOTTIME, &mut ts) };
-    let boot = ts.tv_sec as i128 * 1_000_000_000 + ts.tv_nsec as i128;
-    let unix = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as i128).unwrap_or(0);
-    unix - boot
+    unix_now_ns() - i128::from(boot_now_ns())
 }
 
 /// One attack as one category sees it: the first detection and what the same incident did after.
@@ -454,11 +454,6 @@ fn peer_connection(p: &Peer, indicator: &mut scc::Indicator) -> scc::Connection 
     }
     c.destination_port = port;
     c
-}
-
-/// Unix time now, nanoseconds.
-fn unix_now_ns() -> i128 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as i128).unwrap_or(0)
 }
 
 #[cfg(test)]

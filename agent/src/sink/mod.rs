@@ -12,6 +12,7 @@
 
 pub mod config;
 mod file;
+mod google;
 mod pubsub;
 mod scc;
 mod spool;

@@ -17,6 +17,7 @@ use serde::Deserialize;
 
 use super::{
     config::{GoogleCredentials, PubSubSinkConfig},
+    google,
     spool::Item,
     webhook::chain,
     Done, Failure, Report, SinkError,
@@ -76,13 +77,9 @@ impl PubSubSink {
     /// Check the configuration and make the credentials (no network).
     pub fn new(cfg: &PubSubSinkConfig, timeout: Duration) -> Result<PubSubSink, SinkError> {
         let (endpoint, emulator) = cfg.resolved_endpoint();
-        let credentials = match (cfg.credentials, emulator) {
-            (GoogleCredentials::Anonymous, _) | (_, true) => google_cloud_auth::credentials::anonymous::Builder::new().build(),
-            (GoogleCredentials::Adc, false) => google_cloud_auth::credentials::Builder::default().build().map_err(|e| SinkError::Config {
-                option: "sinks.pubsub.credentials".into(),
-                reason: format!("Application Default Credentials: {}", chain(&e)),
-            })?,
-        };
+        // An emulator named by PUBSUB_EMULATOR_HOST takes no credentials.
+        let kind = if emulator { GoogleCredentials::Anonymous } else { cfg.credentials };
+        let credentials = google::credentials(kind, "sinks.pubsub.credentials")?;
         let name = serde_json::to_string(cfg.notification_config_name.trim()).map_err(|e| SinkError::Config {
             option: "sinks.pubsub.notification_config_name".into(),
             reason: e.to_string(),
@@ -116,11 +113,7 @@ impl PubSubSink {
         if let Some(e) = &self.endpoint {
             b = b.with_endpoint(e.clone());
         }
-        let c = match tokio::time::timeout(self.timeout, b.build()).await {
-            Ok(Ok(c)) => c,
-            Ok(Err(e)) => return Err(format!("cannot create the Pub/Sub client: {}", chain(&e))),
-            Err(_) => return Err("creating the Pub/Sub client timed out".into()),
-        };
+        let c = google::build_client("Pub/Sub", self.timeout, b.build()).await?;
         self.client = Some(c.clone());
         Ok(c)
     }

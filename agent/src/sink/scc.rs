@@ -12,7 +12,8 @@ use google_cloud_gax::{error::rpc::Code, retry_policy::NeverRetry};
 use google_cloud_securitycenter_v2::{client::SecurityCenter, model};
 
 use super::{
-    config::{GoogleCredentials, SccSinkConfig},
+    config::SccSinkConfig,
+    google,
     spool::Item,
     webhook::chain,
     Done, Failure, Report, SinkError,
@@ -51,13 +52,7 @@ impl SccSink {
     /// Check the configuration and make the credentials (no network).
     pub fn new(cfg: &SccSinkConfig, timeout: Duration) -> Result<SccSink, SinkError> {
         let parent = cfg.parent()?;
-        let credentials = match cfg.credentials {
-            GoogleCredentials::Anonymous => google_cloud_auth::credentials::anonymous::Builder::new().build(),
-            GoogleCredentials::Adc => google_cloud_auth::credentials::Builder::default().build().map_err(|e| SinkError::Config {
-                option: "sinks.scc.credentials".into(),
-                reason: format!("Application Default Credentials: {}", chain(&e)),
-            })?,
-        };
+        let credentials = google::credentials(cfg.credentials, "sinks.scc.credentials")?;
         let endpoint = cfg.endpoint.trim();
         let endpoint = (!endpoint.is_empty()).then(|| endpoint.trim_end_matches('/').to_string());
         Ok(SccSink { parent, endpoint, credentials, timeout, client: None })
@@ -71,11 +66,7 @@ impl SccSink {
         if let Some(e) = &self.endpoint {
             b = b.with_endpoint(e.clone());
         }
-        let c = match tokio::time::timeout(self.timeout, b.build()).await {
-            Ok(Ok(c)) => c,
-            Ok(Err(e)) => return Err(format!("cannot create the Security Command Center client: {}", chain(&e))),
-            Err(_) => return Err("creating the Security Command Center client timed out".into()),
-        };
+        let c = google::build_client("Security Command Center", self.timeout, b.build()).await?;
         self.client = Some(c.clone());
         Ok(c)
     }
