@@ -132,17 +132,9 @@ impl Default for ContainerConfig {
 }
 
 impl ContainerConfig {
-    /// The socket path to use.
-    pub fn socket_path(&self) -> PathBuf {
-        let e = self.runtime_endpoint.trim();
-        if !e.is_empty() {
-            return PathBuf::from(e.strip_prefix("unix://").unwrap_or(e));
-        }
-        crate::doctor::RUNTIME_SOCKETS
-            .iter()
-            .map(PathBuf::from)
-            .find(|p| p.exists())
-            .unwrap_or_else(|| PathBuf::from(crate::doctor::RUNTIME_SOCKETS[0]))
+    /// Where the CRI socket is: the configured one, or discovered among the usual ones.
+    pub fn endpoint(&self) -> crate::container::cri::RuntimeEndpoint {
+        crate::container::cri::RuntimeEndpoint::from_setting(&self.runtime_endpoint)
     }
     /// [`Self::enrichment_wait_ms`] as a duration.
     pub fn enrichment_wait(&self) -> Duration {
@@ -289,6 +281,7 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::container::cri::RuntimeEndpoint;
 
     #[test]
     fn defaults_and_full_file() {
@@ -300,7 +293,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.node_name(), "n1");
-        assert_eq!(c.container.socket_path(), PathBuf::from("/run/crio/crio.sock"));
+        assert_eq!(c.container.endpoint(), RuntimeEndpoint::Socket(PathBuf::from("/run/crio/crio.sock")));
+        assert_eq!(Config::default().container.endpoint(), RuntimeEndpoint::Discover);
         assert_eq!(c.container.enrichment_wait(), Duration::from_millis(500));
     }
 

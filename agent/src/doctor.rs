@@ -5,7 +5,7 @@ use std::{fmt, path::Path};
 
 use aya::{maps::MapType, programs::ProgramType};
 
-use crate::{config::Config, container::cri::CriClient, process::procfs, sensor};
+use crate::{config::Config, container::cri::CriClient, privileges, process::procfs, sensor};
 
 /// Outcome of one check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -52,10 +52,6 @@ impl Check {
     }
 }
 
-/// Container runtime sockets looked for, in order.
-pub const RUNTIME_SOCKETS: &[&str] =
-    &["/run/containerd/containerd.sock", "/run/crio/crio.sock", "/var/run/crio/crio.sock", "/run/k3s/containerd/containerd.sock"];
-
 fn kernel_release() -> String {
     std::fs::read_to_string("/proc/sys/kernel/osrelease").map(|s| s.trim().to_string()).unwrap_or_default()
 }
@@ -74,25 +70,144 @@ fn kernel_check() -> Check {
 fn privileges_check() -> Check {
     // SAFETY: geteuid has no preconditions.
     let euid = unsafe { libc::geteuid() };
-    let caps = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("CapEff:").map(|v| v.trim().to_string())))
-        .and_then(|hex| u64::from_str_radix(&hex, 16).ok())
-        .unwrap_or(0);
-    const CAP_SYS_ADMIN: u64 = 1 << 21;
-    const CAP_PERFMON: u64 = 1 << 38;
-    const CAP_BPF: u64 = 1 << 39;
-    let has = |c| caps & c != 0;
-    if has(CAP_SYS_ADMIN) || (has(CAP_BPF) && has(CAP_PERFMON)) {
-        Check::ok("privileges", format!("euid {euid}, CapEff {caps:#x}"))
+    let eff = match privileges::effective() {
+        Ok(e) => e,
+        Err(e) => return Check::bad("privileges", Verdict::Fail, e, "run as root"),
+    };
+    let mut names: Vec<String> = eff.iter().map(|c| c.to_string()).collect();
+    names.sort();
+    let held = if names.len() >= 38 { "all capabilities".to_string() } else { names.join(" ") };
+    let missing = privileges::missing_from(&eff);
+    if missing.is_empty() {
+        Check::ok("privileges", format!("euid {euid}, {held}"))
     } else {
-        Check::bad(
-            "privileges",
-            Verdict::Fail,
-            format!("euid {euid}, CapEff {caps:#x}"),
-            "run as root, or grant CAP_BPF + CAP_PERFMON + CAP_SYS_RESOURCE (+ CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH to read /proc of other processes)",
-        )
+        Check::bad("privileges", Verdict::Fail, format!("euid {euid}, {held}"), privileges::Missing(missing).to_string())
     }
+}
+
+/// Inode of a namespace link such as `/proc/self/ns/pid`.
+fn ns_inode(link: &str) -> Option<u64> {
+    let l = std::fs::read_link(link).ok()?;
+    let s = l.to_str()?;
+    s[s.find('[')? + 1..s.rfind(']')?].parse().ok()
+}
+
+/// The kernel's initial PID namespace (`PROC_PID_INIT_INO`).
+const INIT_PID_NS: u64 = 0xEFFF_FFFC;
+
+/// Whether this process runs in a container (as opposed to a host service): another PID
+/// namespace than the kernel's first, another cgroup namespace than PID 1's, a cgroup path of a
+/// container, or a runtime's marker file.
+pub fn in_container() -> bool {
+    let own_cgroup = std::fs::read_to_string("/proc/self/cgroup").ok();
+    ns_inode("/proc/self/ns/pid").is_some_and(|i| i != INIT_PID_NS)
+        || ns_inode("/proc/self/ns/cgroup") != ns_inode("/proc/1/ns/cgroup")
+        || own_cgroup.as_deref().and_then(crate::container::cgroup_path::unified_path).and_then(crate::container::parse_cgroup_path).is_some()
+        || Path::new("/.dockerenv").exists()
+        || Path::new("/run/.containerenv").exists()
+}
+
+fn pid_namespace_check() -> Check {
+    let name = "pid-namespace";
+    let Some(own) = ns_inode("/proc/self/ns/pid") else {
+        return Check::bad(name, Verdict::Warn, "cannot read /proc/self/ns/pid", "mount procfs at /proc");
+    };
+    if own == INIT_PID_NS {
+        return Check::ok(name, "the kernel's initial PID namespace (the host's; hostPID in a pod)");
+    }
+    let init = std::fs::read_to_string("/proc/1/comm").map(|s| s.trim().to_string()).unwrap_or_default();
+    if init == "shrike" || init == "pause" || std::process::id() == 1 {
+        return Check::bad(
+            name,
+            Verdict::Fail,
+            format!("a PID namespace of its own (pid 1 is {init:?}): the agent's /proc shows only its pod"),
+            "run the pod with hostPID: true (the DaemonSet does), or the service in the host's PID namespace",
+        );
+    }
+    Check::ok(
+        name,
+        format!("a nested node's PID namespace (pid:[{own}], pid 1 is {init:?}, as on kind): only processes of this node are reported, with this node's pids"),
+    )
+}
+
+fn cgroup_tree_check() -> Check {
+    let name = "cgroup-tree";
+    let Some(mount) = procfs::cgroup2_mount(Path::new("/proc")) else {
+        return Check::bad(name, Verdict::Warn, "no cgroup2 mount", "see cgroup-v2");
+    };
+    let private_ns = ns_inode("/proc/self/ns/cgroup") != ns_inode("/proc/1/ns/cgroup");
+    let ns = if private_ns { "; this process has a private cgroup namespace, container ids come from the tree by cgroup id" } else { "" };
+    // Only a hierarchy's root cgroup has no cgroup.type.
+    if mount.join("cgroup.type").exists() {
+        return Check::bad(
+            name,
+            Verdict::Warn,
+            format!("{} is a sub-tree of the cgroup hierarchy (the container's own){ns}", mount.display()),
+            "mount the host's /sys/fs/cgroup over the container's (the DaemonSet does); without the whole tree other containers' processes are not mapped to their containers",
+        );
+    }
+    Check::ok(name, format!("{} is the root of the host's cgroup2 hierarchy{ns}", mount.display()))
+}
+
+fn spool_check(config: &Config) -> Check {
+    let name = "spool";
+    let s = &config.sinks;
+    let network = !s.webhook.is_empty() || s.scc.enabled() || s.pubsub.enabled();
+    let dir = &s.spool_dir;
+    let mut existing = dir.as_path();
+    while !existing.exists() {
+        match existing.parent() {
+            Some(p) => existing = p,
+            None => break,
+        }
+    }
+    let Ok(c) = std::ffi::CString::new(existing.as_os_str().as_encoded_bytes()) else {
+        return Check::bad(name, Verdict::Warn, format!("{} is not a usable path", dir.display()), "set [sinks] spool_dir");
+    };
+    // SAFETY: a valid NUL-terminated path and a zeroed statfs buffer.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    let fs_type = if unsafe { libc::statfs(c.as_ptr(), &mut st) } == 0 { st.f_type as i64 } else { 0 };
+    // SAFETY: a valid NUL-terminated path.
+    let writable = unsafe { libc::access(c.as_ptr(), libc::W_OK) } == 0;
+    const OVERLAYFS_SUPER_MAGIC: i64 = 0x794c_7630;
+    let verdict = if network { Verdict::Fail } else { Verdict::Warn };
+    if !writable {
+        return Check::bad(
+            name,
+            verdict,
+            format!("{} is not writable ({} is read-only or not ours)", dir.display(), existing.display()),
+            "make [sinks] spool_dir writable: in a pod mount a hostPath there (the DaemonSet mounts /var/lib/shrike)",
+        );
+    }
+    if fs_type == OVERLAYFS_SUPER_MAGIC && in_container() {
+        return Check::bad(
+            name,
+            Verdict::Warn,
+            format!("{} is on the container's own writable layer: findings waiting there are lost with the container", dir.display()),
+            "mount a hostPath at the spool directory (the DaemonSet mounts /var/lib/shrike)",
+        );
+    }
+    Check::ok(name, format!("{} writable{}", dir.display(), if network { "" } else { " (used by network sinks; none configured)" }))
+}
+
+fn node_name_check(config: &Config) -> Check {
+    let name = "node-name";
+    let node = config.node_name();
+    if !config.node.name.is_empty() {
+        return Check::ok(name, format!("{node} ([node] name)"));
+    }
+    if std::env::var("NODE_NAME").is_ok_and(|n| !n.is_empty()) {
+        return Check::ok(name, format!("{node} ($NODE_NAME)"));
+    }
+    if in_container() {
+        return Check::bad(
+            name,
+            Verdict::Warn,
+            format!("{node} (this container's hostname)"),
+            "set NODE_NAME from the downward API (fieldRef spec.nodeName; the DaemonSet does) or [node] name",
+        );
+    }
+    Check::ok(name, format!("{node} (the host name)"))
 }
 
 fn btf_check() -> Check {
@@ -143,15 +258,15 @@ fn cgroup_check() -> Check {
 }
 
 fn runtime_check(config: &Config) -> Check {
-    let socket = config.container.socket_path();
-    if !socket.exists() {
+    let endpoint = config.container.endpoint();
+    let Some(socket) = endpoint.current().filter(|s| s.exists()) else {
         return Check::bad(
             "container-runtime",
             Verdict::Warn,
-            format!("{} not found (also looked for {})", socket.display(), RUNTIME_SOCKETS.join(", ")),
-            "on a Kubernetes node mount the runtime socket into the agent and set container.runtime_endpoint; on a plain host this is expected: events flow without pod metadata",
+            format!("no runtime socket: {endpoint}"),
+            "on a Kubernetes node mount the directory of the runtime socket into the agent (a socket that appears later is picked up) or set container.runtime_endpoint; on a plain host this is expected: events flow without pod metadata",
         );
-    }
+    };
     let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return Check::bad("container-runtime", Verdict::Fail, format!("no async runtime: {e}"), "report this"),
@@ -194,7 +309,11 @@ pub fn run_checks(config: &Config) -> Vec<Check> {
         feature_check("ring-buffer", aya::sys::is_map_supported(MapType::RingBuf).map_err(|e| e.to_string()), "BPF ring buffer"),
         feature_check("tracepoints", aya::sys::is_program_supported(ProgramType::TracePoint).map_err(|e| e.to_string()), "tracepoint programs"),
         cgroup_check(),
+        cgroup_tree_check(),
+        pid_namespace_check(),
         runtime_check(config),
+        spool_check(config),
+        node_name_check(config),
         sensor_check(),
     ]
 }

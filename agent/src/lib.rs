@@ -16,6 +16,7 @@ pub mod finding;
 pub mod logging;
 pub mod metrics;
 pub mod pipeline;
+pub mod privileges;
 pub mod process;
 pub mod replay;
 pub mod sensor;

@@ -20,6 +20,7 @@ use shrike::{
     logging::LogFormat,
     metrics,
     pipeline::Pipeline,
+    privileges,
     process::procfs,
     replay::{self, Line},
     sensor::{Sensor, SensorConfig},
@@ -267,6 +268,7 @@ impl Recorder {
 fn live(config: Config, rules: Option<PathBuf>, record: Option<&Path>) -> anyhow::Result<ExitCode> {
     let (rules, model) = load_rules(&config, rules)?;
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    privileges::require().map_err(|e| anyhow::anyhow!("{e}"))?;
     rt.block_on(async move {
         let cfg = SensorConfig { ring_buffer_bytes: config.sensor.ring_buffer_bytes, ..SensorConfig::default() };
         let mut sensor = Sensor::start(&cfg).context("starting the sensor")?;
@@ -275,7 +277,7 @@ fn live(config: Config, rules: Option<PathBuf>, record: Option<&Path>) -> anyhow
             Some(p) => Some(Recorder::open(p, config.container.enrichment_wait(), &origin)?),
             None => None,
         };
-        let socket = config.container.socket_path();
+        let socket = config.container.endpoint();
         let cri_timeout = Duration::from_millis(config.container.cri_timeout_ms);
         let mut resolver = ContainerResolver::live(procfs::cgroup2_mount(Path::new("/proc")), Some((socket.clone(), cri_timeout)));
         resolver.record_updates(recorder.is_some());
@@ -294,7 +296,7 @@ fn live(config: Config, rules: Option<PathBuf>, record: Option<&Path>) -> anyhow
         tracing::info!(
             processes = pipeline.table().len(),
             node = %config.node_name(),
-            runtime_socket = %socket.display(),
+            runtime_socket = %socket,
             recording = record.is_some(),
             metrics = %metrics_addr,
             "shrike ready"

@@ -4,7 +4,7 @@
 //! validated strictly (unknown fields are errors) with `kubernetes-validate` against the bundled
 //! JSON schemas of the oldest and the newest Kubernetes version the manifests support. The
 //! rendered objects are then checked for what the agent needs: host PID namespace, the CRI socket
-//! directories of [`shrike::doctor::RUNTIME_SOCKETS`], probes on the metrics port, a memory limit
+//! directories of [`shrike::container::cri::RUNTIME_SOCKETS`], probes on the metrics port, a memory limit
 //! and no CPU limit, the node name from the downward API, tolerations of every taint, the exact
 //! capability list of the least-privileged overlay, a ConfigMap whose hashed name the DaemonSet
 //! references (so a config change rolls the pods), and a configuration and rules file that the
@@ -21,13 +21,16 @@
 
 use std::{
     collections::BTreeSet,
-    io::Write,
     net::SocketAddr,
     path::{Path, PathBuf},
     process::{Command, Stdio},
 };
 
 use serde_json::{json, Value};
+
+#[path = "common/manifests.rs"]
+mod manifests;
+use manifests::{deploy_dir, kind_of, name_of, render, Rendered, CONFIG_DIR};
 
 /// The kustomizations shipped, relative to `deploy/kubernetes`.
 const KUSTOMIZATIONS: &[&str] = &["base", "overlays/least-privileged", "overlays/gke", "overlays/kind", "overlays/k3s"];
@@ -47,14 +50,16 @@ const PIP_INSTALL: &str = "pip install kubernetes-validate==1.37.0";
 /// Custom resources kubernetes-validate has no schema for; each is checked by hand below.
 const CUSTOM_KINDS: &[&str] = &["PodMonitoring"];
 
-/// The capabilities the least-privileged overlay adds, exactly.
-const LEAST_PRIVILEGED_CAPABILITIES: &[&str] = &["BPF", "PERFMON", "SYS_ADMIN", "SYS_PTRACE", "DAC_READ_SEARCH"];
+/// The capabilities the least-privileged overlay adds, exactly: the ones `shrike run` checks for
+/// at start, without the `CAP_` prefix.
+fn least_privileged_capabilities() -> BTreeSet<String> {
+    shrike::privileges::NEEDED.iter().map(|n| n.cap.to_string().trim_start_matches("CAP_").to_string()).collect()
+}
 
 /// The image every kustomization renders.
 const IMAGE: &str = "localhost/shrike:dev";
 
-/// Where the ConfigMap is mounted and the agent's arguments.
-const CONFIG_DIR: &str = "/etc/shrike";
+/// The agent's arguments.
 const ARGS: &[&str] = &["run", "--config", "/etc/shrike/shrike.toml"];
 
 /// The hostPath of the spool, the one writable mount.
@@ -62,9 +67,6 @@ const SPOOL_DIR: &str = "/var/lib/shrike";
 
 /// The metrics and health port.
 const METRICS_PORT: u16 = 9477;
-
-/// `python3` program turning a YAML stream on stdin into a JSON array of its documents.
-const YAML_TO_JSON: &str = "import sys, json, yaml\njson.dump([d for d in yaml.safe_load_all(sys.stdin) if d], sys.stdout)";
 
 fn in_ci() -> bool {
     matches!(std::env::var("CI").as_deref(), Ok("true") | Ok("1"))
@@ -111,125 +113,13 @@ fn tools(test: &str) -> Option<Tools> {
     }
 }
 
-fn deploy_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("deploy").join("kubernetes")
-}
-
 /// A temporary path unique to this process and `tag`.
 fn temp_path(tag: &str) -> PathBuf {
     std::env::temp_dir().join(format!("shrike-deploy-manifests-{}-{tag}", std::process::id()))
 }
 
-/// `kubectl kustomize DIR`.
-fn kustomize(dir: &Path) -> String {
-    let out = Command::new("kubectl").arg("kustomize").arg(dir).stdin(Stdio::null()).output().expect("run kubectl kustomize");
-    assert!(out.status.success(), "kubectl kustomize {} failed:\n{}", dir.display(), String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("kubectl kustomize output is UTF-8")
-}
-
-/// The documents of a YAML stream, as JSON.
-fn yaml_to_json(yaml: &str) -> Vec<Value> {
-    let mut child = Command::new("python3")
-        .args(["-c", YAML_TO_JSON])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run python3");
-    let mut stdin = child.stdin.take().expect("python3 stdin");
-    let input = yaml.to_string();
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let out = child.wait_with_output().expect("python3 output");
-    writer.join().expect("writer thread").expect("write YAML to python3");
-    assert!(out.status.success(), "YAML to JSON failed:\n{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("python3 printed a JSON array")
-}
-
-/// One rendered kustomization.
-struct Rendered {
-    name: String,
-    yaml: String,
-    docs: Vec<Value>,
-}
-
-fn render(dir: &Path, name: &str) -> Rendered {
-    let yaml = kustomize(dir);
-    let docs = yaml_to_json(&yaml);
-    Rendered { name: name.to_string(), yaml, docs }
-}
-
 fn render_all() -> Vec<Rendered> {
     KUSTOMIZATIONS.iter().map(|k| render(&deploy_dir().join(k), k)).collect()
-}
-
-fn kind_of(doc: &Value) -> &str {
-    doc["kind"].as_str().unwrap_or_default()
-}
-
-fn name_of(doc: &Value) -> &str {
-    doc["metadata"]["name"].as_str().unwrap_or_default()
-}
-
-impl Rendered {
-    fn all(&self, kind: &str) -> Vec<&Value> {
-        self.docs.iter().filter(|d| kind_of(d) == kind).collect()
-    }
-
-    fn one(&self, kind: &str) -> &Value {
-        let all = self.all(kind);
-        assert_eq!(all.len(), 1, "{}: expected exactly one {kind}, found {}", self.name, all.len());
-        all[0]
-    }
-
-    fn pod(&self) -> &Value {
-        &self.one("DaemonSet")["spec"]["template"]["spec"]
-    }
-
-    fn pod_annotations(&self) -> &Value {
-        &self.one("DaemonSet")["spec"]["template"]["metadata"]["annotations"]
-    }
-
-    fn container(&self) -> &Value {
-        let containers = self.pod()["containers"].as_array().expect("containers");
-        assert_eq!(containers.len(), 1, "{}: one container", self.name);
-        assert_eq!(containers[0]["name"], "shrike", "{}", self.name);
-        &containers[0]
-    }
-
-    fn config_map(&self) -> &Value {
-        self.one("ConfigMap")
-    }
-
-    fn config_file(&self, key: &str) -> &str {
-        self.config_map()["data"][key].as_str().unwrap_or_else(|| panic!("{}: ConfigMap has no key {key}", self.name))
-    }
-
-    /// The agent's configuration as the agent parses it, as JSON.
-    fn config(&self) -> Value {
-        let path = Path::new(CONFIG_DIR).join("shrike.toml");
-        let cfg = shrike::config::Config::parse(self.config_file("shrike.toml"), &path)
-            .unwrap_or_else(|e| panic!("{}: the agent refuses its config: {e}", self.name));
-        serde_json::to_value(&cfg).expect("config serializes")
-    }
-
-    /// The mount at `path` and its volume.
-    fn mount(&self, path: &str) -> (&Value, &Value) {
-        let mounts = self.container()["volumeMounts"].as_array().expect("volumeMounts");
-        let mount = mounts
-            .iter()
-            .find(|m| m["mountPath"] == path)
-            .unwrap_or_else(|| panic!("{}: nothing mounted at {path}", self.name));
-        let volumes = self.pod()["volumes"].as_array().expect("volumes");
-        let volume = volumes.iter().find(|v| v["name"] == mount["name"]).unwrap_or_else(|| panic!("{}: no volume for {path}", self.name));
-        (mount, volume)
-    }
-
-    /// The hostPath mount at `path`: its host path, whether read-only, and its hostPath type.
-    fn host_mount(&self, path: &str) -> (String, bool, String) {
-        let (mount, volume) = self.mount(path);
-        let host = volume["hostPath"]["path"].as_str().unwrap_or_else(|| panic!("{}: {path} is not a hostPath volume", self.name));
-        (host.to_string(), mount["readOnly"] == true, volume["hostPath"]["type"].as_str().unwrap_or_default().to_string())
-    }
 }
 
 /// `major.minor` of a version, as kubernetes-validate reports it.
@@ -384,6 +274,8 @@ fn daemonset_gives_the_agent_what_it_needs() {
         let env = c["env"].as_array().expect("env");
         let node = env.iter().find(|e| e["name"] == "NODE_NAME").unwrap_or_else(|| panic!("{n}: no NODE_NAME"));
         assert_eq!(node["valueFrom"]["fieldRef"]["fieldPath"], "spec.nodeName", "{n}");
+        let log_format = env.iter().find(|e| e["name"] == "SHRIKE_LOG_FORMAT").unwrap_or_else(|| panic!("{n}: no SHRIKE_LOG_FORMAT"));
+        assert_eq!(log_format["value"], "json", "{n}: logs for the cluster's log pipeline");
         let ports = c["ports"].as_array().expect("ports");
         assert!(
             ports.iter().any(|p| p["name"] == "metrics" && p["containerPort"] == json!(METRICS_PORT)),
@@ -409,11 +301,11 @@ fn daemonset_gives_the_agent_what_it_needs() {
         // socket created after the pod started is seen. A socket under /run/x may be found at its
         // /var/run/x spelling when the agent probes that one too.
         let mounted: Vec<&str> = c["volumeMounts"].as_array().expect("volumeMounts").iter().filter_map(|m| m["mountPath"].as_str()).collect();
-        for socket in shrike::doctor::RUNTIME_SOCKETS {
+        for socket in shrike::container::cri::RUNTIME_SOCKETS {
             let dir = Path::new(socket).parent().expect("socket dir").to_str().expect("UTF-8").to_string();
             let alias = run_alias(&dir).filter(|a| {
                 let probed = format!("{a}/{}", Path::new(socket).file_name().and_then(|f| f.to_str()).unwrap_or_default());
-                shrike::doctor::RUNTIME_SOCKETS.contains(&probed.as_str())
+                shrike::container::cri::RUNTIME_SOCKETS.contains(&probed.as_str())
             });
             let at = [Some(dir.clone()), alias]
                 .into_iter()
@@ -489,7 +381,8 @@ fn least_privileged_overlay_has_exactly_the_needed_capabilities() {
         let add: Vec<&str> = sc["capabilities"]["add"].as_array().expect("capabilities.add").iter().filter_map(Value::as_str).collect();
         let set: BTreeSet<&str> = add.iter().copied().collect();
         assert_eq!(set.len(), add.len(), "{n}: duplicate capabilities {add:?}");
-        assert_eq!(set, LEAST_PRIVILEGED_CAPABILITIES.iter().copied().collect::<BTreeSet<_>>(), "{n}");
+        assert_eq!(set, least_privileged_capabilities().iter().map(String::as_str).collect::<BTreeSet<_>>(), "{n}");
+        assert!(!set.contains("SYS_ADMIN"), "{n}: SYS_ADMIN would stand in for BPF and PERFMON");
         assert!(!set.contains("SYS_RESOURCE"), "{n}: BPF memory is charged to the memcg since 5.11");
         assert_eq!(sc["seccompProfile"]["type"], "Unconfined", "{n}");
         let apparmor_annotation = &r.pod_annotations()["container.apparmor.security.beta.kubernetes.io/shrike"];
@@ -573,7 +466,7 @@ fn overlays_set_runtime_socket_image_and_scraping() {
             Some(e) => {
                 assert_eq!(cfg["container"]["runtime_endpoint"], e, "{n}");
                 let socket = e.strip_prefix("unix://").expect("unix://");
-                assert!(shrike::doctor::RUNTIME_SOCKETS.contains(&socket), "{n}: {socket} is not a socket whose directory the base mounts");
+                assert!(shrike::container::cri::RUNTIME_SOCKETS.contains(&socket), "{n}: {socket} is not a socket whose directory the base mounts");
                 assert_ne!(name_of(r.config_map()), name_of(base.config_map()), "{n}: a different config must give a different ConfigMap name");
                 // The overlay's shrike.toml is the base's with runtime_endpoint set, nothing else.
                 let mut base_rest = base_config.clone();

@@ -11,6 +11,56 @@ use cri_api::v1::{
 use serde::{Deserialize, Serialize};
 use tonic::transport::{Channel, Endpoint, Uri};
 
+/// Container runtime (CRI) sockets looked for when none is configured, in order: containerd
+/// (GKE, kind, most distributions), CRI-O (both spellings of its run directory), k3s and rke2's
+/// embedded containerd.
+pub const RUNTIME_SOCKETS: &[&str] =
+    &["/run/containerd/containerd.sock", "/run/crio/crio.sock", "/var/run/crio/crio.sock", "/run/k3s/containerd/containerd.sock"];
+
+/// Where the CRI socket is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RuntimeEndpoint {
+    /// The configured socket, and only it.
+    Socket(PathBuf),
+    /// The first of [`RUNTIME_SOCKETS`] that exists when a connection is made: asked again on
+    /// every connection attempt, so a runtime that starts (or whose socket directory is mounted)
+    /// after the agent is found.
+    Discover,
+}
+
+impl RuntimeEndpoint {
+    /// From the `[container] runtime_endpoint` setting: a socket path or `unix://` URL; empty
+    /// means discover.
+    pub fn from_setting(s: &str) -> Self {
+        let e = s.trim();
+        if e.is_empty() {
+            RuntimeEndpoint::Discover
+        } else {
+            RuntimeEndpoint::Socket(PathBuf::from(e.strip_prefix("unix://").unwrap_or(e)))
+        }
+    }
+
+    /// The socket to connect to now: the configured one, or the first usual one that exists.
+    pub fn current(&self) -> Option<PathBuf> {
+        match self {
+            RuntimeEndpoint::Socket(p) => Some(p.clone()),
+            RuntimeEndpoint::Discover => RUNTIME_SOCKETS.iter().map(PathBuf::from).find(|p| p.exists()),
+        }
+    }
+}
+
+impl std::fmt::Display for RuntimeEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RuntimeEndpoint::Socket(p) => write!(f, "{}", p.display()),
+            RuntimeEndpoint::Discover => match self.current() {
+                Some(p) => write!(f, "{} (discovered)", p.display()),
+                None => write!(f, "none yet (looking for {})", RUNTIME_SOCKETS.join(", ")),
+            },
+        }
+    }
+}
+
 /// Kubelet labels on containers and sandboxes.
 pub const LABEL_POD_NAME: &str = "io.kubernetes.pod.name";
 /// Pod namespace label.

@@ -20,7 +20,7 @@ use tokio::sync::mpsc;
 use super::{
     cgroup_path::{self, ContainerRef, Runtime},
     cgroups::CgroupPaths,
-    cri::{ContainerMeta, CriClient, CriError, Lookup},
+    cri::{ContainerMeta, CriClient, CriError, Lookup, RuntimeEndpoint},
 };
 
 /// How complete a container's metadata is.
@@ -119,7 +119,7 @@ fn host_pid_ns() -> u32 {
 impl ContainerResolver {
     /// A resolver for live events: cgroup paths from `cgroup2_mount`; pod metadata from the CRI
     /// socket when `cri` is given (spawns the lookup task on the current tokio runtime).
-    pub fn live(cgroup2_mount: Option<PathBuf>, cri: Option<(PathBuf, Duration)>) -> Self {
+    pub fn live(cgroup2_mount: Option<PathBuf>, cri: Option<(RuntimeEndpoint, Duration)>) -> Self {
         let mut paths = cgroup2_mount.map(CgroupPaths::new);
         if let Some(p) = paths.as_mut() {
             if let Err(e) = p.scan() {
@@ -128,10 +128,10 @@ impl ContainerResolver {
         }
         let stats = Arc::new(EnrichStats::default());
         let (requests, replies) = match cri {
-            Some((socket, timeout)) => {
+            Some((endpoint, timeout)) => {
                 let (req_tx, req_rx) = mpsc::unbounded_channel();
                 let (rep_tx, rep_rx) = mpsc::unbounded_channel();
-                tokio::spawn(cri_worker(socket, timeout, req_rx, rep_tx, stats.clone()));
+                tokio::spawn(cri_worker(endpoint, timeout, req_rx, rep_tx, stats.clone()));
                 (Some(req_tx), Some(rep_rx))
             }
             None => (None, None),
@@ -393,7 +393,7 @@ fn jitter(d: Duration) -> Duration {
 
 /// The lookup task: one connection, lookups one at a time, reconnect with backoff and jitter.
 async fn cri_worker(
-    socket: PathBuf,
+    endpoint: RuntimeEndpoint,
     timeout: Duration,
     mut requests: mpsc::UnboundedReceiver<String>,
     replies: mpsc::UnboundedSender<Reply>,
@@ -405,6 +405,18 @@ async fn cri_worker(
     let mut last_error = String::new();
     while let Some(id) = requests.recv().await {
         if client.is_none() {
+            // Discovery looks again on every attempt (a few stat calls): a socket that appears
+            // after the start (a runtime started later, a directory mounted later) is used at
+            // the next lookup; back-off applies only to a socket that exists but does not answer.
+            let Some(socket) = endpoint.current() else {
+                stats.failures.fetch_add(1, Ordering::Relaxed);
+                stats.connect_failures.fetch_add(1, Ordering::Relaxed);
+                if stats.connect_failures.load(Ordering::Relaxed).is_power_of_two() {
+                    tracing::warn!(looked_for = %endpoint, "no container runtime socket found; findings carry container ids without pod metadata");
+                }
+                let _ = replies.send((id, Err(format!("no container runtime socket found ({endpoint})"))));
+                continue;
+            };
             if Instant::now() < next_try {
                 stats.failures.fetch_add(1, Ordering::Relaxed);
                 let _ = replies.send((id, Err(format!("container runtime unavailable ({last_error})"))));

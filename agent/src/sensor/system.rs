@@ -27,7 +27,7 @@ pub fn ensure_tracefs() -> Result<(), String> {
     if rc != 0 {
         let err = std::io::Error::last_os_error();
         return Err(format!(
-            "not mounted and mounting it at {target} failed ({err}); run `mount -t tracefs tracefs {target}` as root, or in a container mount the host's /sys/kernel/tracing"
+            "not mounted and mounting it at {target} failed ({err}; mounting needs CAP_SYS_ADMIN): mount it on the host (`mount -t tracefs tracefs {target}`, or systemd's sys-kernel-tracing.mount) and, in a container, mount the host's /sys"
         ));
     }
     if is_tracefs(target) {

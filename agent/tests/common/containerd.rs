@@ -48,9 +48,9 @@ use std::{
 
 use cri_api::v1::{
     image_service_client::ImageServiceClient, runtime_service_client::RuntimeServiceClient, Capability, ContainerConfig, KeyValue,
-    ContainerFilter, ContainerMetadata, ContainerStatusRequest, CreateContainerRequest, ExecSyncRequest, ImageSpec,
-    LinuxContainerConfig, LinuxContainerSecurityContext, LinuxPodSandboxConfig, LinuxSandboxSecurityContext,
-    ListContainersRequest, ListPodSandboxRequest, Mount, NamespaceMode, NamespaceOption, PodSandboxConfig,
+    ContainerFilter, ContainerMetadata, ContainerState, ContainerStatusRequest, CreateContainerRequest, ExecSyncRequest, ImageSpec,
+    LinuxContainerConfig, LinuxContainerResources, LinuxContainerSecurityContext, LinuxPodSandboxConfig, LinuxSandboxSecurityContext,
+    ListContainersRequest, ListPodSandboxRequest, Mount, MountPropagation, NamespaceMode, NamespaceOption, PodSandboxConfig,
     PodSandboxMetadata, RemoveContainerRequest, RemovePodSandboxRequest, RunPodSandboxRequest,
     StartContainerRequest, StopContainerRequest, StopPodSandboxRequest, VersionRequest,
 };
@@ -116,6 +116,16 @@ pub struct PodSpec {
     pub capabilities: Option<Vec<String>>,
     /// Environment.
     pub env: Vec<(String, String)>,
+    /// The container's arguments (CRI `args`, after the image's entrypoint when `command` is empty).
+    pub args: Vec<String>,
+    /// Container paths of `extra_mounts` mounted with host-to-container propagation (rslave;
+    /// Kubernetes `mountPropagation: HostToContainer`). The host side must be a shared or slave
+    /// mount, as on a systemd host.
+    pub host_to_container: Vec<String>,
+    /// A read-only root file system.
+    pub readonly_rootfs: bool,
+    /// Memory limit in bytes (0: none).
+    pub memory_limit: i64,
 }
 
 impl PodSpec {
@@ -137,6 +147,10 @@ impl PodSpec {
             privileged: false,
             capabilities: None,
             env: Vec::new(),
+            args: Vec::new(),
+            host_to_container: Vec::new(),
+            readonly_rootfs: false,
+            memory_limit: 0,
         }
     }
 
@@ -378,6 +392,11 @@ impl Containerd {
             .chain(spec.extra_mounts.iter().cloned())
             .map(|(host, container, readonly)| Mount {
                 host_path: host.to_string_lossy().into_owned(),
+                propagation: if spec.host_to_container.contains(&container) {
+                    MountPropagation::PropagationHostToContainer as i32
+                } else {
+                    MountPropagation::PropagationPrivate as i32
+                },
                 container_path: container,
                 readonly,
                 ..Default::default()
@@ -390,6 +409,7 @@ impl Containerd {
             metadata: Some(ContainerMetadata { name: spec.container_name.clone(), attempt: 0 }),
             image: Some(ImageSpec { image: spec.image.clone().unwrap_or_else(|| TOOLS_IMAGE.into()), ..Default::default() }),
             command: spec.command.clone(),
+            args: spec.args.clone(),
             envs: spec.env.iter().map(|(k, v)| KeyValue { key: k.clone(), value: v.clone() }).collect(),
             mounts,
             labels: clabels,
@@ -404,8 +424,11 @@ impl Containerd {
                         drop_capabilities: vec!["ALL".into()],
                         ..Default::default()
                     }),
+                    readonly_rootfs: spec.readonly_rootfs,
                     ..Default::default()
                 }),
+                resources: (spec.memory_limit > 0)
+                    .then(|| LinuxContainerResources { memory_limit_in_bytes: spec.memory_limit, ..Default::default() }),
                 ..Default::default()
             }),
             ..Default::default()
@@ -428,14 +451,30 @@ impl Containerd {
             .await
             .unwrap_or_else(|e| panic!("{}", fail("ContainerStatus", e)))
             .into_inner();
+        // A container that has already exited (one that refuses to run, say) has no pid: 0.
+        let exited = status.status.as_ref().is_some_and(|s| s.state == ContainerState::ContainerExited as i32);
         let pid = status
             .info
             .get("info")
             .and_then(|i| serde_json::from_str::<serde_json::Value>(i).ok())
             .and_then(|v| v.get("pid")?.as_u64())
-            .filter(|p| *p > 0)
+            .filter(|p| *p > 0 || exited)
+            .or(exited.then_some(0))
             .unwrap_or_else(|| panic!("no pid in ContainerStatus info of {container_id}: {:?}", status.info));
         RunningPod { sandbox_id, container_id, pid: pid as u32, spec: spec.clone() }
+    }
+
+    /// The exit code of a container that has exited, `None` while it runs.
+    pub async fn exit_code(&self, container_id: &str) -> Option<i32> {
+        let status = self
+            .runtime()
+            .await
+            .container_status(ContainerStatusRequest { container_id: container_id.into(), verbose: false })
+            .await
+            .unwrap_or_else(|e| panic!("ContainerStatus {container_id}: {e}"))
+            .into_inner()
+            .status?;
+        (status.state == ContainerState::ContainerExited as i32).then_some(status.exit_code)
     }
 
     /// ExecSync in a container: (exit code, stdout, stderr). Panics on a CRI error.
