@@ -37,6 +37,9 @@ pub enum FileError {
 /// A configuration that cannot be used.
 pub type ConfigError = FileError;
 
+/// The largest configuration or rules file read.
+pub const MAX_FILE_BYTES: u64 = 4 << 20;
+
 impl FileError {
     /// `reason`, placed at byte `offset` of `text` (line and column in the message).
     pub(crate) fn at(text: &str, path: &Path, offset: usize, reason: impl Into<String>) -> FileError {
@@ -46,9 +49,27 @@ impl FileError {
         FileError::Invalid { path: path.to_path_buf(), line, column, reason: reason.into() }
     }
 
-    /// Read a file as text.
+    /// Read a file as text: a regular file (symlinks followed, as in a ConfigMap volume) of at
+    /// most [`MAX_FILE_BYTES`]. A FIFO, device or directory is refused without being read (the
+    /// open does not wait for a FIFO's writer).
     pub(crate) fn read(path: &Path) -> Result<String, FileError> {
-        std::fs::read_to_string(path).map_err(|source| FileError::Io { path: path.to_path_buf(), source })
+        use std::{io::Read, os::unix::fs::OpenOptionsExt};
+        let io = |source: std::io::Error| FileError::Io { path: path.to_path_buf(), source };
+        let refuse = |what: String| io(std::io::Error::new(std::io::ErrorKind::InvalidInput, what));
+        let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY).open(path).map_err(io)?;
+        let meta = file.metadata().map_err(io)?;
+        if !meta.is_file() {
+            return Err(refuse(format!("not a regular file ({:?})", meta.file_type())));
+        }
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(refuse(format!("{} bytes, more than the {MAX_FILE_BYTES} a configuration or rules file may have", meta.len())));
+        }
+        let mut text = String::new();
+        file.take(MAX_FILE_BYTES + 1).read_to_string(&mut text).map_err(io)?;
+        if text.len() as u64 > MAX_FILE_BYTES {
+            return Err(refuse(format!("more than {MAX_FILE_BYTES} bytes")));
+        }
+        Ok(text)
     }
 }
 
@@ -282,6 +303,26 @@ impl Config {
 mod tests {
     use super::*;
     use crate::container::cri::RuntimeEndpoint;
+
+    #[test]
+    fn fifos_devices_and_huge_files_are_refused_at_once() {
+        let start = std::time::Instant::now();
+        let e = Config::load(Path::new("/dev/zero")).unwrap_err().to_string();
+        assert!(e.starts_with("/dev/zero: not a regular file"), "{e}");
+        let dir = std::env::temp_dir().join(format!("shrike-config-fifo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("shrike.toml");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let e = Config::load(&fifo).unwrap_err().to_string();
+        assert!(e.contains("shrike.toml: not a regular file"), "{e}");
+        let big = dir.join("big.toml");
+        std::fs::write(&big, vec![b'#'; MAX_FILE_BYTES as usize + 1]).unwrap();
+        assert!(Config::load(&big).unwrap_err().to_string().contains("more than"));
+        assert!(start.elapsed() < Duration::from_secs(2));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn defaults_and_full_file() {

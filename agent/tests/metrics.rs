@@ -409,6 +409,27 @@ async fn keep_alive_serves_several_requests() {
     server.abort();
 }
 
+/// 200 idle connections (far over the cap, as a host-network pod could open) do not starve the
+/// probes: each new connection is served, the oldest idle ones give way.
+#[tokio::test]
+async fn idle_connections_over_the_cap_do_not_starve_probes() {
+    let shared = Shared::new();
+    let (addr, server) = serve_with(LOCAL.parse().unwrap(), shared, ServeOptions::default()).await.unwrap();
+    let mut idle = Vec::new();
+    for _ in 0..200 {
+        idle.push(TcpStream::connect(addr).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    for _ in 0..5 {
+        let start = std::time::Instant::now();
+        let r = timeout(LIMIT, get(addr, "/healthz")).await.expect("the probe is answered while 200 idle connections are held");
+        assert_eq!(r.status, 200);
+        assert!(start.elapsed() < Duration::from_secs(1), "{:?}", start.elapsed());
+        idle.push(TcpStream::connect(addr).await.unwrap());
+    }
+    server.abort();
+}
+
 #[tokio::test]
 async fn slow_and_broken_clients_do_not_block() {
     let shared = Shared::new();

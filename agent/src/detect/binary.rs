@@ -1,8 +1,9 @@
 //! Facts about executables: size and SHA-256 for findings, and the fingerprint of renamed
-//! netcat/socat copies. The file is opened by the path the kernel reported, inside the root of
-//! the process (or, when it is gone, of a relative in the same container) with
-//! `RESOLVE_IN_ROOT`, so that nothing a container controls can point the agent at a host file;
-//! a process that already exec'd something else is still judged by the file it ran.
+//! netcat/socat copies. The file is the one the process runs (`/proc/<pid>/exe`) while it runs
+//! it; otherwise it is opened by the path the kernel reported, inside the root of the process
+//! (or, when it is gone, of a relative in the same container) with `RESOLVE_IN_ROOT`, so that
+//! nothing a container controls can point the agent at a host file or make it wait
+//! ([`rootfs`]); a process that already exec'd something else is still judged by the file it ran.
 //! Cached by file identity (device, inode, size, mtime); only ever called for processes that a
 //! detection is about, never per event.
 
@@ -54,17 +55,22 @@ const ROOTS_MAX: usize = 1024;
 
 const CACHE_MAX: usize = 4096;
 
+/// The executable: the file the process runs, through the kernel's reference to it, while it
+/// still runs it; else `path` in the root of the process or of a relative (its own root, so a
+/// chroot counts); else in the container's pinned root (all of them gone).
 fn open_exe(root: Option<&OwnedFd>, pids: &[u32], path: &str) -> Option<(File, FileKey)> {
-    let from_root = root.and_then(|r| rootfs::open_at_root(r, path.as_bytes()).ok());
-    let f = from_root.or_else(|| {
-        pids.iter().find_map(|pid| match rootfs::open_in_root(*pid, path.as_bytes()) {
-            Ok(f) => Some(f),
-            Err(e) => {
-                tracing::debug!(pid, path, error = %e, "cannot open executable in the process's root");
-                None
-            }
+    let own = pids.first().and_then(|pid| rootfs::open_exe_of(*pid, path.as_bytes()));
+    let f = own
+        .or_else(|| {
+            pids.iter().find_map(|pid| match rootfs::open_in_root(*pid, path.as_bytes()) {
+                Ok(f) => Some(f),
+                Err(e) => {
+                    tracing::debug!(pid, path, error = %e, "cannot open executable in the process's root");
+                    None
+                }
+            })
         })
-    })?;
+        .or_else(|| root.and_then(|r| rootfs::open_at_root(r, path.as_bytes()).ok()))?;
     let m = f.metadata().ok()?;
     if !m.is_file() {
         return None;

@@ -141,12 +141,12 @@ impl PythonJudge {
     }
 
     fn read_script(&mut self, root_pid: &[u32], root: Option<&std::os::fd::OwnedFd>, path: &str) -> Option<(f32, ScriptInfo)> {
-        let file = if path.starts_with('/') {
-            root.and_then(|r| rootfs::open_at_root(r, path.as_bytes()).ok())
-                .or_else(|| root_pid.iter().find_map(|p| rootfs::open_in_root(*p, path.as_bytes()).ok()))
-        } else {
-            root_pid.iter().find_map(|p| rootfs::open_in_root(*p, path.as_bytes()).ok())
-        }?;
+        // The root of the process itself first (a chroot inside the container is its root),
+        // the container's pinned root once the processes are gone.
+        let file = root_pid
+            .iter()
+            .find_map(|p| rootfs::open_in_root(*p, path.as_bytes()).ok())
+            .or_else(|| if path.starts_with('/') { root.and_then(|r| rootfs::open_at_root(r, path.as_bytes()).ok()) } else { None })?;
         let m = file.metadata().ok()?;
         let key = (m.dev(), m.ino(), m.size(), m.mtime());
         if let Some(hit) = self.cache.get(&key) {

@@ -1,11 +1,12 @@
 //! The HTTP/1.1 listener for `/metrics`, `/healthz` and `/readyz`.
 //!
 //! Each connection runs in its own task with a header read timeout, a bounded request size and
-//! a bounded lifetime, and the number of open connections is capped, so a slow or hostile
-//! client can neither block the agent nor pile up state. Answers are built from [`Shared`]
+//! a bounded lifetime, and the number of open connections is capped (the oldest gives way to a
+//! new one), so a slow or hostile client can neither block the agent, nor pile up state, nor
+//! starve the health probes. Answers are built from [`Shared`]
 //! with one short lock; nothing here waits on the event loop.
 
-use std::{convert::Infallible, net::SocketAddr, sync::Arc, time::Duration};
+use std::{collections::VecDeque, convert::Infallible, net::SocketAddr, sync::Arc, time::Duration};
 
 use http_body_util::Full;
 use hyper::{
@@ -18,7 +19,7 @@ use hyper::{
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::{
     net::{TcpListener, TcpStream},
-    task::{JoinHandle, JoinSet},
+    task::{AbortHandle, JoinHandle, JoinSet},
 };
 
 use super::{render::render_scrape, Shared, CONTENT_TYPE as METRICS_CONTENT_TYPE};
@@ -31,7 +32,7 @@ pub struct ServeOptions {
     pub header_read_timeout: Duration,
     /// A connection is closed after this long, whatever it is doing. Default 60 s.
     pub connection_lifetime: Duration,
-    /// Connections open at once; more are closed on accept. Default 64.
+    /// Connections open at once; at the cap the oldest is closed for each new one. Default 64.
     pub max_connections: usize,
     /// Largest request head (request line and headers) in bytes; larger requests get 431.
     /// Default 8 KiB.
@@ -79,16 +80,23 @@ pub async fn serve_with(
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, options: Arc<ServeOptions>) {
     // Connection tasks live in the set, so dropping this future (abort) ends them too.
     let mut connections = JoinSet::new();
+    // Open connections, oldest first. At the cap the OLDEST is closed to admit the new one:
+    // refusing new ones instead would let anyone who holds the cap's worth of idle connections
+    // (reachable from host-network pods) fail the kubelet's probes, which connect afresh each
+    // time and finish in milliseconds, so they are never the oldest for long.
+    let mut open: VecDeque<AbortHandle> = VecDeque::new();
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
-                    if connections.len() >= options.max_connections {
-                        tracing::debug!(%peer, "metrics listener: too many connections, closing");
-                        drop(stream);
-                        continue;
+                    open.retain(|h| !h.is_finished());
+                    while open.len() >= options.max_connections.max(1) {
+                        if let Some(oldest) = open.pop_front() {
+                            tracing::debug!(%peer, "metrics listener: at the connection cap, closing the oldest");
+                            oldest.abort();
+                        }
                     }
-                    connections.spawn(connection(stream, shared.clone(), options.clone()));
+                    open.push_back(connections.spawn(connection(stream, shared.clone(), options.clone())));
                 }
                 Err(error) => {
                     // E.g. EMFILE: back off instead of spinning on the error.

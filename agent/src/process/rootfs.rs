@@ -2,6 +2,13 @@
 //! that nothing the process controls can make the agent open a file outside that root: paths
 //! are resolved by the kernel with `openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)` relative
 //! to `/proc/<pid>/root`, so `..`, absolute symlinks and `/proc/self/...` tricks all stay inside.
+//!
+//! Nothing a container controls can block the agent either: a path is first opened `O_PATH`
+//! (which opens nothing: a FIFO is not waited on, a device not opened), then must be a regular
+//! file on a file system whose files are data — not procfs (`/proc/kmsg` blocks, and would be the
+//! host's), sysfs, debugfs, tracefs, securityfs, cgroupfs, bpffs, nsfs, nor FUSE (whose reads a
+//! container's own daemon answers, or never does) — and only then is that same inode reopened
+//! for reading (through `/proc/self/fd`, not by walking the path again), non-blocking.
 
 use std::{
     ffi::CString,
@@ -33,6 +40,79 @@ fn openat2(dirfd: libc::c_int, path: &[u8], flags: u64, resolve: u64) -> io::Res
     Ok(unsafe { OwnedFd::from_raw_fd(fd as libc::c_int) })
 }
 
+/// File systems whose files are not plain data (magic numbers of `statfs`).
+const REFUSED_FS: &[(i64, &str)] = &[
+    (0x9fa0, "procfs"),
+    (0x6265_6572, "sysfs"),
+    (0x6462_6720, "debugfs"),
+    (0x7472_6163, "tracefs"),
+    (0x7363_6673, "securityfs"),
+    (0x6367_7270, "cgroup2"),
+    (0x0027_e0eb, "cgroup"),
+    (0xcafe_4a11, "bpffs"),
+    (0x6e73_6673, "nsfs"),
+    (0x4249_4e4d, "binfmt_misc"),
+    (0x6573_5546, "fuse"),
+    (0x5049_5045, "pipefs"),
+    (0x534f_434b, "sockfs"),
+];
+
+fn refused(what: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, what)
+}
+
+/// Open `path` under `dirfd` (with `resolve` flags) for reading, only if it is a regular file on
+/// a data file system; never blocks on what it finds (see the module docs).
+fn open_regular(dirfd: libc::c_int, path: &[u8], resolve: u64) -> io::Result<File> {
+    use std::os::fd::AsRawFd;
+    let handle = openat2(dirfd, path, (libc::O_PATH | libc::O_CLOEXEC) as u64, resolve)?;
+    // SAFETY: fstat/fstatfs on an fd we own into zeroed buffers.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstat(handle.as_raw_fd(), &mut st) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if st.st_mode & libc::S_IFMT != libc::S_IFREG {
+        return Err(refused(format!("not a regular file (mode {:o})", st.st_mode & libc::S_IFMT)));
+    }
+    let mut fs: libc::statfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstatfs(handle.as_raw_fd(), &mut fs) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if let Some((_, name)) = REFUSED_FS.iter().find(|(magic, _)| *magic == fs.f_type as i64) {
+        return Err(refused(format!("a file on {name}")));
+    }
+    // The same inode, opened for reading: /proc/self/fd/N of an O_PATH handle reopens it.
+    let fd = openat2(
+        libc::AT_FDCWD,
+        format!("/proc/self/fd/{}", handle.as_raw_fd()).as_bytes(),
+        (libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC) as u64,
+        0,
+    )?;
+    let file = File::from(fd);
+    let m = file.metadata()?;
+    if std::os::unix::fs::MetadataExt::ino(&m) != st.st_ino || std::os::unix::fs::MetadataExt::dev(&m) != st.st_dev {
+        return Err(refused("the file changed while it was opened".into()));
+    }
+    Ok(file)
+}
+
+/// The executable process `pid` runs, opened through the kernel's own reference to it
+/// (`/proc/<pid>/exe`), when it is `path` (the path the kernel reported at exec, possibly cut to
+/// its last components): no path is walked, so a path the container has since replaced, a
+/// chroot, a deleted file or a path too deep to report whole all give the file that ran. `None`
+/// when the process now runs something else (or is gone).
+pub fn open_exe_of(pid: u32, path: &[u8]) -> Option<File> {
+    use std::os::unix::ffi::OsStrExt;
+    let link = std::fs::read_link(format!("/proc/{pid}/exe")).ok()?;
+    let link = link.as_os_str().as_bytes();
+    let link = link.strip_suffix(b" (deleted)").unwrap_or(link);
+    let path = path.strip_suffix(b" (deleted)").unwrap_or(path);
+    if path.is_empty() || !link.ends_with(path) {
+        return None;
+    }
+    open_regular(libc::AT_FDCWD, format!("/proc/{pid}/exe").as_bytes(), 0).ok()
+}
+
 /// An `O_PATH` handle on the root directory of process `pid`. It stays usable after the
 /// process exits (it pins the container's root mount), so files of a short-lived container can
 /// still be read.
@@ -57,12 +137,7 @@ pub fn is_host_root(root: &OwnedFd) -> bool {
 /// Only regular files are returned.
 pub fn open_at_root(root: &OwnedFd, path: &[u8]) -> io::Result<File> {
     let confine = libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS;
-    let fd = openat2(std::os::fd::AsRawFd::as_raw_fd(root), path, (libc::O_RDONLY | libc::O_CLOEXEC) as u64, confine)?;
-    let file = File::from(fd);
-    if !file.metadata()?.is_file() {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a regular file"));
-    }
-    Ok(file)
+    open_regular(std::os::fd::AsRawFd::as_raw_fd(root), path, confine)
 }
 
 /// Open `path` for reading inside the root of process `pid`. A relative path is resolved from
@@ -107,6 +182,44 @@ mod tests {
         // A magic link through /proc cannot be followed at all (and /proc is not in this root).
         assert!(openat2(std::os::fd::AsRawFd::as_raw_fd(&root), b"/magic", libc::O_RDONLY as u64, confine).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn fifos_devices_and_pseudo_files_are_refused_without_blocking() {
+        let dir = std::env::temp_dir().join(format!("shrike-rootfs-fifo-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("f");
+        let c = CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        let pid = std::process::id();
+        let start = std::time::Instant::now();
+        // A FIFO nobody writes to: a blocking open would wait forever.
+        let e = open_in_root(pid, fifo.to_str().unwrap().as_bytes()).unwrap_err();
+        assert!(e.to_string().contains("not a regular file"), "{e}");
+        // /proc/kmsg is a "regular file" whose read blocks (and is the host's kernel log).
+        let e = open_in_root(pid, b"/proc/kmsg").unwrap_err();
+        assert!(e.to_string().contains("procfs") || e.kind() == io::ErrorKind::PermissionDenied, "{e}");
+        assert!(open_in_root(pid, b"/sys/kernel/btf/vmlinux").unwrap_err().to_string().contains("sysfs"));
+        assert!(open_in_root(pid, b"/dev/zero").unwrap_err().to_string().contains("not a regular file"));
+        assert!(start.elapsed() < std::time::Duration::from_secs(1));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_executable_through_the_kernels_reference() {
+        let exe = std::env::current_exe().unwrap();
+        let path = exe.to_str().unwrap().as_bytes();
+        let mut f = open_exe_of(std::process::id(), path).expect("our own executable");
+        let mut head = [0u8; 4];
+        f.read_exact(&mut head).unwrap();
+        assert_eq!(&head, b"\x7fELF");
+        // The last components only, as the kernel reports a path too deep to give whole.
+        let tail = &path[path.iter().rposition(|b| *b == b'/').unwrap()..];
+        assert!(open_exe_of(std::process::id(), tail).is_some());
+        // Another path: this process does not run it.
+        assert!(open_exe_of(std::process::id(), b"/usr/bin/nc").is_none());
     }
 
     #[test]
