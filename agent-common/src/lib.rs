@@ -239,8 +239,11 @@ pub mod counter {
     pub const READ_ERRORS: u32 = 2;
     /// Records about the agent itself, dropped in the kernel.
     pub const SELF_DROPPED: u32 = 3;
+    /// Records about tasks outside the agent's node (another pid namespace than the node's and
+    /// none below it), dropped in the kernel. Only counted when node scoping is on.
+    pub const OTHER_NODE_DROPPED: u32 = 4;
     /// Number of counters.
-    pub const COUNT: u32 = 4;
+    pub const COUNT: u32 = 5;
 }
 
 /// Kernel struct member offsets in bytes, resolved from BTF at start and handed to the programs
@@ -339,6 +342,18 @@ pub struct KernelOffsets {
     pub inode_sb: u32,
     /// `super_block.s_magic`.
     pub sb_magic: u32,
+    /// `task_struct.thread_pid` (the task's `struct pid *`).
+    pub task_thread_pid: u32,
+    /// `pid.level`: depth of the pid namespace the pid was allocated in (0 = initial).
+    pub pid_level: u32,
+    /// `pid.numbers`: one `struct upid` per level, 0 up to `level`.
+    pub pid_numbers: u32,
+    /// `sizeof(struct upid)`: the stride of `pid.numbers`.
+    pub upid_size: u32,
+    /// `upid.nr`: the pid as seen in that level's namespace.
+    pub upid_nr: u32,
+    /// `upid.ns`: that level's `struct pid_namespace *`.
+    pub upid_ns: u32,
     /// Explicit padding to a multiple of 8 bytes.
     pub _pad: u32,
 }
@@ -347,6 +362,20 @@ pub struct KernelOffsets {
 pub const OFFSET_UNKNOWN: u32 = u32::MAX;
 
 impl KernelOffsets {
+    /// True when every offset node scoping needs is known (see [`ProbeConfig::node_pid_ns`]).
+    pub const fn has_pid_numbers(&self) -> bool {
+        self.task_thread_pid != OFFSET_UNKNOWN
+            && self.pid_level != OFFSET_UNKNOWN
+            && self.pid_numbers != OFFSET_UNKNOWN
+            && self.upid_size != OFFSET_UNKNOWN
+            && self.upid_size != 0
+            && self.upid_nr != OFFSET_UNKNOWN
+            && self.upid_ns != OFFSET_UNKNOWN
+            && self.pid_ns_inum != OFFSET_UNKNOWN
+            && self.task_group_leader != OFFSET_UNKNOWN
+            && self.task_real_parent != OFFSET_UNKNOWN
+    }
+
     /// All offsets unknown: the programs read nothing through struct members.
     pub const UNKNOWN: KernelOffsets = KernelOffsets {
         task_pid: OFFSET_UNKNOWN,
@@ -394,6 +423,12 @@ impl KernelOffsets {
         sk_type: OFFSET_UNKNOWN,
         inode_sb: OFFSET_UNKNOWN,
         sb_magic: OFFSET_UNKNOWN,
+        task_thread_pid: OFFSET_UNKNOWN,
+        pid_level: OFFSET_UNKNOWN,
+        pid_numbers: OFFSET_UNKNOWN,
+        upid_size: OFFSET_UNKNOWN,
+        upid_nr: OFFSET_UNKNOWN,
+        upid_ns: OFFSET_UNKNOWN,
         _pad: 0,
     };
 }
@@ -402,10 +437,14 @@ impl KernelOffsets {
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ProbeConfig {
-    /// tgid of the agent: its own records are dropped in the kernel.
+    /// tgid of the agent: its own records are dropped in the kernel. In the node's numbering
+    /// when `node_pid_ns` is set.
     pub agent_tgid: u32,
-    /// Explicit padding.
-    pub _pad: u32,
+    /// Node scoping: 0 (off) when the agent runs in the initial pid namespace, where every task
+    /// of the kernel is on its node. Otherwise the inode of the agent's pid namespace (e.g. a
+    /// kind node's): records are made only for tasks with a pid in that namespace, and every
+    /// pid they carry is the pid in that namespace (0 for a parent outside it).
+    pub node_pid_ns: u32,
     /// Struct member offsets of the running kernel.
     pub offsets: KernelOffsets,
 }
@@ -413,7 +452,7 @@ pub struct ProbeConfig {
 impl ProbeConfig {
     /// The default before userspace fills it in.
     pub const DEFAULT: ProbeConfig =
-        ProbeConfig { agent_tgid: 0, _pad: 0, offsets: KernelOffsets::UNKNOWN };
+        ProbeConfig { agent_tgid: 0, node_pid_ns: 0, offsets: KernelOffsets::UNKNOWN };
 }
 
 #[cfg(feature = "user")]
@@ -434,5 +473,5 @@ const _: () = assert!(core::mem::size_of::<ExecRecord>() % 8 == 0);
 const _: () = assert!(core::mem::size_of::<ForkRecord>() == 56);
 const _: () = assert!(core::mem::size_of::<ExitRecord>() == 48);
 const _: () = assert!(core::mem::size_of::<RedirectRecord>() == 40 + 8 + 56);
-const _: () = assert!(core::mem::size_of::<KernelOffsets>() == 46 * 4);
-const _: () = assert!(core::mem::size_of::<ProbeConfig>() == 8 + 46 * 4);
+const _: () = assert!(core::mem::size_of::<KernelOffsets>() == 52 * 4);
+const _: () = assert!(core::mem::size_of::<ProbeConfig>() == 8 + 52 * 4);

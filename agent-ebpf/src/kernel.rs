@@ -60,12 +60,78 @@ pub fn leader_start(task: *const u8) -> u64 {
     read::<u64>(leader, off!(task_start_boottime)).unwrap_or(0)
 }
 
-/// tgid of a task's real parent and that parent's start time.
+/// tgid of a task's real parent and that parent's start time. With node scoping on (`node`
+/// not 0) the tgid is the one in the node's pid namespace, and a parent outside the node (the
+/// parent of the node's init) is `(0, 0)`, as the node's own `/proc` shows it.
 #[inline(always)]
-pub fn parent_of(task: *const u8) -> (u32, u64) {
+pub fn parent_of(task: *const u8, node: u32) -> (u32, u64) {
     let parent = read_ptr(task, off!(task_real_parent));
-    let ppid = read::<u32>(parent, off!(task_tgid)).unwrap_or(0);
-    (ppid, leader_start(parent))
+    if node == 0 {
+        let ppid = read::<u32>(parent, off!(task_tgid)).unwrap_or(0);
+        return (ppid, leader_start(parent));
+    }
+    match node_tgid(parent, node) {
+        Some(ppid) => (ppid, leader_start(parent)),
+        None => (0, 0),
+    }
+}
+
+/// Deepest pid namespace level searched for the node's namespace (level 0 is the initial one;
+/// a kind node is at level 1 and its pods at level 2).
+const MAX_PID_LEVELS: u32 = 8;
+
+/// Node scoping: 0 when off (the agent is in the initial pid namespace), else the inode of the
+/// node's pid namespace. One global read.
+#[inline(always)]
+pub fn node_pid_ns() -> u32 {
+    // SAFETY: reading a global that userspace set before load.
+    unsafe { core::ptr::read_volatile(&crate::maps::CONFIG.node_pid_ns) }
+}
+
+/// The number of `pid` (a `struct pid *`) in the pid namespace with inode `node`; `None` when
+/// the pid has no number there (the task is not on the node).
+#[inline(always)]
+pub fn pid_nr_in(pid: *const u8, node: u32) -> Option<u32> {
+    let level = read::<u32>(pid, off!(pid_level))?;
+    let (numbers, stride) = (off!(pid_numbers), off!(upid_size));
+    let (nr_off, ns_off, inum_off) = (off!(upid_nr), off!(upid_ns), off!(pid_ns_inum));
+    for i in 0..MAX_PID_LEVELS {
+        if i > level {
+            break;
+        }
+        let upid = numbers.wrapping_add(i.wrapping_mul(stride));
+        let ns = read_ptr(pid, upid.wrapping_add(ns_off));
+        if read::<u32>(ns, inum_off) == Some(node) {
+            return read::<u32>(pid, upid.wrapping_add(nr_off));
+        }
+    }
+    None
+}
+
+/// A task's process id in the node's pid namespace (its group leader's pid there).
+#[inline(always)]
+pub fn node_tgid(task: *const u8, node: u32) -> Option<u32> {
+    let leader = read_ptr(task, off!(task_group_leader));
+    pid_nr_in(read_ptr(leader, off!(task_thread_pid)), node)
+}
+
+/// Who a record is about, in the numbering the agent understands: `(pid, tgid)` as given
+/// (global) when node scoping is off, the task's pids in the node's namespace when it is on.
+/// `None` (counted) when the task is not on the node: the record must not be made.
+#[inline(always)]
+pub fn node_ids(task: *const u8, pid: u32, tgid: u32, node: u32) -> Option<(u32, u32)> {
+    if node == 0 {
+        return Some((pid, tgid));
+    }
+    let ids = match pid_nr_in(read_ptr(task, off!(task_thread_pid)), node) {
+        Some(npid) if pid == tgid => Some((npid, npid)),
+        Some(npid) => node_tgid(task, node).map(|ntgid| (npid, ntgid)),
+        None => None,
+    };
+    if ids.is_none() {
+        count(counter::OTHER_NODE_DROPPED);
+    }
+    ids
 }
 
 /// Header for a record about `task` (which must be the current task for the cgroup id).

@@ -6,7 +6,8 @@ use aya_ebpf::{
     maps::{LruHashMap, PerCpuArray, RingBuf},
 };
 
-/// Configuration written by userspace before load (agent tgid, kernel struct offsets).
+/// Configuration written by userspace before load (agent tgid, node scoping, kernel struct
+/// offsets).
 #[no_mangle]
 pub static CONFIG: ProbeConfig = ProbeConfig::DEFAULT;
 
@@ -59,12 +60,13 @@ const BPF_RB_AVAIL_DATA: u64 = 0;
 /// Inode number of the initial (host) pid namespace (PROC_PID_INIT_INO).
 pub const HOST_PID_NS_INUM: u32 = 0xEFFF_FFFC;
 
-/// Flags for an exec record: execs inside containers (another pid namespace) wake the reader at
-/// once, so that the agent can still look at short-lived container processes; host execs wait
-/// for the threshold or the poll like every other record.
+/// Flags for an exec record: execs inside containers (another pid namespace than the host's or
+/// the node's, `node` being 0 when node scoping is off) wake the reader at once, so that the
+/// agent can still look at short-lived container processes; host execs wait for the threshold
+/// or the poll like every other record.
 #[inline(always)]
-pub fn exec_submit_flags(pid_ns: u32) -> u64 {
-    if pid_ns != 0 && pid_ns != HOST_PID_NS_INUM {
+pub fn exec_submit_flags(pid_ns: u32, node: u32) -> u64 {
+    if pid_ns != 0 && pid_ns != HOST_PID_NS_INUM && pid_ns != node {
         BPF_RB_FORCE_WAKEUP
     } else {
         submit_flags()

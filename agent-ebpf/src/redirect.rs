@@ -13,11 +13,13 @@ const S_IFMT: u16 = 0o170000;
 const S_IFSOCK: u16 = 0o140000;
 const EINPROGRESS: i64 = 115;
 
-/// Remember `fd` for the current thread until its syscall exits.
+/// Remember `fd` for the current thread until its syscall exits. With node scoping on, the
+/// agent and tasks of other nodes are only recognised at exit, when a record is about to be made
+/// (rare), so that this hook stays as cheap for every dup of the kernel as without scoping.
 #[inline(always)]
 pub fn remember(fd: i32, via: u16) {
     let pid_tgid = bpf_get_current_pid_tgid();
-    if (pid_tgid >> 32) as u32 == agent_tgid() {
+    if kernel::node_pid_ns() == 0 && (pid_tgid >> 32) as u32 == agent_tgid() {
         count(counter::SELF_DROPPED);
         return;
     }
@@ -53,13 +55,22 @@ pub fn finish(ret: i64, is_connect: bool) {
     if target.mode & S_IFMT != S_IFSOCK {
         return;
     }
+    let node = kernel::node_pid_ns();
+    let Some((pid, tgid)) = kernel::node_ids(task, pid_tgid as u32, (pid_tgid >> 32) as u32, node)
+    else {
+        return;
+    };
+    if node != 0 && tgid == agent_tgid() {
+        count(counter::SELF_DROPPED);
+        return;
+    }
     let rec = RedirectRecord {
         header: kernel::header(
             EventKind::StdioRedirect as u16,
             core::mem::size_of::<RedirectRecord>(),
             task,
-            pid_tgid as u32,
-            (pid_tgid >> 32) as u32,
+            pid,
+            tgid,
         ),
         via: pending.via,
         fd: fd as u16,

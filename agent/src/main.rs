@@ -366,6 +366,7 @@ fn live(config: Config, rules: Option<PathBuf>, record: Option<&Path>) -> anyhow
             submitted = k.submitted,
             ringbuf_full = k.ringbuf_full,
             read_errors = k.read_errors,
+            other_node_dropped = k.other_node_dropped,
             decoded = sensor.stats().decoded.load(Ordering::Relaxed),
             decode_errors = sensor.stats().decode_errors.load(Ordering::Relaxed),
             cri_lookups = e.lookups.load(Ordering::Relaxed),
@@ -390,6 +391,7 @@ fn snapshot(sensor: &Sensor, pipeline: &Pipeline, delivery: Option<&Delivery>) -
     s.ringbuf_submitted = k.submitted;
     s.ringbuf_drops = k.ringbuf_full;
     s.kernel_read_errors = k.read_errors;
+    s.other_node_dropped = k.other_node_dropped;
     s.decode_errors = sensor.stats().decode_errors.load(Ordering::Relaxed);
     s.process_table_size = pipeline.table().len() as u64;
     s.containers_known = pipeline.container_count() as u64;

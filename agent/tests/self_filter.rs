@@ -22,7 +22,7 @@ async fn own_events_are_dropped_in_the_kernel() {
         return;
     }
     let me = std::process::id();
-    let mut sensor = Sensor::start(&SensorConfig { ring_buffer_bytes: 1 << 20, agent_tgid: me }).unwrap();
+    let mut sensor = Sensor::start(&SensorConfig { ring_buffer_bytes: 1 << 20, agent_tgid: me, ..SensorConfig::default() }).unwrap();
     let before = sensor.kernel_counters().self_dropped;
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let stream = TcpStream::connect(listener.local_addr().unwrap()).unwrap();

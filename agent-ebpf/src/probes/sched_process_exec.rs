@@ -27,7 +27,11 @@ fn try_exec(ctx: &BtfTracePointContext) {
     let task: *const u8 = ctx.arg(0);
     let bprm: *const u8 = ctx.arg(2);
     let pid_tgid = bpf_get_current_pid_tgid();
-    let tgid = (pid_tgid >> 32) as u32;
+    let node = kernel::node_pid_ns();
+    let Some((pid, tgid)) = kernel::node_ids(task, pid_tgid as u32, (pid_tgid >> 32) as u32, node)
+    else {
+        return;
+    };
     if tgid == agent_tgid() {
         count(counter::SELF_DROPPED);
         return;
@@ -43,10 +47,10 @@ fn try_exec(ctx: &BtfTracePointContext) {
             EventKind::Exec as u16,
             core::mem::size_of::<ExecRecord>(),
             task,
-            pid_tgid as u32,
+            pid,
             tgid,
         );
-        let (ppid, pstart) = kernel::parent_of(task);
+        let (ppid, pstart) = kernel::parent_of(task, node);
         (*rec).ppid = ppid;
         (*rec).parent_start_boot_ns = pstart;
         let uid_gid = bpf_get_current_uid_gid();
@@ -113,6 +117,6 @@ fn try_exec(ctx: &BtfTracePointContext) {
     }
     // SAFETY: reading back a field written above.
     let pid_ns = unsafe { (*rec).pid_ns };
-    entry.submit(exec_submit_flags(pid_ns));
+    entry.submit(exec_submit_flags(pid_ns, node));
     count(counter::SUBMITTED);
 }

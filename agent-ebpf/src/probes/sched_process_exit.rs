@@ -22,6 +22,9 @@ fn try_exit(ctx: &BtfTracePointContext) {
     if pid == 0 || pid != tgid {
         return;
     }
+    let Some((pid, tgid)) = kernel::node_ids(task, pid, tgid, kernel::node_pid_ns()) else {
+        return;
+    };
     if tgid == agent_tgid() {
         count(counter::SELF_DROPPED);
         return;

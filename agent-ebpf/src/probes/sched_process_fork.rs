@@ -22,11 +22,21 @@ fn try_fork(ctx: &BtfTracePointContext) {
     if pid == 0 || pid != tgid {
         return; // a thread, not a process
     }
-    if (bpf_get_current_pid_tgid() >> 32) as u32 == agent_tgid() {
+    let node = kernel::node_pid_ns();
+    if node == 0 && (bpf_get_current_pid_tgid() >> 32) as u32 == agent_tgid() {
         count(counter::SELF_DROPPED);
         return;
     }
-    let (ppid, pstart) = kernel::parent_of(child);
+    let Some((pid, tgid)) = kernel::node_ids(child, pid, tgid, node) else {
+        return;
+    };
+    let (ppid, pstart) = kernel::parent_of(child, node);
+    // With node scoping the forking process is known by the child's parent, already in the
+    // node's numbering (the same process unless it cloned with CLONE_PARENT).
+    if node != 0 && ppid == agent_tgid() {
+        count(counter::SELF_DROPPED);
+        return;
+    }
     let rec = ForkRecord {
         header: kernel::header(EventKind::Fork as u16, core::mem::size_of::<ForkRecord>(), child, pid, tgid),
         ppid,

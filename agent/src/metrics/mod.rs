@@ -41,6 +41,9 @@ pub struct Snapshot {
     pub ringbuf_drops: u64,
     /// Errors reading the ring buffer or kernel maps.
     pub kernel_read_errors: u64,
+    /// Records about processes of other nodes sharing the kernel (kind), dropped by the kernel
+    /// side; always 0 when the agent runs in the initial pid namespace.
+    pub other_node_dropped: u64,
     /// Records that could not be decoded into events.
     pub decode_errors: u64,
     /// Processes currently in the process table.
@@ -74,6 +77,7 @@ impl Default for Snapshot {
             ringbuf_submitted: 0,
             ringbuf_drops: 0,
             kernel_read_errors: 0,
+            other_node_dropped: 0,
             decode_errors: 0,
             process_table_size: 0,
             containers_known: 0,

@@ -26,7 +26,8 @@ const PREFIX: &str = "shrike";
 /// - `shrike_build_info{version}`: always 1;
 /// - `shrike_events_total{kind}`: events handled, kind = exec|fork|exit|stdio_redirect;
 /// - `shrike_ringbuf_submitted_total`, `shrike_ringbuf_dropped_total`,
-///   `shrike_kernel_read_errors_total`, `shrike_decode_errors_total`;
+///   `shrike_kernel_read_errors_total`, `shrike_decode_errors_total`,
+///   `shrike_other_node_dropped_total` (kind: processes of other nodes on the same kernel);
 /// - `shrike_process_table_size`, `shrike_containers_known` (gauges);
 /// - `shrike_enrichment_lookups_total`, `shrike_enrichment_failures_total`,
 ///   `shrike_enrichment_latency_seconds_total` (time spent in lookups; divide its rate by the
@@ -218,6 +219,13 @@ impl Collector for SnapshotCollector {
             "Kernel records that could not be decoded.",
             s.decode_errors,
         )?;
+        counter(
+            e,
+            "other_node_dropped",
+            "Records about processes of other nodes sharing the kernel (kind), dropped by the \
+             kernel probes; 0 when the agent runs in the host pid namespace.",
+            s.other_node_dropped,
+        )?;
         gauge(
             e,
             "process_table_size",
@@ -335,6 +343,7 @@ mod tests {
         s.events_by_kind[0].1 = 10;
         s.events_by_kind[3].1 = 2;
         s.ringbuf_drops = 3;
+        s.other_node_dropped = 8;
         s.process_table_size = 42;
         s.enrichment_latency_seconds_sum = 0.25;
         s.findings_by_category = vec![
@@ -363,6 +372,8 @@ mod tests {
             "shrike_events_total{kind=\"fork\"} 0",
             "shrike_events_total{kind=\"stdio_redirect\"} 2",
             "shrike_ringbuf_dropped_total 3",
+            "# TYPE shrike_other_node_dropped counter",
+            "shrike_other_node_dropped_total 8",
             "# TYPE shrike_process_table_size gauge",
             "shrike_process_table_size 42",
             "# UNIT shrike_enrichment_latency_seconds seconds",

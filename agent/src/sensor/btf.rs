@@ -535,7 +535,8 @@ fn optional(btf: &Btf, struct_name: &str, path: &[&str]) -> Result<u32> {
 /// Resolves every member offset the kernel programs use.
 ///
 /// Fails when a required member is missing or is a bitfield; optional ones (exit code, fs root,
-/// pid namespace, rdev, IPv6 addresses, socket type) become [`OFFSET_UNKNOWN`] instead.
+/// pid namespace, rdev, IPv6 addresses, socket type, the pid numbers of node scoping) become
+/// [`OFFSET_UNKNOWN`] instead.
 pub fn resolve_kernel_offsets(btf: &Btf) -> Result<KernelOffsets> {
     let (r, o) = (required, optional);
     Ok(KernelOffsets {
@@ -584,8 +585,35 @@ pub fn resolve_kernel_offsets(btf: &Btf) -> Result<KernelOffsets> {
         sk_type: o(btf, "sock", &["sk_type"])?,
         inode_sb: o(btf, "inode", &["i_sb"])?,
         sb_magic: o(btf, "super_block", &["s_magic"])?,
+        task_thread_pid: OFFSET_UNKNOWN,
+        pid_level: OFFSET_UNKNOWN,
+        pid_numbers: OFFSET_UNKNOWN,
+        upid_size: OFFSET_UNKNOWN,
+        upid_nr: OFFSET_UNKNOWN,
+        upid_ns: OFFSET_UNKNOWN,
         _pad: 0,
     })
+    .and_then(|mut offsets| {
+        resolve_pid_numbers(btf, &mut offsets)?;
+        Ok(offsets)
+    })
+}
+
+/// Resolves what node scoping reads to find a task's pid in a given pid namespace:
+/// `task->thread_pid->numbers[i]` (`struct upid`: `nr`, `ns`) for `i` up to `pid->level`.
+/// All optional: a kernel without them cannot scope to a node, and the sensor says so when it
+/// must (see [`KernelOffsets::has_pid_numbers`]).
+fn resolve_pid_numbers(btf: &Btf, o: &mut KernelOffsets) -> Result<()> {
+    o.task_thread_pid = optional(btf, "task_struct", &["thread_pid"])?;
+    o.pid_level = optional(btf, "pid", &["level"])?;
+    o.pid_numbers = optional(btf, "pid", &["numbers"])?;
+    o.upid_size = match btf.struct_size("upid") {
+        Ok(0) | Err(_) => OFFSET_UNKNOWN,
+        Ok(size) => size,
+    };
+    o.upid_nr = optional(btf, "upid", &["nr"])?;
+    o.upid_ns = optional(btf, "upid", &["ns"])?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -889,6 +917,43 @@ mod tests {
     }
 
     #[test]
+    fn pid_numbers_for_node_scoping() {
+        let mut b = Builder::new();
+        let (u32_, int) = (b.int("unsigned int", 4), b.int("int", 4));
+        let fwd_ns = b.strukt("pid_namespace", 0, &[]);
+        let ns_ptr = b.ty("", KIND_PTR, false, 0, fwd_ns);
+        let upid = b.strukt("upid", 16, &[("nr", int, 0), ("ns", ns_ptr, 64)]);
+        let numbers = b.ty("", KIND_ARRAY, false, 0, 0);
+        b.w(&[upid, u32_, 0]); // a flexible array: `struct upid numbers[]`
+        let count = b.strukt("", 4, &[("refs", u32_, 0)]);
+        let pid = b.strukt(
+            "pid",
+            104,
+            &[("count", count, 0), ("level", u32_, 32), ("numbers", numbers, 104 * 8)],
+        );
+        let pid_ptr = b.ty("", KIND_PTR, false, 0, pid);
+        b.strukt("task_struct", 2048, &[("pid", int, 0), ("thread_pid", pid_ptr, 1000 * 8)]);
+        let btf = Btf::parse(&b.build()).unwrap();
+        let mut o = KernelOffsets::UNKNOWN;
+        resolve_pid_numbers(&btf, &mut o).unwrap();
+        assert_eq!(
+            (o.task_thread_pid, o.pid_level, o.pid_numbers, o.upid_size, o.upid_nr, o.upid_ns),
+            (1000, 4, 104, 16, 0, 8)
+        );
+        assert!(!o.has_pid_numbers(), "pid_namespace.ns.inum and the task links are still missing");
+        o.pid_ns_inum = 24;
+        o.task_group_leader = 8;
+        o.task_real_parent = 16;
+        assert!(o.has_pid_numbers());
+
+        // A kernel without them: unknown, not an error; scoping is then impossible.
+        let mut o = KernelOffsets::UNKNOWN;
+        resolve_pid_numbers(&Btf::parse(&sample()).unwrap(), &mut o).unwrap();
+        assert_eq!(o, KernelOffsets::UNKNOWN);
+        assert!(!o.has_pid_numbers());
+    }
+
+    #[test]
     fn running_kernel() {
         if !Path::new(VMLINUX_BTF_PATH).exists() {
             println!("skipping test - {VMLINUX_BTF_PATH} does not exist");
@@ -927,6 +992,14 @@ mod tests {
             let d_name = btf.member_offset("dentry", &["d_name"]).unwrap();
             assert_eq!((d_name.size, o.dentry_name), (16, d_name.byte_offset + 8));
         }
+        // Node scoping: `struct upid { int nr; struct pid_namespace *ns; }` and `pid.numbers`
+        // a flexible array at the end of `struct pid`.
+        assert!(o.has_pid_numbers(), "{o:#?}");
+        if cfg!(target_pointer_width = "64") {
+            assert_eq!((o.upid_size, o.upid_nr, o.upid_ns, o.pid_level), (16, 0, 8, 4));
+        }
+        assert!(o.pid_numbers >= o.pid_level + 4 && o.pid_numbers <= size("pid"));
+        assert!(o.task_thread_pid < size("task_struct"));
         for (s, m) in [("task_struct", "sched_reset_on_fork"), ("sock_common", "skc_reuse")] {
             println!("{s}.{m}: {:?}", btf.member_offset(s, &[m]));
         }

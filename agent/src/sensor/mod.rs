@@ -18,7 +18,7 @@ use aya::{
 };
 use tokio::io::unix::AsyncFd;
 
-pub use system::{ensure_tracefs, raise_memlock_rlimit, TRACEFS_PATHS};
+pub use system::{ensure_tracefs, node_pid_namespace, raise_memlock_rlimit, INIT_PID_NS_INODE, TRACEFS_PATHS};
 
 use crate::event::Event;
 
@@ -80,6 +80,15 @@ pub enum SensorError {
     /// tracefs is not mounted and could not be mounted.
     #[error("tracefs: {0}")]
     Tracefs(String),
+    /// The agent runs in a node's own pid namespace (e.g. kind) but the kernel cannot be asked
+    /// for pids in that namespace.
+    #[error("node scoping to pid namespace {node_pid_ns}: {reason}")]
+    NodeScope {
+        /// Inode of the agent's pid namespace.
+        node_pid_ns: u32,
+        /// What is missing.
+        reason: String,
+    },
     /// I/O on the ring buffer fd.
     #[error("ring buffer: {0}")]
     Io(#[from] std::io::Error),
@@ -90,13 +99,24 @@ pub enum SensorError {
 pub struct SensorConfig {
     /// Ring buffer size in bytes (a power of two, multiple of the page size).
     pub ring_buffer_bytes: u32,
-    /// tgid whose events are dropped in the kernel (the agent itself).
+    /// tgid whose events are dropped in the kernel (the agent itself), as the agent's own pid
+    /// namespace numbers it.
     pub agent_tgid: u32,
+    /// Node scoping: `None` reports every process of the kernel with its pids in the initial
+    /// pid namespace (a normal node). `Some(inode)` reports only processes with a pid in that
+    /// pid namespace, with the pids they have there: on kind a node is a container with its own
+    /// pid namespace and several nodes share one kernel. The default is the agent's own pid
+    /// namespace when that is not the initial one ([`node_pid_namespace`]).
+    pub node_pid_ns: Option<u32>,
 }
 
 impl Default for SensorConfig {
     fn default() -> Self {
-        Self { ring_buffer_bytes: 16 * 1024 * 1024, agent_tgid: std::process::id() }
+        let node_pid_ns = node_pid_namespace().unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot read the agent's pid namespace; reporting every process of the kernel");
+            None
+        });
+        Self { ring_buffer_bytes: 16 * 1024 * 1024, agent_tgid: std::process::id(), node_pid_ns }
     }
 }
 
@@ -111,6 +131,8 @@ pub struct KernelCounters {
     pub read_errors: u64,
     /// Records about the agent itself dropped in the kernel.
     pub self_dropped: u64,
+    /// Records about processes of other nodes dropped in the kernel (node scoping only).
+    pub other_node_dropped: u64,
 }
 
 /// Counters kept by the userspace reader.
@@ -129,6 +151,7 @@ pub struct Sensor {
     counters: PerCpuArray<MapData, u64>,
     stats: ReaderStats,
     offsets: KernelOffsets,
+    node_pid_ns: Option<u32>,
 }
 
 impl Sensor {
@@ -140,7 +163,23 @@ impl Sensor {
         ensure_tracefs().map_err(SensorError::Tracefs)?;
         let our_btf = btf::Btf::from_sys()?;
         let offsets = btf::resolve_kernel_offsets(&our_btf)?;
-        let probe_config = ProbeConfig { agent_tgid: cfg.agent_tgid, _pad: 0, offsets };
+        let node_pid_ns = match cfg.node_pid_ns {
+            Some(0) => return Err(SensorError::NodeScope { node_pid_ns: 0, reason: "0 is no pid namespace".into() }),
+            Some(ns) if !offsets.has_pid_numbers() => {
+                return Err(SensorError::NodeScope {
+                    node_pid_ns: ns,
+                    reason: "this kernel's BTF lacks task_struct.thread_pid, pid.level/numbers or struct upid; \
+                             run the agent in the host pid namespace (hostPID) of a real node"
+                        .into(),
+                })
+            }
+            Some(ns) => {
+                tracing::info!(pid_ns = ns, "not in the initial pid namespace: reporting only this node's processes, with its pids");
+                ns
+            }
+            None => 0,
+        };
+        let probe_config = ProbeConfig { agent_tgid: cfg.agent_tgid, node_pid_ns, offsets };
         let kernel_btf = aya::Btf::from_sys_fs()?;
         let mut ebpf = EbpfLoader::new()
             .btf(Some(&kernel_btf))
@@ -191,12 +230,17 @@ impl Sensor {
         // SAFETY: the ring buffer owns its fd and is moved into the AsyncFd, which drops it
         // (deregistering first); nothing else closes that fd.
         let ring = unsafe { AsyncFd::register(ring) }.map_err(|e| SensorError::Io(e.into()))?;
-        Ok(Sensor { _ebpf: ebpf, ring, counters, stats: ReaderStats::default(), offsets })
+        Ok(Sensor { _ebpf: ebpf, ring, counters, stats: ReaderStats::default(), offsets, node_pid_ns: cfg.node_pid_ns })
     }
 
     /// Struct offsets the programs run with.
     pub fn offsets(&self) -> &KernelOffsets {
         &self.offsets
+    }
+
+    /// The pid namespace the sensor is scoped to (`None`: every process of the kernel).
+    pub fn node_pid_ns(&self) -> Option<u32> {
+        self.node_pid_ns
     }
 
     /// Userspace reader counters.
@@ -214,6 +258,7 @@ impl Sensor {
             ringbuf_full: sum(counter::RINGBUF_FULL),
             read_errors: sum(counter::READ_ERRORS),
             self_dropped: sum(counter::SELF_DROPPED),
+            other_node_dropped: sum(counter::OTHER_NODE_DROPPED),
         }
     }
 

@@ -62,6 +62,9 @@ pub fn listen(commands: &'static str) -> Listener {
 pub struct Agent {
     /// Address of the agent's metrics listener.
     pub metrics: String,
+    /// pid of the agent itself (the child, or the child's child when started under a wrapper
+    /// such as nsenter); signals go to it.
+    pub pid: u32,
     child: Child,
     findings: Arc<Mutex<Vec<Value>>>,
     reader: JoinHandle<()>,
@@ -85,6 +88,26 @@ pub fn start_agent(dir: &Path, name: &str, socket: &Path, host_scope: bool) -> A
 
 /// Start `shrike run` with a config written into `dir`; returns once it is ready.
 pub fn start(dir: &Path, spec: &AgentSpec) -> Agent {
+    start_in(dir, spec, &[])
+}
+
+/// The only child of process `pid` (waits for it up to 5 s).
+pub fn only_child(pid: u32) -> u32 {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+        let children: Vec<u32> = children.split_whitespace().filter_map(|c| c.parse().ok()).collect();
+        match children.as_slice() {
+            [one] => return *one,
+            [] if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+            other => panic!("process {pid}: expected one child, found {other:?}"),
+        }
+    }
+}
+
+/// [`start`] under a wrapper command that forks the agent as its only child (e.g.
+/// `nsenter -t PID -p -m`); empty `wrapper`: no wrapper.
+pub fn start_in(dir: &Path, spec: &AgentSpec, wrapper: &[&str]) -> Agent {
     let name = spec.name;
     let rules = dir.join(format!("{name}-rules.toml"));
     std::fs::write(&rules, format!("[scope]\nhost = {}\n[incidents]\nsettle_ms = 1500\ndedupe_window_s = 600\n", spec.host_scope)).unwrap();
@@ -99,9 +122,16 @@ pub fn start(dir: &Path, spec: &AgentSpec) -> Agent {
         ),
     )
     .unwrap();
+    let mut cmd = match wrapper.split_first() {
+        Some((program, args)) => {
+            let mut c = Command::new(program);
+            c.args(args).arg(SHRIKE);
+            c
+        }
+        None => Command::new(SHRIKE),
+    };
     let ready = crate::common::spawn_ready(
-        Command::new(SHRIKE)
-            .args(["run", "--config"])
+        cmd.args(["run", "--config"])
             .arg(&config)
             .args(&spec.args)
             .stdout(Stdio::piped())
@@ -119,7 +149,8 @@ pub fn start(dir: &Path, spec: &AgentSpec) -> Agent {
         }
     });
     let metrics = ready.line.split_whitespace().find_map(|kv| kv.strip_prefix("metrics=")).unwrap_or_default().to_string();
-    Agent { metrics, child, findings, reader, log: ready.log }
+    let pid = if wrapper.is_empty() { child.id() } else { only_child(child.id()) };
+    Agent { metrics, pid, child, findings, reader, log: ready.log }
 }
 
 /// Run `cmd` (`{P}`: the port of a fresh listener that sends `commands`) from its own `sh -c`
@@ -177,8 +208,8 @@ impl Agent {
 
     /// Kill it (SIGKILL by pid: no shutdown of any kind); returns what it wrote and logged.
     pub fn kill(mut self) -> (Vec<Value>, String) {
-        // SAFETY: signalling the child we started, by its pid.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGKILL) };
+        // SAFETY: signalling the agent we started, by its pid.
+        unsafe { libc::kill(self.pid as i32, libc::SIGKILL) };
         let _ = self.child.wait().unwrap();
         self.reader.join().unwrap();
         let log = self.log.join().unwrap();
@@ -187,8 +218,8 @@ impl Agent {
     }
 
     pub fn stop(mut self) -> (Vec<Value>, String) {
-        // SAFETY: signalling the child we started, by its pid.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGINT) };
+        // SAFETY: signalling the agent we started, by its pid.
+        unsafe { libc::kill(self.pid as i32, libc::SIGINT) };
         let status = self.child.wait().unwrap();
         self.reader.join().unwrap();
         let log = self.log.join().unwrap();

@@ -32,7 +32,7 @@ pub fn privileged(test: &str) -> bool {
 
 /// A sensor that sees everything (the test process is not filtered out).
 pub fn sensor() -> Sensor {
-    Sensor::start(&SensorConfig { ring_buffer_bytes: 4 * 1024 * 1024, agent_tgid: 0 }).expect("sensor starts")
+    Sensor::start(&SensorConfig { ring_buffer_bytes: 4 * 1024 * 1024, agent_tgid: 0, ..SensorConfig::default() }).expect("sensor starts")
 }
 
 /// Read events until `pred` matches one (returned) or `timeout` passes (None). Every event read
