@@ -302,6 +302,7 @@ fn live(config: Config, rules: Option<PathBuf>, record: Option<&Path>) -> anyhow
             "shrike ready"
         );
         let mut publish = tokio::time::interval(Duration::from_secs(1));
+        let mut losses = LossLog::default();
         let mut loop_running = false;
         let mut sigint = signal(SignalKind::interrupt())?;
         let mut sigterm = signal(SignalKind::terminate())?;
@@ -311,7 +312,11 @@ fn live(config: Config, rules: Option<PathBuf>, record: Option<&Path>) -> anyhow
                 r = sensor.read_batch(|ev| batch.push(ev)) => { r?; }
                 _ = sigint.recv() => break,
                 _ = sigterm.recv() => break,
-                _ = publish.tick() => shared.publish(snapshot(&sensor, &pipeline, delivery.as_ref())),
+                _ = publish.tick() => {
+                    let snap = snapshot(&sensor, &pipeline, delivery.as_ref());
+                    losses.check(snap.ringbuf_drops);
+                    shared.publish(snap);
+                }
             }
             // Ready once the loop has gone round (the first publish tick is immediate): ready
             // must not wait for some process on the node to exec.
@@ -379,6 +384,33 @@ fn live(config: Config, rules: Option<PathBuf>, record: Option<&Path>) -> anyhow
         );
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Events the kernel could not put in the full ring buffer reach the log, not only the
+/// metrics: one warning at the start of a loss, then at most one per [`LossLog::EVERY`] with the
+/// count since the last.
+#[derive(Default)]
+struct LossLog {
+    reported: u64,
+    last_warning: Option<std::time::Instant>,
+}
+
+impl LossLog {
+    const EVERY: Duration = Duration::from_secs(10);
+
+    fn check(&mut self, ringbuf_full: u64) {
+        let new = ringbuf_full.saturating_sub(self.reported);
+        if new == 0 || self.last_warning.is_some_and(|t| t.elapsed() < Self::EVERY) {
+            return;
+        }
+        tracing::warn!(
+            lost = new,
+            lost_total = ringbuf_full,
+            "kernel events lost: the ring buffer was full (findings about those processes may be missing); raise [sensor] ring_buffer_bytes or give the agent more CPU"
+        );
+        self.reported = ringbuf_full;
+        self.last_warning = Some(std::time::Instant::now());
+    }
 }
 
 /// Counters for the metrics endpoint, taken once a second (never per event).

@@ -154,7 +154,7 @@ impl Pipeline {
                 tracing::debug!(category = i.detection.category(), exception = %e.description, "incident silenced by an exception");
                 return;
             }
-            match flood.admit(&i, rules.detection(i.detection).severity, now) {
+            match flood.admit(&i, info.as_ref(), rules.detection(i.detection).severity, now) {
                 Verdict::Emit(extra) => {
                     let mut f = finding::build(&i, &rules, origin, info.as_deref());
                     for (k, v) in extra {
@@ -166,8 +166,9 @@ impl Pipeline {
                 Verdict::Merged | Verdict::RateLimited => stats.suppressed += 1,
             }
         });
-        for (i, extra) in self.flood.expired(now, flush) {
-            let info = i.first.container.as_ref().and_then(|c| self.resolver.info(&c.id));
+        for (i, info, extra) in self.flood.expired(now, flush) {
+            // What was known when the repeat came, else what is known now.
+            let info = info.or_else(|| i.first.container.as_ref().and_then(|c| self.resolver.info(&c.id)));
             let mut f = finding::build(&i, &rules, &self.origin, info.as_deref());
             for (k, v) in extra {
                 f.finding.source_properties.insert(k.to_string(), v);

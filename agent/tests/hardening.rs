@@ -106,6 +106,38 @@ async fn a_flood_of_low_findings_cannot_bury_a_reverse_shell() {
     ctrd.stop();
 }
 
+/// Kernel events lost to a full ring buffer reach the log, not only the metrics: the agent is
+/// stopped (SIGSTOP) while processes exec, so its 64 KiB ring buffer fills.
+#[test]
+fn ring_buffer_losses_reach_the_log() {
+    if !privileged("ring_buffer_losses_reach_the_log") {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("shrike-hardening-loss-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = agent::AgentSpec {
+        name: "loss",
+        socket: None,
+        host_scope: true,
+        extra_config: "[sensor]\nring_buffer_bytes = 65536\n".into(),
+        args: Vec::new(),
+    };
+    let a = agent::start(&dir, &spec);
+    // SAFETY: signalling the agent we started, by its pid.
+    unsafe { libc::kill(a.pid as i32, libc::SIGSTOP) };
+    let out = Command::new("/bin/sh").args(["-c", "i=0; while [ $i -lt 400 ]; do /bin/true; i=$((i+1)); done"]).output().unwrap();
+    // SAFETY: as above.
+    unsafe { libc::kill(a.pid as i32, libc::SIGCONT) };
+    assert!(out.status.success());
+    std::thread::sleep(Duration::from_secs(3));
+    let metrics = http_get(&a.metrics, "/metrics");
+    let lost = agent::metric(&metrics, "shrike_ringbuf_dropped_total");
+    let (_, log) = a.stop();
+    assert!(lost > 0.0, "the ring buffer overflowed:\n{metrics}");
+    assert!(log.contains("kernel events lost") && log.contains("WARN"), "the loss is in the log:\n{log}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// `--config` naming a FIFO (nobody writes to it) or `/dev/zero` is refused at once, naming the
 /// file, instead of hanging or filling memory.
 #[test]

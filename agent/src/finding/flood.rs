@@ -6,9 +6,10 @@
 //! that follows. What is held back is counted, and the counts ride on the next finding of that
 //! container and category that goes out (and in metrics), never silently lost.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use super::Incident;
+use crate::container::ContainerInfo;
 use crate::detect::rules::{DetectionId, Severity};
 
 /// What to do with an incident.
@@ -34,8 +35,14 @@ pub struct FloodStats {
 struct Repeat {
     window_end_ns: u64,
     count: u64,
-    last: Option<Incident>,
+    /// The latest repeat, with what was known of its container when it came: the pod may be
+    /// gone (and forgotten by the resolver) when the window ends.
+    last: Option<(Incident, Option<Arc<ContainerInfo>>)>,
 }
+
+/// A finding to write for a merge window that ended: the latest repeat, its container, and the
+/// counts to add to its `sourceProperties`.
+pub type Expired = (Incident, Option<Arc<ContainerInfo>>, Vec<(&'static str, serde_json::Value)>);
 
 struct Bucket {
     tokens: f64,
@@ -80,15 +87,16 @@ impl FloodControl {
         self.stats
     }
 
-    /// Decide about an incident of `severity` going out at kernel time `now_ns`.
-    pub fn admit(&mut self, i: &Incident, severity: Severity, now_ns: u64) -> Verdict {
+    /// Decide about an incident of `severity` in the container `info` going out at kernel time
+    /// `now_ns`.
+    pub fn admit(&mut self, i: &Incident, info: Option<&Arc<ContainerInfo>>, severity: Severity, now_ns: u64) -> Verdict {
         let key = repeat_key(i);
         let mut props = Vec::new();
         if self.window_ns > 0 {
             match self.repeats.get_mut(&key) {
                 Some(r) if now_ns < r.window_end_ns => {
                     r.count += 1;
-                    r.last = Some(i.clone());
+                    r.last = Some((i.clone(), info.cloned()));
                     self.stats.merged += 1;
                     return Verdict::Merged;
                 }
@@ -119,21 +127,18 @@ impl FloodControl {
 
     /// Merge windows that ended by `now_ns` (all with `flush`): one finding each for the
     /// repeats they merged, carrying the count.
-    pub fn expired(&mut self, now_ns: u64, flush: bool) -> Vec<(Incident, Vec<(&'static str, serde_json::Value)>)> {
+    pub fn expired(&mut self, now_ns: u64, flush: bool) -> Vec<Expired> {
+        let window_s = self.window_ns / 1_000_000_000;
         let mut out = Vec::new();
         self.repeats.retain(|_, r| {
             if !flush && now_ns < r.window_end_ns {
                 return true;
             }
-            if let Some(last) = r.last.take() {
-                out.push((last, vec![("Repeat_Count", r.count.into()), ("Repeat_Window_Seconds", 0.into())]));
+            if let Some((last, info)) = r.last.take() {
+                out.push((last, info, vec![("Repeat_Count", r.count.into()), ("Repeat_Window_Seconds", window_s.into())]));
             }
             false
         });
-        let window_s = self.window_ns / 1_000_000_000;
-        for (_, props) in &mut out {
-            props[1].1 = window_s.into();
-        }
         out
     }
 }
@@ -179,18 +184,18 @@ mod tests {
     fn a_loop_is_one_finding_then_one_with_a_count() {
         let mut f = FloodControl::new(60, 0);
         let s = 1_000_000_000;
-        assert_eq!(f.admit(&incident(1, s), Severity::Critical, s), Verdict::Emit(vec![]));
+        assert_eq!(f.admit(&incident(1, s), None, Severity::Critical, s), Verdict::Emit(vec![]));
         for n in 2..12 {
-            assert_eq!(f.admit(&incident(n, n as u64 * s), Severity::Critical, n as u64 * s), Verdict::Merged);
+            assert_eq!(f.admit(&incident(n, n as u64 * s), None, Severity::Critical, n as u64 * s), Verdict::Merged);
         }
         assert!(f.expired(30 * s, false).is_empty(), "window still open");
         let merged = f.expired(62 * s, false);
         assert_eq!(merged.len(), 1);
-        assert_eq!(merged[0].1[0], ("Repeat_Count", 10.into()));
+        assert_eq!(merged[0].2[0], ("Repeat_Count", 10.into()));
         assert_eq!(merged[0].0.root.pid, 11, "the latest repeat is reported");
         assert_eq!(f.stats().merged, 10);
         // After the window a new occurrence is a new finding.
-        assert_eq!(f.admit(&incident(50, 70 * s), Severity::Critical, 70 * s), Verdict::Emit(vec![]));
+        assert_eq!(f.admit(&incident(50, 70 * s), None, Severity::Critical, 70 * s), Verdict::Emit(vec![]));
     }
 
     #[test]
@@ -201,14 +206,14 @@ mod tests {
         for n in 0..5u32 {
             let mut i = incident(n, s);
             i.first.processes[0].argv.push(n.to_string()); // distinct: not repeats
-            verdicts.push(f.admit(&i, Severity::Low, s));
+            verdicts.push(f.admit(&i, None, Severity::Low, s));
         }
         assert_eq!(verdicts.iter().filter(|v| matches!(v, Verdict::Emit(_))).count(), 3);
         assert_eq!(verdicts.iter().filter(|v| **v == Verdict::RateLimited).count(), 2);
         // A minute later a token is back; the finding carries the two held back.
         let mut i = incident(9, 61 * s);
         i.first.processes[0].argv.push("x".into());
-        assert_eq!(f.admit(&i, Severity::Low, 61 * s), Verdict::Emit(vec![("Rate_Limited_Findings_Since_Last", 2.into())]));
+        assert_eq!(f.admit(&i, None, Severity::Low, 61 * s), Verdict::Emit(vec![("Rate_Limited_Findings_Since_Last", 2.into())]));
     }
 
     #[test]
@@ -220,19 +225,38 @@ mod tests {
         for n in 0..40u32 {
             let mut i = compiler.clone();
             i.first.processes[0].argv.push(n.to_string());
-            let v = f.admit(&i, Severity::Low, s);
+            let v = f.admit(&i, None, Severity::Low, s);
             assert_eq!(v == Verdict::RateLimited, n >= 30, "compiler run {n}: {v:?}");
         }
         // The same container's reverse shell right after: out at once, however many follow.
         for n in 0..40u32 {
             let mut i = incident(100 + n, s);
             i.first.processes[0].argv.push(n.to_string());
-            assert_eq!(f.admit(&i, Severity::Critical, s), Verdict::Emit(vec![]), "critical {n}");
+            assert_eq!(f.admit(&i, None, Severity::Critical, s), Verdict::Emit(vec![]), "critical {n}");
         }
         // Another LOW category has its own budget.
         let mut other = incident(500, s);
         other.detection = DetectionId::NetcatRemoteCodeExecution;
-        assert_eq!(f.admit(&other, Severity::Low, s), Verdict::Emit(vec![]));
+        assert_eq!(f.admit(&other, None, Severity::Low, s), Verdict::Emit(vec![]));
         assert_eq!(f.stats().rate_limited, 10);
+    }
+
+    #[test]
+    fn a_repeat_keeps_the_container_it_came_from() {
+        use crate::container::{cri::ContainerMeta, Enrichment, Runtime};
+        let mut f = FloodControl::new(60, 0);
+        let s = 1_000_000_000;
+        let info = Arc::new(ContainerInfo {
+            runtime: Runtime::Containerd,
+            id: "c1".into(),
+            meta: ContainerMeta { pod_name: Some("web".into()), ..Default::default() },
+            enrichment: Enrichment::Complete,
+            enrichment_error: None,
+        });
+        assert!(matches!(f.admit(&incident(1, s), Some(&info), Severity::Critical, s), Verdict::Emit(_)));
+        assert_eq!(f.admit(&incident(2, 2 * s), Some(&info), Severity::Critical, 2 * s), Verdict::Merged);
+        // The pod is gone by the time the window ends: the repeat still names it.
+        let out = f.expired(62 * s, false);
+        assert_eq!(out[0].1.as_ref().and_then(|c| c.meta.pod_name.as_deref()), Some("web"));
     }
 }

@@ -5,8 +5,9 @@
 //! a previous run left are picked up again.
 //!
 //! Up to `queue_capacity` findings are also kept in memory, so the sink does not read back
-//! what it just wrote. When the spool would grow past its limit, the oldest findings are
-//! deleted, counted and logged.
+//! what it just wrote. When the spool would grow past its limit, or the disk (or a quota) fills
+//! first, the oldest findings are deleted to make room for the newest, counted, and logged: one
+//! warning per burst, the next one carrying the count of what was dropped in between.
 
 use std::{
     collections::BTreeMap,
@@ -42,6 +43,9 @@ pub(crate) struct Item {
     pub body: Arc<str>,
 }
 
+/// At most one warning about dropped findings per this interval (the next carries the count).
+const WARN_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// See the module doc.
 #[derive(Debug)]
 pub(crate) struct Spool {
@@ -55,6 +59,11 @@ pub(crate) struct Spool {
     bytes: u64,
     in_memory: usize,
     unsynced: Vec<PathBuf>,
+    /// Drops not yet in a warning, and when the last warning went out: a burst of drops is
+    /// one warning, not one per finding.
+    unreported: u64,
+    oldest_unreported: String,
+    last_warning: Option<std::time::Instant>,
     /// Findings dropped because the spool was full (this run).
     pub dropped: u64,
     /// Findings rejected by the receiver (this run).
@@ -108,6 +117,9 @@ impl Spool {
             bytes: 0,
             in_memory: 0,
             unsynced: Vec::new(),
+            unreported: 0,
+            oldest_unreported: String::new(),
+            last_warning: None,
             dropped: 0,
             rejected: 0,
         };
@@ -162,32 +174,61 @@ impl Spool {
         Some(e)
     }
 
-    /// Drop the oldest findings until `incoming` more bytes fit; logs what was lost.
-    fn make_room(&mut self, incoming: u64) {
-        let mut lost = Vec::new();
-        while self.bytes + incoming > self.max_bytes && !self.entries.is_empty() {
-            // Even one being sent right now: if it arrives after all, it is counted as dropped
-            // but not as delivered.
-            let Some(seq) = self.entries.keys().next().copied() else { break };
-            if let Some(e) = self.forget(seq) {
-                let _ = fs::remove_file(self.path(seq, &e.id));
-                lost.push(e.id);
+    /// Drop the oldest finding (even one being sent right now: if it arrives after all, it is
+    /// counted as dropped but not as delivered). False when there is none.
+    fn drop_oldest(&mut self) -> bool {
+        let Some(seq) = self.entries.keys().next().copied() else { return false };
+        if let Some(e) = self.forget(seq) {
+            let _ = fs::remove_file(self.path(seq, &e.id));
+            if self.unreported == 0 {
+                self.oldest_unreported = e.id;
             }
+            self.dropped += 1;
+            self.unreported += 1;
         }
-        if !lost.is_empty() {
-            self.dropped += lost.len() as u64;
-            tracing::warn!(
-                sink = %self.name,
-                dropped = lost.len(),
-                dropped_total = self.dropped,
-                oldest = %lost[0],
-                limit_bytes = self.max_bytes,
-                "spool full: dropped the oldest undelivered findings"
-            );
-        }
+        true
     }
 
-    /// Spool a finding. It is on disk when this returns `Ok`.
+    /// Warn about drops, at most once per [`WARN_EVERY`]: the next warning carries the count.
+    fn report_drops(&mut self, why: &'static str) {
+        if self.unreported == 0 || self.last_warning.is_some_and(|t| t.elapsed() < WARN_EVERY) {
+            return;
+        }
+        tracing::warn!(
+            sink = %self.name,
+            dropped = self.unreported,
+            oldest = %self.oldest_unreported,
+            dropped_total = self.dropped,
+            limit_bytes = self.max_bytes,
+            spooled_bytes = self.bytes,
+            "{why}: dropped the oldest undelivered findings"
+        );
+        self.unreported = 0;
+        self.last_warning = Some(std::time::Instant::now());
+    }
+
+    /// Drop the oldest findings until `incoming` more bytes fit the limit.
+    fn make_room(&mut self, incoming: u64) {
+        while self.bytes + incoming > self.max_bytes && self.drop_oldest() {}
+        self.report_drops("spool full");
+    }
+
+    fn write(&self, seq: u64, id: &str, body: &str) -> io::Result<()> {
+        let tmp = self.dir.join(format!(".{seq:020}.tmp"));
+        let written = (|| {
+            let mut f = OpenOptions::new().write(true).create(true).truncate(true).open(&tmp)?;
+            f.write_all(body.as_bytes())?;
+            fs::rename(&tmp, self.path(seq, id))
+        })();
+        if written.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        written
+    }
+
+    /// Spool a finding. It is on disk when this returns `Ok`. When the disk (or a quota) is
+    /// full before the spool's own limit, the oldest findings make way for it too: the newest
+    /// is kept, as with the limit.
     pub fn push(&mut self, id: &str, body: Arc<str>) -> io::Result<()> {
         let len = body.len() as u64;
         if len > self.max_bytes {
@@ -197,17 +238,18 @@ impl Spool {
         }
         self.make_room(len);
         let seq = self.next_seq;
-        let tmp = self.dir.join(format!(".{seq:020}.tmp"));
-        let path = self.path(seq, id);
-        let written = (|| {
-            let mut f = OpenOptions::new().write(true).create(true).truncate(true).open(&tmp)?;
-            f.write_all(body.as_bytes())?;
-            fs::rename(&tmp, &path)
-        })();
-        if let Err(e) = written {
-            let _ = fs::remove_file(&tmp);
-            return Err(e);
+        loop {
+            match self.write(seq, id, &body) {
+                Ok(()) => break,
+                Err(e) if matches!(e.raw_os_error(), Some(libc::ENOSPC) | Some(libc::EDQUOT)) && self.drop_oldest() => continue,
+                Err(e) => {
+                    self.report_drops("disk full");
+                    return Err(e);
+                }
+            }
         }
+        self.report_drops("disk full");
+        let path = self.path(seq, id);
         self.next_seq += 1;
         if self.fsync {
             self.unsynced.push(path);
@@ -320,6 +362,48 @@ mod tests {
         let d = std::env::temp_dir().join(format!("shrike-spool-{tag}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&d);
         d
+    }
+
+    /// A spool on a file system that fills before the spool's own limit (a small tmpfs) keeps
+    /// the newest findings and drops the oldest, as it does at its limit.
+    #[test]
+    fn a_full_disk_drops_the_oldest_not_the_newest() {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            assert!(!matches!(std::env::var("CI").as_deref(), Ok("true") | Ok("1")), "needs root to mount a tmpfs; CI=true");
+            println!("skipping test - a_full_disk_drops_the_oldest_not_the_newest: needs root");
+            return;
+        }
+        let d = tmpdir("diskfull");
+        fs::create_dir_all(&d).unwrap();
+        let c = std::ffi::CString::new(d.to_str().unwrap()).unwrap();
+        let (src, fstype, opts) = (c"tmpfs", c"tmpfs", c"size=256k");
+        // SAFETY: valid NUL-terminated strings.
+        let rc = unsafe { libc::mount(src.as_ptr(), c.as_ptr(), fstype.as_ptr(), 0, opts.as_ptr().cast()) };
+        assert_eq!(rc, 0, "mount tmpfs: {}", io::Error::last_os_error());
+        let result = std::panic::catch_unwind(|| {
+            let (mut s, _lock) = Spool::open("full", &d.join("spool"), 1 << 30, 8, false).unwrap();
+            let body: Arc<str> = Arc::from("x".repeat(10_000));
+            for n in 0..100 {
+                s.push(&format!("f{n:03}"), body.clone()).unwrap_or_else(|e| panic!("push {n}: {e}"));
+            }
+            let on_disk = files_in(&d.join("spool"));
+            assert!(on_disk.len() < 30 && !on_disk.is_empty(), "the disk holds about 25: {}", on_disk.len());
+            assert!(on_disk.iter().any(|f| f.ends_with("-f099.json")), "the newest is kept: {on_disk:?}");
+            assert!(!on_disk.iter().any(|f| f.ends_with("-f000.json")), "the oldest made way");
+            assert_eq!(s.dropped as usize + on_disk.len(), 100, "every finding kept or counted");
+            assert_eq!(s.len(), on_disk.len());
+        });
+        // SAFETY: a valid NUL-terminated path.
+        unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) };
+        let _ = fs::remove_dir_all(&d);
+        if let Err(p) = result {
+            std::panic::resume_unwind(p);
+        }
+    }
+
+    fn files_in(d: &Path) -> Vec<String> {
+        fs::read_dir(d).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.ends_with(".json")).collect()
     }
 
     #[test]
