@@ -85,23 +85,18 @@ fn privileges_check() -> Check {
     }
 }
 
-/// Inode of a namespace link such as `/proc/self/ns/pid`.
-fn ns_inode(link: &str) -> Option<u64> {
-    let l = std::fs::read_link(link).ok()?;
-    let s = l.to_str()?;
-    s[s.find('[')? + 1..s.rfind(']')?].parse().ok()
+/// Whether this process has another cgroup namespace than PID 1 (the host's init with hostPID).
+fn private_cgroup_ns() -> bool {
+    procfs::ns_inode(Path::new("/proc/self/ns/cgroup")) != procfs::ns_inode(Path::new("/proc/1/ns/cgroup"))
 }
-
-/// The kernel's initial PID namespace (`PROC_PID_INIT_INO`).
-const INIT_PID_NS: u64 = 0xEFFF_FFFC;
 
 /// Whether this process runs in a container (as opposed to a host service): another PID
 /// namespace than the kernel's first, another cgroup namespace than PID 1's, a cgroup path of a
 /// container, or a runtime's marker file.
 pub fn in_container() -> bool {
     let own_cgroup = std::fs::read_to_string("/proc/self/cgroup").ok();
-    ns_inode("/proc/self/ns/pid").is_some_and(|i| i != INIT_PID_NS)
-        || ns_inode("/proc/self/ns/cgroup") != ns_inode("/proc/1/ns/cgroup")
+    sensor::node_pid_namespace().is_ok_and(|ns| ns.is_some())
+        || private_cgroup_ns()
         || own_cgroup.as_deref().and_then(crate::container::cgroup_path::unified_path).and_then(crate::container::parse_cgroup_path).is_some()
         || Path::new("/.dockerenv").exists()
         || Path::new("/run/.containerenv").exists()
@@ -109,12 +104,11 @@ pub fn in_container() -> bool {
 
 fn pid_namespace_check() -> Check {
     let name = "pid-namespace";
-    let Some(own) = ns_inode("/proc/self/ns/pid") else {
-        return Check::bad(name, Verdict::Warn, "cannot read /proc/self/ns/pid", "mount procfs at /proc");
+    let own = match sensor::node_pid_namespace() {
+        Err(e) => return Check::bad(name, Verdict::Warn, format!("cannot read /proc/self/ns/pid: {e}"), "mount procfs at /proc"),
+        Ok(None) => return Check::ok(name, "the kernel's initial PID namespace (the host's; hostPID in a pod)"),
+        Ok(Some(own)) => own,
     };
-    if own == INIT_PID_NS {
-        return Check::ok(name, "the kernel's initial PID namespace (the host's; hostPID in a pod)");
-    }
     let init = std::fs::read_to_string("/proc/1/comm").map(|s| s.trim().to_string()).unwrap_or_default();
     if init == "shrike" || init == "pause" || std::process::id() == 1 {
         return Check::bad(
@@ -135,8 +129,7 @@ fn cgroup_tree_check() -> Check {
     let Some(mount) = procfs::cgroup2_mount(Path::new("/proc")) else {
         return Check::bad(name, Verdict::Warn, "no cgroup2 mount", "see cgroup-v2");
     };
-    let private_ns = ns_inode("/proc/self/ns/cgroup") != ns_inode("/proc/1/ns/cgroup");
-    let ns = if private_ns { "; this process has a private cgroup namespace, container ids come from the tree by cgroup id" } else { "" };
+    let ns = if private_cgroup_ns() { "; this process has a private cgroup namespace, container ids come from the tree by cgroup id" } else { "" };
     // Only a hierarchy's root cgroup has no cgroup.type.
     if mount.join("cgroup.type").exists() {
         return Check::bad(

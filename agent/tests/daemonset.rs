@@ -301,6 +301,18 @@ fn import_agent_image(ctrd: &Containerd, r: &Rendered) {
     ctrd.import_image(&archive);
 }
 
+/// A node as the tests run one: shared mount propagation, a private containerd with the agent's
+/// image under the name `kustomization` (relative to `deploy/kubernetes`) renders, and the node's
+/// directories tagged `tag`.
+fn node_running(kustomization: &str, tag: &str) -> (Rendered, Containerd, Node) {
+    make_root_shared();
+    let r = render(&deploy_dir().join(kustomization), kustomization);
+    let ctrd = Containerd::start();
+    import_agent_image(&ctrd, &r);
+    let node = Node::new(&ctrd, tag);
+    (r, ctrd, node)
+}
+
 /// A reverse shell in a neighbouring pod that first enters a cgroup namespace of its own, as
 /// every container on a cgroup v2 node does: its /proc/self/cgroup then reads `0::/`, and the
 /// shell connects only when it does.
@@ -351,11 +363,7 @@ async fn daemonset_pod_reports_neighbours_and_keeps_its_findings() {
     if !privileged("daemonset_pod_reports_neighbours_and_keeps_its_findings") {
         return;
     }
-    make_root_shared();
-    let r = render(&deploy_dir().join("overlays/gke"), "overlays/gke");
-    let ctrd = Containerd::start();
-    import_agent_image(&ctrd, &r);
-    let node = Node::new(&ctrd, "gke");
+    let (r, ctrd, node) = node_running("overlays/gke", "gke");
     // A webhook that is down: findings wait in the spool on the node.
     let dead_port = free_port();
     let ds = pod_from_daemonset(&r, &node, "shrike-abcde", |t| {
@@ -467,12 +475,8 @@ async fn least_privileged_pod_needs_exactly_its_capabilities() {
     if !privileged("least_privileged_pod_needs_exactly_its_capabilities") {
         return;
     }
-    make_root_shared();
     ensure_host_tracefs();
-    let r = render(&deploy_dir().join("overlays/least-privileged"), "overlays/least-privileged");
-    let ctrd = Containerd::start();
-    import_agent_image(&ctrd, &r);
-    let node = Node::new(&ctrd, "lp");
+    let (r, ctrd, node) = node_running("overlays/least-privileged", "lp");
     let ds = pod_from_daemonset(&r, &node, "shrike-lp", |_| {});
     let caps = ds.spec.capabilities.clone().expect("a capability list");
     assert!(!ds.spec.privileged);
@@ -515,11 +519,7 @@ async fn runtime_socket_found_when_it_appears_and_findings_marked_incomplete_wit
     if !privileged("runtime_socket_found_when_it_appears_and_findings_marked_incomplete_without_it") {
         return;
     }
-    make_root_shared();
-    let r = render(&deploy_dir().join("base"), "base");
-    let ctrd = Containerd::start();
-    import_agent_image(&ctrd, &r);
-    let mut node = Node::new(&ctrd, "late");
+    let (r, ctrd, mut node) = node_running("base", "late");
     // The node's /run/containerd is empty: no runtime socket anywhere at start.
     node.host_paths.insert("/run/containerd".into(), node.dir.join("run-containerd-empty"));
     let ds = pod_from_daemonset(&r, &node, "shrike-late", |_| {});
@@ -576,12 +576,8 @@ async fn doctor_checks_the_pod_it_runs_in() {
     if !privileged("doctor_checks_the_pod_it_runs_in") {
         return;
     }
-    make_root_shared();
     ensure_host_tracefs();
-    let r = render(&deploy_dir().join("overlays/kind"), "overlays/kind");
-    let ctrd = Containerd::start();
-    import_agent_image(&ctrd, &r);
-    let node = Node::new(&ctrd, "doctor");
+    let (r, ctrd, node) = node_running("overlays/kind", "doctor");
     let ds = pod_from_daemonset(&r, &node, "shrike-doctor", |_| {});
     let doctor = |spec: &PodSpec| {
         let mut s = spec.clone();

@@ -122,12 +122,7 @@ fn reverse_shell_in(node: &Node, dir: &Path, name: &str) -> Shell {
     let ids = nspid(global_pid);
     let got = l.thread.join().unwrap();
     assert!(got.contains("uid="), "{name}: the shell did not answer; the listener got {got:?}");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
+    agent::reap(&mut child, Duration::from_secs(10));
     let node_pid: u32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
     assert_eq!(ids, [global_pid, node_pid], "{name}: NSpid of {global_pid} names the pid the shell saw in its node");
     Shell { global_pid, node_pid, port: l.port }

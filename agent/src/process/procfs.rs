@@ -424,7 +424,7 @@ fn status_field(status: &[u8], name: &[u8]) -> Option<u32> {
 }
 
 /// The inode in a namespace link such as `pid:[4026531836]`.
-fn ns_inode(link: &Path) -> Option<u64> {
+pub fn ns_inode(link: &Path) -> Option<u64> {
     let target = fs::read_link(link).ok()?.into_os_string().into_vec();
     let open = target.iter().position(|&b| b == b'[')?;
     let close = target.iter().rposition(|&b| b == b']')?;

@@ -88,12 +88,7 @@ fn open_regular(dirfd: libc::c_int, path: &[u8], resolve: u64) -> io::Result<Fil
         (libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC) as u64,
         0,
     )?;
-    let file = File::from(fd);
-    let m = file.metadata()?;
-    if std::os::unix::fs::MetadataExt::ino(&m) != st.st_ino || std::os::unix::fs::MetadataExt::dev(&m) != st.st_dev {
-        return Err(refused("the file changed while it was opened".into()));
-    }
-    Ok(file)
+    Ok(File::from(fd))
 }
 
 /// The executable process `pid` runs, opened through the kernel's own reference to it
@@ -102,15 +97,18 @@ fn open_regular(dirfd: libc::c_int, path: &[u8], resolve: u64) -> io::Result<Fil
 /// chroot, a deleted file or a path too deep to report whole all give the file that ran. `None`
 /// when the process now runs something else (or is gone).
 pub fn open_exe_of(pid: u32, path: &[u8]) -> Option<File> {
-    use std::os::unix::ffi::OsStrExt;
-    let link = std::fs::read_link(format!("/proc/{pid}/exe")).ok()?;
-    let link = link.as_os_str().as_bytes();
-    let link = link.strip_suffix(b" (deleted)").unwrap_or(link);
+    use std::os::{fd::AsRawFd, unix::ffi::OsStrExt};
     let path = path.strip_suffix(b" (deleted)").unwrap_or(path);
-    if path.is_empty() || !link.ends_with(path) {
+    if path.is_empty() {
         return None;
     }
-    open_regular(libc::AT_FDCWD, format!("/proc/{pid}/exe").as_bytes(), 0).ok()
+    // Open first, then ask what was opened: a process that execs again in between cannot make
+    // the name checked differ from the file read.
+    let file = open_regular(libc::AT_FDCWD, format!("/proc/{pid}/exe").as_bytes(), 0).ok()?;
+    let link = std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())).ok()?;
+    let link = link.as_os_str().as_bytes();
+    let link = link.strip_suffix(b" (deleted)").unwrap_or(link);
+    link.ends_with(path).then_some(file)
 }
 
 /// An `O_PATH` handle on the root directory of process `pid`. It stays usable after the

@@ -165,13 +165,18 @@ pub fn run_attack(name: &str, cmd: &str, commands: &'static str) -> u32 {
     if !commands.is_empty() {
         assert!(got.contains("uid="), "{name}: the listener got {got:?}");
     }
-    let deadline = Instant::now() + Duration::from_secs(10);
+    reap(&mut child, Duration::from_secs(10));
+    pid
+}
+
+/// Let a child we started finish within `within`, then kill it (by its pid) and reap it.
+pub fn reap(child: &mut Child, within: Duration) {
+    let deadline = Instant::now() + within;
     while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
     let _ = child.kill();
     let _ = child.wait();
-    pid
 }
 
 /// The value of one series (`name{labels}` exactly as rendered) in metrics text; 0 if absent.
