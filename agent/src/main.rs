@@ -284,6 +284,10 @@ fn live(config: Config, rules: Option<PathBuf>, record: Option<&Path>) -> anyhow
         // Seed after attaching so that nothing started in between is missed.
         let seed = procfs::seed(Path::new("/proc")).context("reading /proc")?;
         let mut pipeline = Pipeline::new(seed, resolver, rules, origin, config.container.enrichment_wait(), true, model);
+        if record.is_none() {
+            let judged = pipeline.judge_running(boot_now_ns());
+            tracing::debug!(judged, "processes running at start judged");
+        }
         let delivery = if record.is_none() { Some(Delivery::start(&config.sinks).await.context("starting the sinks")?) } else { None };
         let shared = metrics::Shared::new();
         shared.set_attached();

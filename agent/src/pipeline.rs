@@ -10,7 +10,7 @@ use std::{
 use crate::{
     container::{ContainerRef, ContainerResolver, EnrichmentQueue},
     detect::{rules::Rules, Engine},
-    event::{Event, EventBody},
+    event::{Event, EventBody, Exec, ProcessKey},
     finding::{
         self,
         flood::{FloodControl, Verdict},
@@ -134,6 +134,47 @@ impl Pipeline {
             self.last_expire_ns = ev.ts_boot_ns;
         }
         container
+    }
+
+    /// Judge the processes that were running before the agent started as if each had just
+    /// started, parents first (so that a relay is known before what it feeds): a reverse shell
+    /// or a netcat relay that predates the agent is reported, its findings marked
+    /// `Running_Before_Agent_Start`. `now_ns` (kernel time) stands for their exec time. Returns how
+    /// many processes were judged.
+    pub fn judge_running(&mut self, now_ns: u64) -> usize {
+        let mut keys: Vec<ProcessKey> =
+            self.table.iter().filter(|p| p.seeded && !p.exec_seen && p.exited.is_none()).map(|p| p.key).collect();
+        keys.sort_unstable_by_key(|k| (k.start, k.pid));
+        for key in &keys {
+            let Some(p) = self.table.get(*key) else { continue };
+            let ev = Event {
+                ts_boot_ns: now_ns,
+                process: p.key,
+                tid: p.key.pid,
+                cgroup_id: p.cgroup_id,
+                body: EventBody::Exec(Exec {
+                    parent: p.parent.unwrap_or(ProcessKey { pid: 0, start: 0 }),
+                    uid: p.uid,
+                    gid: p.gid,
+                    pid_ns: p.pid_ns,
+                    comm: p.comm.clone(),
+                    filename: p.exe.clone(),
+                    exe: p.exe.clone(),
+                    exe_truncated: false,
+                    argv: p.argv.clone(),
+                    argv_truncated: p.argv_truncated,
+                    stdio: p.stdio.clone(),
+                }),
+            };
+            let container = self.resolver.identify(ev.cgroup_id, ev.process.pid, p.pid_ns);
+            for mut d in self.engine.handle(&ev, &self.table, container.as_ref(), self.live) {
+                d.properties.push(("Running_Before_Agent_Start", true.into()));
+                self.stats.detections += 1;
+                self.incidents.add(d, &self.origin);
+            }
+        }
+        self.last_event_ns = self.last_event_ns.max(now_ns);
+        keys.len()
     }
 
     /// Upkeep and output: take answers from the container runtime, close incidents whose time

@@ -174,6 +174,39 @@ async fn webhook_outage_and_restarts_lose_nothing() {
     assert!(spooled_files(&spool).is_empty(), "spool emptied: {:?}", spooled_files(&spool));
 }
 
+/// A receiver that takes 300 ms per request does not cap delivery at one finding per round
+/// trip: up to `max_in_flight` requests go at once. Timed against `max_in_flight = 1`.
+#[tokio::test]
+async fn a_slow_webhook_receiver_does_not_cap_throughput() {
+    let mut took = Vec::new();
+    for in_flight in [1usize, 8] {
+        let tmp = TempDir::new(&format!("slow-{in_flight}"));
+        let port = free_port();
+        let mut cfg = webhook_config(&tmp.0, port);
+        cfg.webhook[0].max_in_flight = in_flight;
+        let (server, peak) = Server::slow(port, Duration::from_millis(300));
+        let d = Delivery::start(&cfg).await.unwrap();
+        let all: Vec<String> = (0..16).map(|i| id(7, i)).collect();
+        let start = std::time::Instant::now();
+        for f in &all {
+            d.submit(f, finding(f, 0));
+        }
+        wait_for("all findings delivered", || stats(&d, "hook").delivered == all.len() as u64).await;
+        let elapsed = start.elapsed();
+        let got: BTreeSet<String> = server.ids().into_iter().collect();
+        assert_eq!(got, all.iter().cloned().collect::<BTreeSet<_>>());
+        let peak = peak.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(peak <= in_flight, "{peak} requests at once, more than {in_flight}");
+        println!("max_in_flight {in_flight}: 16 findings in {elapsed:?}, at most {peak} at once");
+        took.push((elapsed, peak));
+        d.shutdown(Duration::from_secs(1)).await;
+    }
+    let ((one, _), (eight, peak)) = (took[0], took[1]);
+    assert!(one >= Duration::from_millis(16 * 300), "one at a time: {one:?}");
+    assert!(peak >= 4, "requests overlapped: at most {peak} at once");
+    assert!(eight * 3 < one, "8 in flight: {eight:?}, one at a time: {one:?}");
+}
+
 #[tokio::test]
 async fn webhook_batches_are_arrays_and_a_refused_finding_is_set_aside() {
     let tmp = TempDir::new("batch");

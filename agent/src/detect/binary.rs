@@ -58,19 +58,19 @@ const CACHE_MAX: usize = 4096;
 /// The executable: the file the process runs, through the kernel's reference to it, while it
 /// still runs it; else `path` in the root of the process or of a relative (its own root, so a
 /// chroot counts); else in the container's pinned root (all of them gone).
-fn open_exe(root: Option<&OwnedFd>, pids: &[u32], path: &str) -> Option<(File, FileKey)> {
-    let own = pids.first().and_then(|pid| rootfs::open_exe_of(*pid, path.as_bytes()));
+fn open_exe(root: Option<&OwnedFd>, pids: &[u32], path: &[u8]) -> Option<(File, FileKey)> {
+    let own = pids.first().and_then(|pid| rootfs::open_exe_of(*pid, path));
     let f = own
         .or_else(|| {
-            pids.iter().find_map(|pid| match rootfs::open_in_root(*pid, path.as_bytes()) {
+            pids.iter().find_map(|pid| match rootfs::open_in_root(*pid, path) {
                 Ok(f) => Some(f),
                 Err(e) => {
-                    tracing::debug!(pid, path, error = %e, "cannot open executable in the process's root");
+                    tracing::debug!(pid, path = %String::from_utf8_lossy(path), error = %e, "cannot open executable in the process's root");
                     None
                 }
             })
         })
-        .or_else(|| root.and_then(|r| rootfs::open_at_root(r, path.as_bytes()).ok()))?;
+        .or_else(|| root.and_then(|r| rootfs::open_at_root(r, path).ok()))?;
     let m = f.metadata().ok()?;
     if !m.is_file() {
         return None;
@@ -118,7 +118,7 @@ impl BinaryCache {
 
     /// Size and SHA-256 of the executable `path` as seen from the root of the first of `roots`
     /// (pids) that is still there.
-    pub fn info(&mut self, cgroup_id: u64, roots: &[u32], path: &str) -> Option<BinaryInfo> {
+    pub fn info(&mut self, cgroup_id: u64, roots: &[u32], path: &[u8]) -> Option<BinaryInfo> {
         let (f, key) = open_exe(self.roots.get(&cgroup_id).map(|r| &r.0), roots, path)?;
         if let Some(i) = self.info.get(&key) {
             return Some(i.clone());
@@ -149,7 +149,7 @@ impl BinaryCache {
     }
 
     /// What known tool the executable `path` is, by its contents (opened like [`Self::info`]).
-    pub fn fingerprint(&mut self, cgroup_id: u64, roots: &[u32], path: &str) -> Option<KnownBinary> {
+    pub fn fingerprint(&mut self, cgroup_id: u64, roots: &[u32], path: &[u8]) -> Option<KnownBinary> {
         let (f, key) = open_exe(self.roots.get(&cgroup_id).map(|r| &r.0), roots, path)?;
         if let Some(p) = self.prints.get(&key) {
             return *p;

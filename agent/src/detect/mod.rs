@@ -24,7 +24,7 @@ use self::{
     binary::{BinaryCache, BinaryInfo},
     network::{NetState, RelayKind},
     rules::{DetectionId, Rules},
-    tools::{identify, identify_fingerprinted, ToolKind, ToolLists},
+    tools::{identify, identify_fingerprinted, KnownBinary, ToolKind, ToolLists},
 };
 use crate::{
     container::ContainerRef,
@@ -163,6 +163,8 @@ pub struct Ctx<'a> {
     pub tool: Option<ToolKind>,
     /// Index in argv where the program's own arguments start.
     pub args_from: usize,
+    /// What the executable was recognised as by its contents, when its name did not say.
+    pub known: Option<KnownBinary>,
     /// Network wiring.
     pub net: &'a NetState,
 }
@@ -242,8 +244,8 @@ fn root_pids(table: &ProcessTable, p: &Process) -> Vec<u32> {
 }
 
 /// The file a process really runs (the program, when the dynamic loader was exec'd directly).
-fn program_file(p: &Process) -> String {
-    String::from_utf8_lossy(tools::program_path(&p.exe, &p.argv)).into_owned()
+fn program_file(p: &Process) -> &[u8] {
+    tools::program_path(&p.exe, &p.argv)
 }
 
 /// Ancestors listed in a finding.
@@ -261,15 +263,22 @@ pub struct Engine {
 
 /// argv that would make an unknown binary worth fingerprinting: something that could be an exec
 /// option of netcat (short options clustered with `e` or `c`, ncat's long options and their
-/// abbreviations) or an EXEC/SYSTEM/SHELL address of socat.
+/// abbreviations), an EXEC/SYSTEM/SHELL address of socat, or the code of an interpreter (`-c`,
+/// `-e`, a `.py`/`.pl` script).
 fn suspicious_args(argv: &[crate::event::RawStr]) -> bool {
     argv.iter().skip(1).any(|a| {
         let b = a.as_bytes();
         let short_exec = b.len() > 1 && b[0] == b'-' && b[1] != b'-' && b[1..].iter().any(|&c| c == b'e' || c == b'c');
         let long_exec = b.starts_with(b"--e") || b.starts_with(b"--sh") || b.starts_with(b"--lua");
         let address = |w: &[u8]| b.windows(w.len()).any(|x| x.eq_ignore_ascii_case(w));
-        short_exec || long_exec || address(b"exec:") || address(b"system:") || address(b"shell:")
+        let script = b.ends_with(b".py") || b.ends_with(b".pl");
+        short_exec || long_exec || script || address(b"exec:") || address(b"system:") || address(b"shell:")
     })
+}
+
+/// True when a standard fd of `p` is a connected inet socket (no lookups, no allocation).
+fn stdio_on_network(p: &Process) -> bool {
+    p.stdio.iter().any(|s| s.remote().is_some())
 }
 
 impl Engine {
@@ -296,22 +305,32 @@ impl Engine {
         &self.rules
     }
 
-    /// What the program of an exec is: by the real executable's name, busybox applet, or, for
-    /// an unknown name with netcat/socat-like arguments, by the executable's contents.
-    fn tool_of(&mut self, table: &ProcessTable, p: &Process, live: bool) -> (ToolKind, usize) {
+    /// What the program of an exec is: by the real executable's name or busybox applet; else,
+    /// when the name says nothing (or only "everyday command" / "compiler") and the process is
+    /// wired to the network or has netcat-, socat- or interpreter-like arguments, by the
+    /// executable's contents (a renamed or copied shell, interpreter or network tool, or one run
+    /// from a memfd). Contents are read once per file (cached by identity).
+    fn tool_of(&mut self, table: &ProcessTable, p: &Process, live: bool) -> (ToolKind, usize, Option<KnownBinary>) {
         let id = identify(&p.exe, &p.argv, &self.rules.lists);
-        if id.kind != ToolKind::Other || !live || !suspicious_args(&p.argv) {
-            return (id.kind, id.args_from);
+        let worth_reading = live
+            && match id.kind {
+                ToolKind::Other => suspicious_args(&p.argv) || stdio_on_network(p) || self.net.network_fed(table, p).is_some(),
+                ToolKind::CommonCommand | ToolKind::Compiler => stdio_on_network(p),
+                _ => false,
+            };
+        if !worth_reading {
+            return (id.kind, id.args_from, None);
         }
         let roots = root_pids(table, p);
-        let known = self.binaries.fingerprint(p.cgroup_id, &roots, &program_file(p));
-        tracing::debug!(pid = p.key.pid, exe = %p.exe, ?roots, ?known, "fingerprinted an unknown executable");
+        let known = self.binaries.fingerprint(p.cgroup_id, &roots, program_file(p));
+        tracing::debug!(pid = p.key.pid, exe = %p.exe, ?roots, ?known, "fingerprinted an executable");
         match known {
             Some(known) => {
                 let id = identify_fingerprinted(known, &p.exe, &p.argv, &self.rules.lists);
-                (id.kind, id.args_from)
+                let renamed = id.kind != identify(&p.exe, &p.argv, &self.rules.lists).kind;
+                (id.kind, id.args_from, renamed.then_some(known))
             }
-            None => (id.kind, id.args_from),
+            None => (id.kind, id.args_from, None),
         }
     }
 
@@ -330,16 +349,16 @@ impl Engine {
             }
             return Vec::new();
         };
-        let (tool, args_from) = match &ev.body {
+        let scoped = live && (container.is_some() || self.rules.scope.host);
+        let (tool, args_from, known) = match &ev.body {
             EventBody::Exec(x) => {
                 // A container's root, from a process already inside it (its own pid namespace):
                 // files stay readable after short-lived processes are gone.
                 if live && container.is_some() && x.pid_ns != 0 {
                     self.binaries.capture_root(process.cgroup_id, process.key.pid);
                 }
-                let scoped = live && (container.is_some() || self.rules.scope.host);
-                let (tool, args_from) = self.tool_of(table, process, scoped);
                 self.net.index_stdio(process);
+                let (tool, args_from, known) = self.tool_of(table, process, scoped);
                 match tool {
                     ToolKind::Socat => {
                         let cmd = socat::parse(&process.argv[args_from.min(process.argv.len())..]);
@@ -357,9 +376,15 @@ impl Engine {
                     }
                     _ => {}
                 }
-                (Some(tool), args_from)
+                (Some(tool), args_from, known)
             }
-            _ => (None, 1),
+            // A process that puts a socket on its stdin: what is it (a renamed shell doing
+            // `exec 0<&3`)?
+            EventBody::StdioRedirect(r) if r.fd == 0 && r.target.remote().is_some() => {
+                let (tool, args_from, known) = self.tool_of(table, process, scoped);
+                (Some(tool), args_from, known)
+            }
+            _ => (None, 1, None),
         };
         let ctx = Ctx {
             event: ev,
@@ -370,6 +395,7 @@ impl Engine {
             lists: &self.rules.lists,
             tool,
             args_from,
+            known,
             net: &self.net,
         };
         self.out.clear();
@@ -385,6 +411,9 @@ impl Engine {
         }
         let mut found = std::mem::take(&mut self.out);
         for d in &mut found {
+            if let Some(known) = known.filter(|_| d.process == process.key) {
+                d.properties.push(("Executable_Recognised_As", known.name().into()));
+            }
             d.processes = self.snapshots(table, d.process, live);
             d.ancestry = table
                 .ancestors(d.process)
@@ -409,7 +438,7 @@ impl Engine {
                 argv: p.argv.iter().map(|a| a.to_string()).collect(),
                 argv_truncated: p.argv_truncated,
                 uid: p.uid,
-                binary: if live { self.binaries.info(p.cgroup_id, &root_pids(table, p), &p.exe.to_string()) } else { None },
+                binary: if live { self.binaries.info(p.cgroup_id, &root_pids(table, p), p.exe.as_bytes()) } else { None },
             });
             next = p.parent;
         }

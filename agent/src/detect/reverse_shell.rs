@@ -5,7 +5,7 @@
 use super::{
     network::NetworkFed,
     rules::DetectionId,
-    tools::{identify, ToolKind},
+    tools::ToolKind,
     Connection, Ctx, Detection, Detector,
 };
 use crate::event::EventBody;
@@ -36,7 +36,7 @@ impl Detector for ReverseShell {
                 }
             }
             EventBody::StdioRedirect(r) if r.fd == 0 && r.target.remote().is_some() => {
-                if !matches!(identify(&p.exe, &p.argv, ctx.lists).kind, ToolKind::Shell | ToolKind::Interpreter) {
+                if !matches!(ctx.tool, Some(ToolKind::Shell | ToolKind::Interpreter)) {
                     return;
                 }
                 (Connection::from_stdio(&r.target), format!("redirected its stdin to a socket ({:?})", r.via))

@@ -355,6 +355,10 @@ pub fn identify_fingerprinted<'a>(
         KnownBinary::NetcatOpenBsd => ToolKind::Netcat(NetcatFlavor::OpenBsd),
         KnownBinary::Ncat => ToolKind::Netcat(NetcatFlavor::Ncat),
         KnownBinary::Socat => ToolKind::Socat,
+        other => match other.program() {
+            Some((kind, name)) => return Identity { kind, name, ..id },
+            None => return id,
+        },
     };
     Identity { kind, ..id }
 }
@@ -436,6 +440,51 @@ pub enum KnownBinary {
     Socat,
     /// busybox (any applet set).
     Busybox,
+    /// GNU bash.
+    Bash,
+    /// The Debian Almquist shell.
+    Dash,
+    /// CPython (the interpreter program, static or linked to libpython).
+    Python,
+    /// Perl.
+    Perl,
+    /// mawk.
+    Mawk,
+    /// A Tcl shell (tclsh, and expect, which is built on it).
+    Tcl,
+}
+
+impl KnownBinary {
+    /// The kind of program, and the name it is known by, for the shells and interpreters
+    /// (`None` for the network tools and busybox, whose identity depends on their arguments).
+    pub fn program(self) -> Option<(ToolKind, &'static [u8])> {
+        Some(match self {
+            KnownBinary::Bash => (ToolKind::Shell, b"bash"),
+            KnownBinary::Dash => (ToolKind::Shell, b"dash"),
+            KnownBinary::Python => (ToolKind::Interpreter, b"python3"),
+            KnownBinary::Perl => (ToolKind::Interpreter, b"perl"),
+            KnownBinary::Mawk => (ToolKind::Interpreter, b"mawk"),
+            KnownBinary::Tcl => (ToolKind::Interpreter, b"tclsh"),
+            _ => return None,
+        })
+    }
+
+    /// The name findings give the recognised program.
+    pub fn name(self) -> &'static str {
+        match self {
+            KnownBinary::NetcatTraditional => "nc.traditional",
+            KnownBinary::NetcatOpenBsd => "nc.openbsd",
+            KnownBinary::Ncat => "ncat",
+            KnownBinary::Socat => "socat",
+            KnownBinary::Busybox => "busybox",
+            KnownBinary::Bash => "bash",
+            KnownBinary::Dash => "dash",
+            KnownBinary::Python => "python3",
+            KnownBinary::Perl => "perl",
+            KnownBinary::Mawk => "mawk",
+            KnownBinary::Tcl => "tclsh",
+        }
+    }
 }
 
 /// A binary is recognised when its `primary` string is present and then every `also` string.
@@ -475,6 +524,41 @@ const SIGNATURES: &[Signature] = &[
         known: KnownBinary::NetcatTraditional,
         primary: b"gethostpoop fuxored",
         also: &[b"invalid connection to [%s] from %s [%s] %d"],
+    },
+    // Shells and interpreters (Debian 12: bash 5.2, dash 0.5.12, python3.11, perl 5.36, mawk
+    // 1.3.4, tcl 8.6). CPython's, Perl's and Tcl's programs are thin mains over their library, so
+    // they are known by the entry points they call (names in the dynamic symbol table, present
+    // whether the library is linked in or not); embedders of those libraries call other ones.
+    Signature {
+        known: KnownBinary::Bash,
+        primary: b"GNU bash, version %s (%s)",
+        also: &[b"BASH_ENV"],
+    },
+    Signature {
+        known: KnownBinary::Dash,
+        primary: b"job %s not created under job control",
+        also: &[b"Maximum function recursion depth (%d) reached"],
+    },
+    Signature {
+        known: KnownBinary::Python,
+        primary: b"Py_BytesMain",
+        also: &[],
+    },
+    Signature {
+        known: KnownBinary::Perl,
+        primary: b"perl_parse",
+        // perf embeds Perl for its scripts; perl's own main alone calls Perl_sys_init3.
+        also: &[b"perl_construct", b"perl_run", b"Perl_sys_init3"],
+    },
+    Signature {
+        known: KnownBinary::Mawk,
+        primary: b"Usage: mawk [Options] [Program] [file ...]",
+        also: &[],
+    },
+    Signature {
+        known: KnownBinary::Tcl,
+        primary: b"Tcl_MainEx",
+        also: &[],
     },
 ];
 
@@ -643,6 +727,12 @@ mod tests {
         let exe = RawStr::from("/tmp/s");
         let id = identify_fingerprinted(KnownBinary::Socat, &exe, &argv, &lists);
         assert_eq!(id.kind, K::Socat);
+        // A copied shell or interpreter is known by what it is, whatever it is called.
+        let argv = v(&["kworker", "-i"]);
+        let id = identify_fingerprinted(KnownBinary::Bash, &exe, &argv, &lists);
+        assert_eq!((id.kind, id.name, id.args_from), (K::Shell, &b"bash"[..], 1));
+        let id = identify_fingerprinted(KnownBinary::Python, &exe, &argv, &lists);
+        assert_eq!((id.kind, id.name), (K::Interpreter, &b"python3"[..]));
     }
 
     #[test]
@@ -753,8 +843,15 @@ mod tests {
             (&["/usr/bin/socat1", "/usr/bin/socat"], Some(KnownBinary::Socat)),
             (&["/usr/bin/busybox", "/bin/busybox"], Some(KnownBinary::Busybox)),
             (&["/bin/ls", "/usr/bin/ls"], None),
-            (&["/bin/bash", "/usr/bin/bash"], None),
-            (&["/usr/bin/python3"], None),
+            (&["/bin/bash", "/usr/bin/bash"], Some(KnownBinary::Bash)),
+            (&["/bin/dash", "/usr/bin/dash"], Some(KnownBinary::Dash)),
+            (&["/usr/bin/python3.11", "/usr/bin/python3"], Some(KnownBinary::Python)),
+            (&["/usr/bin/perl"], Some(KnownBinary::Perl)),
+            (&["/usr/bin/mawk"], Some(KnownBinary::Mawk)),
+            (&["/usr/bin/tclsh8.6"], Some(KnownBinary::Tcl)),
+            (&["/usr/bin/perf"], None), // embeds Perl, is not perl
+            (&["/usr/bin/gdb"], None),  // embeds Python, is not python
+            (&["/usr/bin/cat", "/bin/cat"], None),
             (&["/usr/bin/filan"], None), // socat's sibling: shares the web address only
             (&["/lib/x86_64-linux-gnu/libc.so.6", "/usr/lib/x86_64-linux-gnu/libc.so.6",
                "/lib/aarch64-linux-gnu/libc.so.6", "/lib/libc.so.6"], None),
@@ -817,7 +914,7 @@ mod tests {
         for path in ["/usr/bin/python3", "/lib/x86_64-linux-gnu/libc.so.6", "/usr/bin/bash"] {
             if let Some((_, bytes)) = read(&[path]) {
                 let start = std::time::Instant::now();
-                assert_eq!(fingerprint(std::hint::black_box(&bytes)), None);
+                std::hint::black_box(fingerprint(std::hint::black_box(&bytes)));
                 println!("fingerprint of {path} ({} bytes): {:?}", bytes.len(), start.elapsed());
             }
         }

@@ -147,8 +147,9 @@ pub struct QueueParams {
     pub timeout: Duration,
 }
 
-/// A webhook: each finding is POSTed as its JSON object, or with `batch = true` up to
-/// `batch_max` findings at a time as a JSON array.
+/// A webhook: each finding is POSTed as its JSON object, up to `max_in_flight` requests at a
+/// time (so a slow receiver does not cap throughput at one finding per round trip), or with
+/// `batch = true` up to `batch_max` findings at a time as a JSON array.
 ///
 /// Headers: `Content-Type: application/json`; `Idempotency-Key`: the finding id, or for a batch
 /// the ids of its findings in array order separated by commas (each element also carries its
@@ -170,6 +171,8 @@ pub struct WebhookConfig {
     pub batch: bool,
     /// Most findings in one batch.
     pub batch_max: usize,
+    /// Most requests in flight at once when not batching (1..=64).
+    pub max_in_flight: usize,
     /// PEM file of the CA certificates to trust instead of the system's; empty = the system's.
     pub ca_file: String,
     /// File holding the token (surrounding whitespace ignored), read again for every attempt,
@@ -204,6 +207,7 @@ impl Default for WebhookConfig {
             url: String::new(),
             batch: false,
             batch_max: 100,
+            max_in_flight: 8,
             ca_file: String::new(),
             token_file: String::new(),
             auth_header: "Authorization".into(),
@@ -494,6 +498,9 @@ impl SinksConfig {
             }
             if w.batch_max == 0 || w.batch_max > 10_000 {
                 return Err(invalid(format!("{option}.batch_max"), "must be 1..=10000"));
+            }
+            if w.max_in_flight == 0 || w.max_in_flight > 64 {
+                return Err(invalid(format!("{option}.max_in_flight"), "must be 1..=64"));
             }
             if !w.token_file.is_empty() && reqwest::header::HeaderName::from_bytes(w.auth_header.as_bytes()).is_err() {
                 return Err(invalid(format!("{option}.auth_header"), format!("{:?} is not a header name", w.auth_header)));

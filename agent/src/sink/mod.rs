@@ -112,6 +112,8 @@ enum Done {
     Delivered,
     /// Refused for good, with the reason.
     Rejected(String),
+    /// Not settled: stays spooled for the next attempt (a request beside a failed one).
+    Pending,
 }
 
 /// Why an attempt stopped.

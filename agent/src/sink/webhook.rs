@@ -17,6 +17,7 @@ pub(crate) struct WebhookSink {
     url: Url,
     batch: bool,
     batch_max: usize,
+    max_in_flight: usize,
     token_file: Option<PathBuf>,
     auth_header: HeaderName,
     auth_scheme: String,
@@ -97,16 +98,22 @@ impl WebhookSink {
             client,
             url,
             batch: cfg.batch,
-            batch_max: if cfg.batch { cfg.batch_max } else { 1 },
+            batch_max: cfg.batch_max,
+            max_in_flight: cfg.max_in_flight.max(1),
             token_file,
             auth_header,
             auth_scheme: cfg.auth_scheme.trim().to_string(),
         })
     }
 
-    /// Most findings per attempt.
+    /// Most findings per attempt: one batch, or one request each for as many as may be in
+    /// flight.
     pub fn batch_max(&self) -> usize {
-        self.batch_max
+        if self.batch {
+            self.batch_max
+        } else {
+            self.max_in_flight
+        }
     }
 
     async fn post(&self, body: String, key: &str) -> Result<(), PostError> {
@@ -136,7 +143,9 @@ impl WebhookSink {
         }
     }
 
-    /// Deliver `items` in order, stopping at the first failure.
+    /// Deliver `items`: as one batch, or one request each, all at once (the caller hands out at
+    /// most `max_in_flight`). A request that must be retried leaves its finding spooled, and the
+    /// others' outcomes stand.
     pub async fn deliver(&self, items: &[Item]) -> Report {
         let mut report = Report::default();
         if self.batch {
@@ -158,15 +167,16 @@ impl WebhookSink {
             }
             return report;
         }
-        for i in items {
-            match self.post(i.body.to_string(), &i.id).await {
-                Ok(()) => report.done.push(Done::Delivered),
-                Err(PostError::Permanent(e)) => report.done.push(Done::Rejected(e)),
+        let outcomes = futures_util::future::join_all(items.iter().map(|i| self.post(i.body.to_string(), &i.id))).await;
+        for outcome in outcomes {
+            report.done.push(match outcome {
+                Ok(()) => Done::Delivered,
+                Err(PostError::Permanent(e)) => Done::Rejected(e),
                 Err(PostError::Retry(e)) => {
-                    report.failure = Some(Failure { error: e, split: false });
-                    break;
+                    report.failure.get_or_insert(Failure { error: e, split: false });
+                    Done::Pending
                 }
-            }
+            });
         }
         report
     }

@@ -147,7 +147,7 @@ pub(crate) async fn run(shared: Arc<Shared>, mut sink: NetSink, q: QueueParams, 
                         }
                     }
                     Some(Done::Rejected(reason)) => spool.reject(item.seq, reason),
-                    None => spool.checkin(item.seq),
+                    Some(Done::Pending) | None => spool.checkin(item.seq),
                 }
             }
         }

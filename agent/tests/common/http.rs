@@ -126,6 +126,41 @@ impl Server {
         Server { reqs, stop, thread: Some(thread) }
     }
 
+    /// A receiver that takes `delay` to answer each request with 200, serving every connection
+    /// on its own thread; also returns the most requests it ever held at once.
+    pub fn slow(port: u16, delay: Duration) -> (Server, Arc<std::sync::atomic::AtomicUsize>) {
+        use std::sync::atomic::AtomicUsize;
+        let l = TcpListener::bind(("127.0.0.1", port)).unwrap();
+        l.set_nonblocking(true).unwrap();
+        let reqs = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (open, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let (reqs2, stop2, peak2) = (reqs.clone(), stop.clone(), peak.clone());
+        let thread = std::thread::spawn(move || {
+            while !stop2.load(Ordering::Relaxed) {
+                let Ok((s, _)) = l.accept() else {
+                    std::thread::sleep(Duration::from_millis(2));
+                    continue;
+                };
+                let (reqs, open, peak) = (reqs2.clone(), open.clone(), peak2.clone());
+                std::thread::spawn(move || {
+                    if s.set_nonblocking(false).is_err() || s.set_read_timeout(Some(Duration::from_secs(5))).is_err() {
+                        return;
+                    }
+                    let respond: Responder = Arc::new(move |_| {
+                        let now = open.fetch_add(1, Ordering::SeqCst) + 1;
+                        peak.fetch_max(now, Ordering::SeqCst);
+                        std::thread::sleep(delay);
+                        open.fetch_sub(1, Ordering::SeqCst);
+                        (200, "{}".into())
+                    });
+                    serve(s, &respond, &reqs);
+                });
+            }
+        });
+        (Server { reqs, stop, thread: Some(thread) }, peak)
+    }
+
     pub fn ok(port: u16) -> Server {
         Server::start(port, Arc::new(|_| (200, "{}".into())))
     }

