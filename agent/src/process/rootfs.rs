@@ -96,6 +96,10 @@ fn open_regular(dirfd: libc::c_int, path: &[u8], resolve: u64) -> io::Result<Fil
 /// its last components): no path is walked, so a path the container has since replaced, a
 /// chroot, a deleted file or a path too deep to report whole all give the file that ran. `None`
 /// when the process now runs something else (or is gone).
+///
+/// A program executed through a file descriptor (`fexecve`, `execveat(fd, "", AT_EMPTY_PATH)`:
+/// a memfd, a deleted file) has no path the kernel can give; it reports the descriptor's
+/// (`/dev/fd/3`, `/proc/self/fd/3`), and then whatever the process runs is taken as it.
 pub fn open_exe_of(pid: u32, path: &[u8]) -> Option<File> {
     use std::os::{fd::AsRawFd, unix::ffi::OsStrExt};
     let path = path.strip_suffix(b" (deleted)").unwrap_or(path);
@@ -108,7 +112,25 @@ pub fn open_exe_of(pid: u32, path: &[u8]) -> Option<File> {
     let link = std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())).ok()?;
     let link = link.as_os_str().as_bytes();
     let link = link.strip_suffix(b" (deleted)").unwrap_or(link);
-    link.ends_with(path).then_some(file)
+    (link.ends_with(path) || is_fd_path(path)).then_some(file)
+}
+
+/// `/dev/fd/N`, `/proc/self/fd/N` or `/proc/<pid>/fd/N`: the name of an executed descriptor.
+fn is_fd_path(path: &[u8]) -> bool {
+    let rest = if let Some(r) = path.strip_prefix(b"/dev/fd/") {
+        r
+    } else if let Some(r) = path.strip_prefix(b"/proc/") {
+        match r.iter().position(|&b| b == b'/') {
+            Some(i) if &r[..i] == b"self" || (i > 0 && r[..i].iter().all(u8::is_ascii_digit)) => match r[i..].strip_prefix(b"/fd/") {
+                Some(n) => n,
+                None => return false,
+            },
+            _ => return false,
+        }
+    } else {
+        return false;
+    };
+    !rest.is_empty() && rest.iter().all(u8::is_ascii_digit)
 }
 
 /// An `O_PATH` handle on the root directory of process `pid`. It stays usable after the
@@ -218,6 +240,13 @@ mod tests {
         assert!(open_exe_of(std::process::id(), tail).is_some());
         // Another path: this process does not run it.
         assert!(open_exe_of(std::process::id(), b"/usr/bin/nc").is_none());
+        // A program executed through a descriptor is named by it: whatever runs is it.
+        assert!(open_exe_of(std::process::id(), b"/dev/fd/3").is_some());
+        assert!(open_exe_of(std::process::id(), b"/proc/self/fd/4").is_some());
+        for not_fd in [&b"/dev/fd/"[..], b"/dev/fd/3x", b"/proc/1/fdx/3", b"/proc/x/fd/3", b"/tmp/dev/fd/3"] {
+            assert!(!is_fd_path(not_fd), "{}", String::from_utf8_lossy(not_fd));
+        }
+        assert!(is_fd_path(b"/proc/123/fd/7"));
     }
 
     #[test]
