@@ -23,6 +23,9 @@ use crate::{
 /// How long an exited process stays in the table for ancestry lookups.
 pub const EXIT_GRACE_NS: u64 = 30_000_000_000;
 
+/// How long a flush waits for scripts still being judged.
+pub const SCRIPT_WAIT_AT_FLUSH: Duration = Duration::from_secs(2);
+
 /// Counters of the pipeline.
 #[derive(Clone, Copy, Debug, Default, serde::Serialize)]
 pub struct PipelineStats {
@@ -182,6 +185,11 @@ impl Pipeline {
     /// metadata is known (or waited long enough) into findings.
     pub fn poll(&mut self, now_ns: u64, flush: bool) {
         self.resolver.poll();
+        // Verdicts on scripts read off the event loop (all of them before a flush).
+        for d in self.engine.verdicts(flush.then_some(SCRIPT_WAIT_AT_FLUSH)) {
+            self.stats.detections += 1;
+            self.incidents.add(d, &self.origin);
+        }
         for i in self.incidents.due(now_ns.max(self.last_event_ns), flush) {
             let container = i.first.container.as_ref().map(|c| c.id.clone());
             self.held.push(i, container.as_deref());
@@ -235,7 +243,7 @@ impl Pipeline {
 
     /// True while incidents are collecting or waiting for container metadata.
     pub fn has_pending(&self) -> bool {
-        self.incidents.open_count() > 0 || !self.held.is_empty()
+        self.incidents.open_count() > 0 || !self.held.is_empty() || self.engine.pending_scripts() > 0
     }
 
     /// Flood control counters.

@@ -259,6 +259,7 @@ pub struct Engine {
     binaries: BinaryCache,
     python: Option<python::PythonJudge>,
     out: Vec<Detection>,
+    scripts: Vec<python::ScriptJob>,
 }
 
 /// argv that would make an unknown binary worth fingerprinting: something that could be an exec
@@ -297,6 +298,7 @@ impl Engine {
             binaries: BinaryCache::default(),
             python: python_model.map(python::PythonJudge::new),
             out: Vec::new(),
+            scripts: Vec::new(),
         }
     }
 
@@ -404,7 +406,7 @@ impl Engine {
         }
         if let Some(judge) = self.python.as_mut() {
             let roots = root_pids(table, process);
-            judge.judge(&ctx, &roots, self.binaries.root(process.cgroup_id), live, &mut self.out);
+            judge.judge(&ctx, &roots, self.binaries.root(process.cgroup_id), live, &mut self.out, &mut self.scripts);
         }
         if let EventBody::Exit(_) = ev.body {
             self.net.forget(&ev.process);
@@ -414,14 +416,39 @@ impl Engine {
             if let Some(known) = known.filter(|_| d.process == process.key) {
                 d.properties.push(("Executable_Recognised_As", known.name().into()));
             }
-            d.processes = self.snapshots(table, d.process, live);
-            d.ancestry = table
-                .ancestors(d.process)
-                .take(MAX_ANCESTRY)
-                .map(|a| (a.key.pid, a.comm.to_string(), a.exe.to_string()))
-                .collect();
+            self.complete(d, table, live);
         }
+        // Scripts: their processes as they are now, the verdict later (see `verdicts`).
+        for mut job in std::mem::take(&mut self.scripts) {
+            self.complete(&mut job.detection, table, live);
+            if let Some(d) = self.python.as_mut().and_then(|j| j.submit(job)) {
+                found.push(d);
+            }
+        }
+        found.extend(self.verdicts(None));
         found
+    }
+
+    /// Detections of scripts judged since the last call (they are complete: their processes
+    /// were captured when the script was handed out). With `wait`, waits up to that long for
+    /// all scripts handed out (at shutdown).
+    pub fn verdicts(&mut self, wait: Option<std::time::Duration>) -> Vec<Detection> {
+        self.python.as_mut().map(|j| j.verdicts(wait)).unwrap_or_default()
+    }
+
+    /// Scripts handed out and not judged yet.
+    pub fn pending_scripts(&self) -> usize {
+        self.python.as_ref().map_or(0, python::PythonJudge::pending)
+    }
+
+    /// Fill in the processes and ancestry a finding shows.
+    fn complete(&mut self, d: &mut Detection, table: &ProcessTable, live: bool) {
+        d.processes = self.snapshots(table, d.process, live);
+        d.ancestry = table
+            .ancestors(d.process)
+            .take(MAX_ANCESTRY)
+            .map(|a| (a.key.pid, a.comm.to_string(), a.exe.to_string()))
+            .collect();
     }
 
     /// The offending process and its parent, as findings show them.

@@ -225,16 +225,119 @@ fn is_python(name: &[u8]) -> bool {
     name.starts_with(b"python") || name.starts_with(b"pypy")
 }
 
-/// Scores scripts, caching by file identity so a worker pool re-running one script is scored once.
-pub struct PythonJudge {
+/// Reads and scores scripts, caching by file identity so a worker pool re-running one script is
+/// scored once.
+struct ScriptReader {
     model: Arc<Model>,
     cache: HashMap<(u64, u64, u64, i64), (f32, ScriptInfo)>,
 }
 
+/// A script to read and judge off the event loop, with the detection it becomes if malicious
+/// (made, with its process snapshots, when the exec was handled).
+pub struct ScriptJob {
+    /// The detection, complete but for the verdict's evidence.
+    pub detection: Detection,
+    roots: Vec<u32>,
+    root: Option<std::os::fd::OwnedFd>,
+    path: RawStr,
+}
+
+/// Scripts waiting for the reader at most; past it a script is not judged, counted and logged.
+const JOBS_MAX: usize = 1024;
+
+/// Judges Python code. Code given on the command line is judged at once; a script is read and
+/// judged on a thread of its own, so a slow file system (NFS, a disk under load) or a large
+/// script never holds up the event loop, and its finding comes out when the verdict is in.
+pub struct PythonJudge {
+    model: Arc<Model>,
+    reader: Option<ScriptReader>,
+    jobs: Option<std::sync::mpsc::SyncSender<ScriptJob>>,
+    verdicts: Option<std::sync::mpsc::Receiver<(Detection, bool)>>,
+    pending: usize,
+    dropped: u64,
+}
+
 impl PythonJudge {
-    /// A judge with this model.
+    /// A judge with this model; scripts are read on a thread of its own.
     pub fn new(model: Arc<Model>) -> Self {
-        Self { model, cache: HashMap::new() }
+        let (jobs, job_rx) = std::sync::mpsc::sync_channel::<ScriptJob>(JOBS_MAX);
+        let (verdict_tx, verdicts) = std::sync::mpsc::channel();
+        let mut reader = ScriptReader { model: model.clone(), cache: HashMap::new() };
+        let spawned = std::thread::Builder::new().name("shrike-scripts".into()).spawn(move || {
+            for job in job_rx {
+                let verdict = reader.judge_script(job);
+                if verdict_tx.send(verdict).is_err() {
+                    return;
+                }
+            }
+        });
+        match spawned {
+            Ok(_) => Self { model, reader: None, jobs: Some(jobs), verdicts: Some(verdicts), pending: 0, dropped: 0 },
+            Err(e) => {
+                tracing::warn!(error = %e, "no thread for reading scripts: they are read on the event loop");
+                let reader = ScriptReader { model: model.clone(), cache: HashMap::new() };
+                Self { model, reader: Some(reader), jobs: None, verdicts: None, pending: 0, dropped: 0 }
+            }
+        }
+    }
+
+    /// Hand a script to the reader (the detection already carries its process snapshots).
+    /// Returns the detection at once when there is no reader thread and it is malicious.
+    pub fn submit(&mut self, job: ScriptJob) -> Option<Detection> {
+        if let Some(reader) = self.reader.as_mut() {
+            let (d, malicious) = reader.judge_script(job);
+            return malicious.then_some(d);
+        }
+        let jobs = self.jobs.as_ref()?;
+        match jobs.try_send(job) {
+            Ok(()) => self.pending += 1,
+            Err(_) => {
+                self.dropped += 1;
+                if self.dropped.is_power_of_two() {
+                    tracing::warn!(dropped = self.dropped, waiting = self.pending, "scripts not judged: the script reader is behind");
+                }
+            }
+        }
+        None
+    }
+
+    /// Verdicts in since the last call: the malicious scripts' detections. With `wait`, waits
+    /// up to that long for every script handed out to be judged (at shutdown).
+    pub fn verdicts(&mut self, wait: Option<std::time::Duration>) -> Vec<Detection> {
+        let mut out = Vec::new();
+        let Some(rx) = self.verdicts.as_ref() else { return out };
+        let deadline = wait.map(|w| std::time::Instant::now() + w);
+        while self.pending > 0 {
+            let next = match deadline {
+                None => rx.try_recv().ok(),
+                Some(d) => rx.recv_timeout(d.saturating_duration_since(std::time::Instant::now())).ok(),
+            };
+            let Some(v) = next else { break };
+            self.pending -= 1;
+            if let (d, true) = v {
+                out.push(d);
+            }
+        }
+        out
+    }
+
+    /// Scripts handed out and not judged yet.
+    pub fn pending(&self) -> usize {
+        self.pending
+    }
+}
+
+impl ScriptReader {
+    /// The job's detection, with the verdict's evidence when the script is malicious (true).
+    fn judge_script(&mut self, job: ScriptJob) -> (Detection, bool) {
+        let mut d = job.detection;
+        let Some((score, info)) = self.read_script(&job.roots, job.root.as_ref(), job.path.as_bytes()) else { return (d, false) };
+        let malicious = self.model.is_malicious(score);
+        if malicious {
+            d.summary = format!("python code judged malicious (score {score:.3})");
+            evidence(&mut d, &self.model, "script", score, Some(info));
+        }
+        (d, malicious)
     }
 
     fn read_script(&mut self, root_pid: &[u32], root: Option<&std::os::fd::OwnedFd>, path: &[u8]) -> Option<(f32, ScriptInfo)> {
@@ -286,8 +389,13 @@ impl PythonJudge {
         Some((score, info))
     }
 
-    /// Judge the code of a Python exec. `roots` are pids whose root shows the process's files;
-    /// `root` a pinned handle on the container root; `live` false in replays (no file access).
+}
+
+impl PythonJudge {
+    /// Judge the code of a Python exec: code on the command line at once (into `out`), a
+    /// script by a [`ScriptJob`] (into `scripts`, for the caller to complete and [`Self::submit`]).
+    /// `roots` are pids whose root shows the process's files; `root` a pinned handle on the
+    /// container root; `live` false in replays (no file access).
     pub fn judge(
         &mut self,
         ctx: &Ctx<'_>,
@@ -295,6 +403,7 @@ impl PythonJudge {
         root: Option<&std::os::fd::OwnedFd>,
         live: bool,
         out: &mut Vec<Detection>,
+        scripts: &mut Vec<ScriptJob>,
     ) {
         if !matches!(ctx.event.body, EventBody::Exec(_)) || ctx.container.is_none() || !ctx.in_scope(DetectionId::MaliciousPython) {
             return;
@@ -317,10 +426,12 @@ impl PythonJudge {
                 }
                 (score_windows(&self.model, &code), None, "argument")
             }
-            Some(CodeSource::Script(path)) if live => match self.read_script(roots, root, path.as_bytes()) {
-                Some((score, info)) => (score, Some(info), "script"),
-                None => return,
-            },
+            Some(CodeSource::Script(path)) if live => {
+                let detection = ctx.detection(DetectionId::MaliciousPython, p.key, String::new());
+                let root = root.and_then(|r| r.try_clone().ok());
+                scripts.push(ScriptJob { detection, roots: roots.to_vec(), root, path });
+                return;
+            }
             Some(CodeSource::Stdin) => {
                 // The code is not readable; a fetcher piping into the interpreter is reported as such.
                 let writer = ctx.net.upstream(ctx.table, p).into_iter().find_map(|k| ctx.table.get(k).map(|w| w.argv.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(" ")));
@@ -340,16 +451,21 @@ impl PythonJudge {
             return;
         }
         let mut d = ctx.detection(DetectionId::MaliciousPython, p.key, format!("python code judged malicious (score {score:.3})"));
-        d.properties.push(("Python_Code_Source", source_name.into()));
-        d.properties.push(("Python_Model_Score", f64::from(score).into()));
-        d.properties.push(("Python_Model_Threshold", f64::from(self.model.threshold()).into()));
-        d.properties.push(("Python_Model_Version", self.model.version().into()));
-        if let Some(s) = script.as_ref().filter(|s| s.unscanned > 0) {
-            d.properties.push(("Python_Script_Unscanned_Bytes", s.unscanned.into()));
-        }
-        d.script = script;
+        evidence(&mut d, &self.model, source_name, score, script);
         out.push(d);
     }
+}
+
+/// The evidence of a malicious verdict.
+fn evidence(d: &mut Detection, model: &Model, source: &'static str, score: f32, script: Option<ScriptInfo>) {
+    d.properties.push(("Python_Code_Source", source.into()));
+    d.properties.push(("Python_Model_Score", f64::from(score).into()));
+    d.properties.push(("Python_Model_Threshold", f64::from(model.threshold()).into()));
+    d.properties.push(("Python_Model_Version", model.version().into()));
+    if let Some(s) = script.as_ref().filter(|s| s.unscanned > 0) {
+        d.properties.push(("Python_Script_Unscanned_Bytes", s.unscanned.into()));
+    }
+    d.script = script;
 }
 
 #[cfg(test)]
