@@ -422,6 +422,13 @@ class Btf:
             out += [(i * step, struct.unpack_from("<I", body, i * step)[0]) for i in range(vlen)]
         return out
 
+    def encode_one(self, body, name_off, info, sot, new_id, s, vlen):
+        """A struct or union with members already filtered, its references and names mapped."""
+        for i in range(vlen):
+            name, tid, off = struct.unpack_from("<III", body, i * 12)
+            struct.pack_into("<III", body, i * 12, s(name), new_id.get(tid, 0), off)
+        return struct.pack("<III", s(name_off), info, sot) + bytes(body)
+
     def find_struct(self, name):
         found = None
         for tid in range(1, len(self.types)):
@@ -432,21 +439,30 @@ class Btf:
                 found = found or tid
         return found
 
-    def closure(self, roots):
-        """Types reached from `roots` without going through a pointer."""
+    def closure(self, roots, members=None):
+        """Types reached from `roots` without going through a pointer (with `members`, a set
+        of names, only through struct members so named or anonymous)."""
         keep, todo = set(), list(roots)
         while todo:
             t = todo.pop()
             if t == 0 or t in keep:
                 continue
             keep.add(t)
-            for _, r, via_ptr in self.refs(t):
-                if not via_ptr:
+            for pos, r, via_ptr in self.refs(t):
+                if not via_ptr and self.member_kept(t, pos, members):
                     todo.append(r)
         return keep
 
-    def encode(self, tids):
-        """Valid BTF of these types; references to types left out become void (0)."""
+    def member_kept(self, t, pos, members):
+        name_off, info, _, body = self.types[t]
+        if members is None or (info >> 24) & 0x1F not in (4, 5) or pos < 0:
+            return True
+        name = self.name(struct.unpack_from("<I", body, pos - 4)[0])
+        return name == b"" or name in members
+
+    def encode(self, tids, members=None):
+        """Valid BTF of these types; references to types left out become void (0); with
+        `members`, structs keep only the members so named and the anonymous ones."""
         order = sorted(tids)
         new_id = {t: i + 1 for i, t in enumerate(order)}
         strings, str_at = bytearray(b"\0"), {b"": 0}
@@ -461,6 +477,13 @@ class Btf:
         out = bytearray()
         for t in order:
             name_off, info, sot, body = self.types[t]
+            if members is not None and (info >> 24) & 0x1F in (4, 5):
+                kept = [i for i in range(info & 0xFFFF) if self.member_kept(t, i * 12 + 4, members)]
+                body = b"".join(body[i * 12: i * 12 + 12] for i in kept)
+                info = (info & ~0xFFFF) | len(kept)
+                t_body = bytearray(body)
+                out += self.encode_one(t_body, name_off, info, sot, new_id, s, len(kept))
+                continue
             body = bytearray(body)
             for pos, r, _ in self.refs(t):
                 nr = new_id.get(r, 0)
@@ -492,6 +515,11 @@ def seed_btf():
     found = [(n, btf.find_struct(n.encode())) for n in names]
     found = [(n, t) for n, t in found if t]
     put("btf", btf.encode(btf.closure([t for _, t in found])), "kernel-offsets")
+    # The same structs with only the members looked up (and anonymous ones on the way): every
+    # offset resolves, in a few KiB.
+    members = {m.encode() for m in re.findall(r'"(\w+)"', " ".join(re.findall(r'&\[([^\]]*)\]', src)))}
+    roots = [t for _, t in found]
+    put("btf", btf.encode(btf.closure(roots, members), members), "kernel-offsets-lookups")
     for n, t in found:
         put("btf", btf.encode(btf.closure([t])), "struct-" + n)
     put("btf", btf.encode(range(1, 300)), "prefix-300")
