@@ -126,3 +126,27 @@ pub fn smoke(root: &Path, seconds: u64) -> Result<()> {
     eprintln!("fuzz smoke run: every target ok in {:.0?}", started.elapsed());
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// Every target in fuzz/Cargo.toml has its source, a committed corpus that is not empty and
+    /// stays small, and a mention in the README's Fuzzing section.
+    #[test]
+    fn every_target_has_its_source_a_corpus_and_its_docs() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let targets = super::targets(root).unwrap();
+        assert!(targets.len() >= 11, "{targets:?}");
+        let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+        let fuzzing = &readme[readme.find("## Fuzzing").expect("a Fuzzing section")..];
+        for t in &targets {
+            assert!(root.join(format!("fuzz/fuzz_targets/{t}.rs")).is_file(), "{t}: no source");
+            let corpus: Vec<_> = std::fs::read_dir(root.join("fuzz/corpus").join(t)).unwrap().flatten().collect();
+            assert!(!corpus.is_empty(), "{t}: empty corpus");
+            let bytes: u64 = corpus.iter().map(|e| e.metadata().unwrap().len()).sum();
+            assert!(bytes < 2_500_000, "{t}: corpus of {bytes} bytes; minimise it (README, Fuzzing)");
+            assert!(fuzzing.contains(&format!("`{t}`")), "{t}: not in the README's Fuzzing section");
+        }
+    }
+}
