@@ -75,8 +75,14 @@ enum Command {
         config: Option<PathBuf>,
     },
     /// Feed a recording through the same pipeline as live events; findings go to stdout.
+    ///
+    /// Events are replayed in file order. Events whose kernel timestamp goes back in time (an
+    /// edited, sorted or pasted-together recording) are still replayed, with one warning that
+    /// gives their count and the first line: time windows then see time go backwards, so the
+    /// findings may differ from the live run's. A device (`/dev/zero`), a directory or a line
+    /// longer than 1 MiB is an error.
     Replay {
-        /// A file written by `shrike record`.
+        /// A file written by `shrike record`, a FIFO, or `-` for standard input.
         file: PathBuf,
         /// Configuration file (TOML): node identity, rules.
         #[arg(long, short)]
@@ -203,7 +209,7 @@ fn run_replay(file: &Path, config: Config, rules: Option<PathBuf>) -> anyhow::Re
     let mut pipeline = Pipeline::new(Vec::new(), ContainerResolver::replay(), rules, origin, Duration::ZERO, false, model);
     let mut stdout = std::io::stdout().lock();
     let mut result = Ok(());
-    let n = replay::read_recording(file, |line| match line {
+    let read = replay::read_recording(file, |line| match line {
         Line::Event(ev) => {
             pipeline.handle(&ev);
             pipeline.poll(ev.ts_boot_ns, false);
@@ -219,7 +225,7 @@ fn run_replay(file: &Path, config: Config, rules: Option<PathBuf>) -> anyhow::Re
     emit(&mut pipeline, &mut stdout)?;
     tracing::info!(
         findings = pipeline.stats().findings,
-        lines = n,
+        lines = read.lines,
         events = pipeline.stats().events,
         processes = pipeline.table().len(),
         containers = pipeline.resolver().container_count(),

@@ -108,3 +108,75 @@ fn bad_sinks_on_the_command_line_are_refused_before_anything_starts() {
     assert!(log.contains("sinks.webhook[0].url") && log.contains("command line"), "{log}");
     assert!(!log.contains("shrike ready") && !log.contains("sensor"), "refused before the sensor starts: {log}");
 }
+
+/// Replay refuses what never ends, at once and without growing: a device given as the file or
+/// as standard input, and an endless line coming down a pipe.
+#[test]
+fn replay_refuses_devices_and_endless_lines() {
+    let started = std::time::Instant::now();
+    let out = Command::new(SHRIKE).args(["replay", "/dev/zero"]).output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{log}");
+    assert!(log.contains("/dev/zero: a character device, not a recording"), "{log}");
+
+    let out = Command::new(SHRIKE).args(["replay", "-"]).stdin(std::fs::File::open("/dev/zero").unwrap()).output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{log}");
+    assert!(log.contains("-: a character device"), "{log}");
+
+    // Zeros through a pipe: the first line never ends, and stops at the bound.
+    let mut child = Command::new(SHRIKE)
+        .args(["replay", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || {
+        use std::io::Write;
+        let zeros = vec![0u8; 1 << 16];
+        // Stops when the agent closes its end (EPIPE), or after 64 MiB at most.
+        for _ in 0..1024 {
+            if stdin.write_all(&zeros).is_err() {
+                break;
+            }
+        }
+    });
+    let out = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{log}");
+    assert!(log.contains("-:1: line longer than 1048576 bytes"), "{log}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30), "took {:?}", started.elapsed());
+}
+
+/// Events that go back in time are replayed, with one warning naming their count and the first.
+#[test]
+fn replay_warns_once_about_events_out_of_order() {
+    let dir = std::env::temp_dir().join(marker("order"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let exit = |ts: u64| format!(r#"{{"ts_boot_ns":{ts},"process":{{"pid":5,"start":6}},"tid":5,"cgroup_id":9,"type":"exit","code":0,"host":true}}"#);
+    let file = dir.join("shuffled.jsonl");
+    std::fs::write(&file, [exit(100), exit(300), exit(200), exit(400), exit(50)].join("\n")).unwrap();
+    let out = Command::new(SHRIKE).args(["--log-format", "json", "replay"]).arg(&file).output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    let warnings: Vec<serde_json::Value> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|l| l["severity"] == "WARNING")
+        .collect();
+    assert_eq!(warnings.len(), 1, "{log}");
+    let w = &warnings[0];
+    assert!(w["message"].as_str().unwrap().contains("go back in time"), "{w}");
+    assert_eq!((w["events"].as_u64(), w["first_line"].as_u64()), (Some(2), Some(3)), "{w}");
+    assert!(log.contains("\"events\":5") || log.contains("events=5"), "every event is replayed: {log}");
+
+    // In order: no warning.
+    std::fs::write(&file, [exit(100), exit(200)].join("\n")).unwrap();
+    let out = Command::new(SHRIKE).arg("replay").arg(&file).output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && !log.contains("WARN") && !log.contains("back in time"), "{log}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -5,6 +5,7 @@ mod bench;
 mod deb;
 #[allow(dead_code)]
 mod ebpf_toolchain;
+mod fuzz;
 mod image;
 mod setup;
 mod train_python;
@@ -24,7 +25,8 @@ struct Cli {
 enum Task {
     /// Install what building needs (Debian packages, bpf-linker) when missing.
     Setup {
-        /// Also install what the privileged tests use (containerd, runc, attack tools).
+        /// Also install what the privileged tests use (containerd, runc, attack tools) and
+        /// cargo-fuzz for the fuzz targets.
         #[arg(long)]
         test_deps: bool,
     },
@@ -74,7 +76,15 @@ enum Task {
         #[arg(long)]
         tag: Vec<String>,
     },
-    /// Run every test, the privileged ones included (they need root; with CI=true a skip fails).
+    /// Build the fuzz targets (fuzz/); each replays its committed corpus, then is fuzzed for a
+    /// while (what `cargo xtask test` does last). Installs cargo-fuzz when missing.
+    Fuzz {
+        /// Seconds of fuzzing per target after its corpus (0: only replay the corpus).
+        #[arg(long, default_value_t = fuzz::SMOKE_SECONDS)]
+        seconds: u64,
+    },
+    /// Run every test, the privileged ones included (they need root; with CI=true a skip fails),
+    /// then the fuzz targets: each replays its committed corpus and is fuzzed for a few seconds.
     Test {
         /// Extra arguments for `cargo test`.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -164,6 +174,11 @@ fn main() -> Result<()> {
             eprintln!("image {id} ({:.1} MiB), tags {}", size as f64 / 1048576.0, tags.join(" "));
             println!("{}", output.display());
         }
+        Task::Fuzz { seconds } => {
+            setup::build_deps()?;
+            fuzz::install()?;
+            fuzz::smoke(&root(), seconds)?;
+        }
         Task::Test { args } => {
             setup::build_deps()?;
             setup::test_deps()?;
@@ -171,6 +186,7 @@ fn main() -> Result<()> {
             c.args(["test", "--workspace", "--release"]);
             c.args(args);
             run(c)?;
+            fuzz::smoke(&root(), fuzz::SMOKE_SECONDS)?;
         }
     }
     Ok(())

@@ -92,9 +92,10 @@ pub fn build_deps() -> Result<()> {
     Ok(())
 }
 
-/// Make sure the privileged tests' tools are installed.
+/// Make sure the privileged tests' tools, and cargo-fuzz for the fuzz targets, are installed.
 pub fn test_deps() -> Result<()> {
     apt_install(&missing_packages(TEST_PACKAGES))?;
+    crate::fuzz::install()?;
     for (requirement, module) in PIP_PACKAGES {
         let present = Command::new("python3").args(["-c", &format!("import {module}")]).output().is_ok_and(|o| o.status.success());
         if present {

@@ -5,8 +5,8 @@ use std::{collections::BTreeMap, path::PathBuf, time::Duration};
 
 use cri_api::v1::{
     image_service_client::ImageServiceClient, runtime_service_client::RuntimeServiceClient,
-    ContainerFilter, ImageSpec, ImageStatusRequest, ListContainersRequest, PodSandboxStatusRequest,
-    VersionRequest,
+    ContainerFilter, ImageSpec, ImageStatusRequest, ImageStatusResponse, ListContainersRequest,
+    ListContainersResponse, PodSandboxStatusRequest, PodSandboxStatusResponse, VersionRequest,
 };
 use serde::{Deserialize, Serialize};
 use tonic::transport::{Channel, Endpoint, Uri};
@@ -197,27 +197,7 @@ impl CriClient {
             self.runtime.list_containers(ListContainersRequest { filter: Some(filter) }),
         )
         .await?;
-        let (sandbox_id, mut meta) = match list.containers.into_iter().find(|c| c.id == container_id) {
-            Some(c) => {
-                let image = c.image.as_ref().map(|i| i.image.clone()).filter(|s| !s.is_empty());
-                let meta = ContainerMeta {
-                    pod_name: c.labels.get(LABEL_POD_NAME).cloned(),
-                    pod_namespace: c.labels.get(LABEL_POD_NAMESPACE).cloned(),
-                    pod_uid: c.labels.get(LABEL_POD_UID).cloned(),
-                    container_name: c
-                        .labels
-                        .get(LABEL_CONTAINER_NAME)
-                        .cloned()
-                        .or_else(|| c.metadata.as_ref().map(|m| m.name.clone())),
-                    image,
-                    image_digest: Some(c.image_ref.clone()).filter(|s| !s.is_empty()),
-                    ..Default::default()
-                };
-                (c.pod_sandbox_id, meta)
-            }
-            // Not a container: maybe the pod's sandbox (pause) itself.
-            None => (container_id.to_string(), ContainerMeta { container_name: Some("POD".into()), ..Default::default() }),
-        };
+        let (sandbox_id, mut meta) = container_meta(container_id, list);
         let sandbox = with_timeout(
             "PodSandboxStatus",
             self.timeout,
@@ -225,17 +205,7 @@ impl CriClient {
         )
         .await;
         match sandbox {
-            Ok(resp) => {
-                if let Some(s) = resp.status {
-                    if let Some(m) = &s.metadata {
-                        meta.pod_name.get_or_insert_with(|| m.name.clone());
-                        meta.pod_namespace.get_or_insert_with(|| m.namespace.clone());
-                        meta.pod_uid.get_or_insert_with(|| m.uid.clone());
-                    }
-                    meta.pod_labels =
-                        s.labels.into_iter().filter(|(k, _)| !k.starts_with("io.kubernetes.")).collect();
-                }
-            }
+            Ok(resp) => apply_sandbox_status(&mut meta, resp),
             Err(CriError::Call { status, .. }) if status.code() == tonic::Code::NotFound => {
                 if meta.container_name.as_deref() == Some("POD") {
                     return Ok(Lookup::NotFound);
@@ -253,11 +223,105 @@ impl CriClient {
             )
             .await
             {
-                if let Some(d) = st.image.and_then(|i| i.repo_digests.into_iter().next()) {
+                if let Some(d) = repo_digest(st) {
                     meta.image_digest = Some(d);
                 }
             }
         }
         Ok(Lookup::Found(meta))
+    }
+}
+
+/// What a `ListContainers` reply (filtered on `container_id`) says: the pod sandbox to ask
+/// about next, and the container's metadata. When the reply has no such container, the id may
+/// be a pod's sandbox (pause container) itself: it is the sandbox to ask about, named `POD`.
+///
+/// The reply comes from the runtime, so any field may be empty or odd; nothing here fails.
+pub fn container_meta(container_id: &str, list: ListContainersResponse) -> (String, ContainerMeta) {
+    match list.containers.into_iter().find(|c| c.id == container_id) {
+        Some(c) => {
+            let image = c.image.as_ref().map(|i| i.image.clone()).filter(|s| !s.is_empty());
+            let meta = ContainerMeta {
+                pod_name: c.labels.get(LABEL_POD_NAME).cloned(),
+                pod_namespace: c.labels.get(LABEL_POD_NAMESPACE).cloned(),
+                pod_uid: c.labels.get(LABEL_POD_UID).cloned(),
+                container_name: c
+                    .labels
+                    .get(LABEL_CONTAINER_NAME)
+                    .cloned()
+                    .or_else(|| c.metadata.as_ref().map(|m| m.name.clone())),
+                image,
+                image_digest: Some(c.image_ref.clone()).filter(|s| !s.is_empty()),
+                ..Default::default()
+            };
+            (c.pod_sandbox_id, meta)
+        }
+        // Not a container: maybe the pod's sandbox (pause) itself.
+        None => (container_id.to_string(), ContainerMeta { container_name: Some("POD".into()), ..Default::default() }),
+    }
+}
+
+/// Add what a `PodSandboxStatus` reply says to `meta`: the pod's name, namespace and uid where
+/// the container's own labels did not give them, and the pod's labels (without the kubelet's
+/// `io.kubernetes.*` keys).
+pub fn apply_sandbox_status(meta: &mut ContainerMeta, resp: PodSandboxStatusResponse) {
+    if let Some(s) = resp.status {
+        if let Some(m) = &s.metadata {
+            meta.pod_name.get_or_insert_with(|| m.name.clone());
+            meta.pod_namespace.get_or_insert_with(|| m.namespace.clone());
+            meta.pod_uid.get_or_insert_with(|| m.uid.clone());
+        }
+        meta.pod_labels = s.labels.into_iter().filter(|(k, _)| !k.starts_with("io.kubernetes.")).collect();
+    }
+}
+
+/// The first repo digest (`repo@sha256:...`) an `ImageStatus` reply names, if any.
+pub fn repo_digest(resp: ImageStatusResponse) -> Option<String> {
+    resp.image.and_then(|i| i.repo_digests.into_iter().next())
+}
+
+#[cfg(test)]
+mod tests {
+    use cri_api::v1::{Container, ContainerMetadata, Image, PodSandboxMetadata, PodSandboxStatus};
+
+    use super::*;
+
+    fn labels(kv: &[(&str, &str)]) -> std::collections::HashMap<String, String> {
+        kv.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn replies_make_the_metadata() {
+        let c = Container {
+            id: "c1".into(),
+            pod_sandbox_id: "s1".into(),
+            metadata: Some(ContainerMetadata { name: "from-metadata".into(), attempt: 0 }),
+            image: Some(ImageSpec { image: "docker.io/library/nginx:1.27".into(), ..Default::default() }),
+            image_ref: "sha256:abc".into(),
+            labels: labels(&[(LABEL_POD_NAME, "web-0"), (LABEL_CONTAINER_NAME, "nginx")]),
+            ..Default::default()
+        };
+        let other = Container { id: "c2".into(), ..Default::default() };
+        let (sandbox, mut meta) = container_meta("c1", ListContainersResponse { containers: vec![other, c] });
+        assert_eq!(sandbox, "s1");
+        assert_eq!(meta.container_name.as_deref(), Some("nginx"));
+        assert_eq!(meta.image_digest.as_deref(), Some("sha256:abc"));
+        let status = PodSandboxStatus {
+            metadata: Some(PodSandboxMetadata { name: "ignored".into(), uid: "u1".into(), namespace: "shop".into(), attempt: 0 }),
+            labels: labels(&[("app", "web"), ("io.kubernetes.pod.name", "web-0")]),
+            ..Default::default()
+        };
+        apply_sandbox_status(&mut meta, PodSandboxStatusResponse { status: Some(status), ..Default::default() });
+        assert_eq!((meta.pod_name.as_deref(), meta.pod_namespace.as_deref(), meta.pod_uid.as_deref()), (Some("web-0"), Some("shop"), Some("u1")));
+        assert_eq!(meta.pod_labels.keys().collect::<Vec<_>>(), ["app"], "the kubelet's own labels are dropped");
+        let image = Image { repo_digests: vec!["docker.io/library/nginx@sha256:def".into()], ..Default::default() };
+        assert_eq!(repo_digest(ImageStatusResponse { image: Some(image), ..Default::default() }).as_deref(), Some("docker.io/library/nginx@sha256:def"));
+        assert_eq!(repo_digest(ImageStatusResponse::default()), None);
+    }
+
+    #[test]
+    fn an_id_not_listed_is_asked_about_as_a_sandbox() {
+        let (sandbox, meta) = container_meta("p1", ListContainersResponse::default());
+        assert_eq!((sandbox.as_str(), meta.container_name.as_deref()), ("p1", Some("POD")));
     }
 }

@@ -1,0 +1,56 @@
+//! The ring-buffer decoder: any bytes the kernel side could hand over.
+//!
+//! Each input is decoded twice: as it is (so short records, foreign versions and unknown kinds
+//! are covered), and with its header made valid (so the fuzzer reaches the bodies: argv, paths,
+//! stdio, redirects). A decoded event must round-trip
+//! exactly through a recording line, as `record`/`replay` rely on.
+#![no_main]
+
+use std::{mem::size_of, path::Path};
+
+use agent_common::{EventHeader, EventKind, ExecRecord, ExitRecord, ForkRecord, RedirectRecord, SCHEMA_VERSION};
+use libfuzzer_sys::fuzz_target;
+use shrike::{
+    replay::{self, Line},
+    sensor::decode::decode,
+};
+
+const KINDS: [(EventKind, usize); 4] = [
+    (EventKind::Exec, size_of::<ExecRecord>()),
+    (EventKind::Fork, size_of::<ForkRecord>()),
+    (EventKind::Exit, size_of::<ExitRecord>()),
+    (EventKind::StdioRedirect, size_of::<RedirectRecord>()),
+];
+
+fn round_trip(ev: &shrike::event::Event) {
+    let mut line = Vec::new();
+    replay::write_event(&mut line, ev, None).expect("writing to memory");
+    let mut back = Vec::new();
+    replay::read_lines(line.as_slice(), Path::new("fuzz"), |l| back.push(l)).expect("a written event reads back");
+    assert_eq!(back, vec![Line::Event(ev.clone())], "recording line {}", String::from_utf8_lossy(&line));
+}
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(ev) = decode(data) {
+        round_trip(&ev);
+    }
+    // The same bytes with a valid header: the kind field's own value when it names a kind,
+    // else one picked by it; the version and size that kind needs; zeros past the input.
+    let kind_at = std::mem::offset_of!(EventHeader, kind);
+    let version_at = std::mem::offset_of!(EventHeader, version);
+    let size_at = std::mem::offset_of!(EventHeader, size);
+    let raw_kind = data.get(kind_at..kind_at + 2).map_or(0, |b| u16::from_ne_bytes([b[0], b[1]]));
+    let (kind, size) = KINDS
+        .into_iter()
+        .find(|(k, _)| *k as u16 == raw_kind)
+        .unwrap_or(KINDS[usize::from(raw_kind) % KINDS.len()]);
+    let mut rec = vec![0u8; size];
+    let n = data.len().min(size);
+    rec[..n].copy_from_slice(&data[..n]);
+    rec[kind_at..kind_at + 2].copy_from_slice(&(kind as u16).to_ne_bytes());
+    rec[version_at..version_at + 2].copy_from_slice(&SCHEMA_VERSION.to_ne_bytes());
+    rec[size_at..size_at + 4].copy_from_slice(&(size as u32).to_ne_bytes());
+    if let Ok(ev) = decode(&rec) {
+        round_trip(&ev);
+    }
+});
