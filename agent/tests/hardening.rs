@@ -28,10 +28,7 @@ use serde_json::Value;
 const SHRIKE: &str = env!("CARGO_BIN_EXE_shrike");
 
 fn reverse_shells<'a>(findings: &'a [Value], pod: &str) -> Vec<&'a Value> {
-    findings
-        .iter()
-        .filter(|f| f["finding"]["sourceProperties"]["Pod_Name"] == pod && f["finding"]["category"] == "Reverse Shell")
-        .collect()
+    findings_of(findings, pod, "Reverse Shell")
 }
 
 #[tokio::test(flavor = "current_thread")]

@@ -328,9 +328,9 @@ impl Engine {
         tracing::debug!(pid = p.key.pid, exe = %p.exe, ?roots, ?known, "fingerprinted an executable");
         match known {
             Some(known) => {
+                let by_name = id.kind;
                 let id = identify_fingerprinted(known, &p.exe, &p.argv, &self.rules.lists);
-                let renamed = id.kind != identify(&p.exe, &p.argv, &self.rules.lists).kind;
-                (id.kind, id.args_from, renamed.then_some(known))
+                (id.kind, id.args_from, (id.kind != by_name).then_some(known))
             }
             None => (id.kind, id.args_from, None),
         }

@@ -417,14 +417,14 @@ impl PythonJudge {
         }
         let args = &p.argv[ctx.args_from.min(p.argv.len())..];
         let (source, inline) = code_source(args);
-        let (score, script, source_name) = match source {
+        let (score, source_name) = match source {
             Some(CodeSource::Argument) => {
                 let code = inline.unwrap_or_default();
                 let code = normalise(&code);
                 if is_inert(&code) {
                     return;
                 }
-                (score_windows(&self.model, &code), None, "argument")
+                (score_windows(&self.model, &code), "argument")
             }
             Some(CodeSource::Script(path)) if live => {
                 let detection = ctx.detection(DetectionId::MaliciousPython, p.key, String::new());
@@ -451,7 +451,7 @@ impl PythonJudge {
             return;
         }
         let mut d = ctx.detection(DetectionId::MaliciousPython, p.key, format!("python code judged malicious (score {score:.3})"));
-        evidence(&mut d, &self.model, source_name, score, script);
+        evidence(&mut d, &self.model, source_name, score, None);
         out.push(d);
     }
 }
