@@ -33,8 +33,10 @@ pub enum EventKind {
     Fork = 2,
     /// [`ExitRecord`]: a process (its thread-group leader) exited.
     Exit = 3,
-    /// [`RedirectRecord`]: fd 0, 1 or 2 became a socket (dup family or connect).
+    /// [`RedirectRecord`]: a process sent or received on a socket that is its fd 0, 1 or 2.
     StdioRedirect = 10,
+    /// [`ConnectRecord`]: a process opened or accepted a TCP connection.
+    Connect = 11,
 }
 
 impl EventKind {
@@ -45,6 +47,7 @@ impl EventKind {
             2 => Some(Self::Fork),
             3 => Some(Self::Exit),
             10 => Some(Self::StdioRedirect),
+            11 => Some(Self::Connect),
             _ => None,
         }
     }
@@ -183,7 +186,8 @@ pub struct ExitRecord {
     pub _pad: u32,
 }
 
-/// How a standard fd became a socket.
+/// How a standard fd was found to be a socket. Discriminants 1 to 5 name the syscall hooks of
+/// schema 2 (kept so that old recordings still read); the sensor now reports [`RedirectVia::Use`].
 #[repr(u16)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RedirectVia {
@@ -197,6 +201,10 @@ pub enum RedirectVia {
     Connect = 4,
     /// fcntl(F_DUPFD*) returned 0, 1 or 2.
     Fcntl = 5,
+    /// The process sent or received on a TCP socket that is its fd 0, 1 or 2, however the
+    /// socket got there (dup2, dup3, fcntl, connect on a standard fd, an fd passed over a unix
+    /// socket, io_uring).
+    Use = 6,
 }
 
 impl RedirectVia {
@@ -208,9 +216,32 @@ impl RedirectVia {
             3 => Some(Self::Dup3),
             4 => Some(Self::Connect),
             5 => Some(Self::Fcntl),
+            6 => Some(Self::Use),
             _ => None,
         }
     }
+}
+
+/// Which way a TCP connection was made ([`ConnectRecord::direction`]).
+pub mod connect_direction {
+    /// The process connected out (reported once the handshake completed).
+    pub const OUTBOUND: u16 = 1;
+    /// The process accepted it (reported when the process first sends or receives on it).
+    pub const INBOUND: u16 = 2;
+}
+
+/// A process opened or accepted a TCP connection, on whatever fd.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ConnectRecord {
+    /// Header; the process is the one that connected or accepted.
+    pub header: EventHeader,
+    /// A [`connect_direction`] value.
+    pub direction: u16,
+    /// Explicit padding.
+    pub _pad: [u16; 3],
+    /// The socket: addresses, ports, inode.
+    pub socket: StdioRaw,
 }
 
 /// A standard fd of a process now refers to a socket.
@@ -354,6 +385,10 @@ pub struct KernelOffsets {
     pub upid_nr: u32,
     /// `upid.ns`: that level's `struct pid_namespace *`.
     pub upid_ns: u32,
+    /// `sock.sk_socket`.
+    pub sk_socket: u32,
+    /// `socket.file`.
+    pub socket_file: u32,
     /// Explicit padding to a multiple of 8 bytes.
     pub _pad: u32,
 }
@@ -429,6 +464,8 @@ impl KernelOffsets {
         upid_size: OFFSET_UNKNOWN,
         upid_nr: OFFSET_UNKNOWN,
         upid_ns: OFFSET_UNKNOWN,
+        sk_socket: OFFSET_UNKNOWN,
+        socket_file: OFFSET_UNKNOWN,
         _pad: 0,
     };
 }
@@ -473,5 +510,6 @@ const _: () = assert!(core::mem::size_of::<ExecRecord>() % 8 == 0);
 const _: () = assert!(core::mem::size_of::<ForkRecord>() == 56);
 const _: () = assert!(core::mem::size_of::<ExitRecord>() == 48);
 const _: () = assert!(core::mem::size_of::<RedirectRecord>() == 40 + 8 + 56);
-const _: () = assert!(core::mem::size_of::<KernelOffsets>() == 52 * 4);
-const _: () = assert!(core::mem::size_of::<ProbeConfig>() == 8 + 52 * 4);
+const _: () = assert!(core::mem::size_of::<ConnectRecord>() == 40 + 8 + 56);
+const _: () = assert!(core::mem::size_of::<KernelOffsets>() == 54 * 4);
+const _: () = assert!(core::mem::size_of::<ProbeConfig>() == 8 + 54 * 4);

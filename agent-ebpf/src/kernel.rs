@@ -191,7 +191,19 @@ pub fn describe_file(file: *const u8, out: &mut StdioRaw) {
         return;
     }
     let socket = read_ptr(file, off!(file_private_data));
-    let sk = read_ptr(socket, off!(socket_sk));
+    describe_sock(read_ptr(socket, off!(socket_sk)), out);
+}
+
+/// The `struct file *` of a `struct sock *` (`sk->sk_socket->file`); null when the socket has
+/// none yet (a connection not accepted yet) or the offsets are unknown.
+#[inline(always)]
+pub fn sock_file(sk: *const u8) -> *const u8 {
+    read_ptr(read_ptr(sk, off!(sk_socket)), off!(socket_file))
+}
+
+/// Describe a socket: family, type, ports and addresses (`mode`, `ino` are left to the caller).
+#[inline(always)]
+pub fn describe_sock(sk: *const u8, out: &mut StdioRaw) {
     out.family = read::<u16>(sk, off!(sk_family)).unwrap_or(0);
     out.sock_type = read::<u16>(sk, off!(sk_type)).unwrap_or(0);
     out.local_port = read::<u16>(sk, off!(sk_num)).unwrap_or(0);

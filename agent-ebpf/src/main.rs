@@ -1,4 +1,4 @@
-//! shrike's kernel programs: process lifecycle and the moments a standard fd becomes a socket.
+//! shrike's kernel programs: process lifecycle, TCP connections, and standard fds that are sockets.
 //!
 //! One hook per file under `probes/`; maps in `maps.rs`; kernel struct readers in `kernel.rs`.
 //! Struct member offsets are not compiled in: userspace resolves them from the running kernel's
@@ -9,7 +9,6 @@
 mod kernel;
 mod maps;
 mod probes;
-mod redirect;
 
 #[cfg(not(test))]
 #[panic_handler]

@@ -3,7 +3,7 @@
 
 use std::{fmt, path::Path};
 
-use aya::{maps::MapType, programs::ProgramType};
+use aya::maps::MapType;
 
 use crate::{config::Config, container::cri::CriClient, privileges, process::procfs, sensor};
 
@@ -217,19 +217,6 @@ fn btf_check() -> Check {
     }
 }
 
-fn tracefs_check() -> Check {
-    let mounted = sensor::TRACEFS_PATHS.iter().find(|p| Path::new(p).join("events").is_dir());
-    match mounted {
-        Some(p) => Check::ok("tracefs", format!("mounted at {p}")),
-        None => Check::bad(
-            "tracefs",
-            Verdict::Warn,
-            "not mounted",
-            "shrike mounts it at /sys/kernel/tracing on start; in a container, mount the host's /sys/kernel/tracing or run privileged",
-        ),
-    }
-}
-
 fn feature_check(name: &'static str, supported: Result<bool, String>, what: &str) -> Check {
     match supported {
         Ok(true) => Check::ok(name, format!("{what} supported")),
@@ -298,9 +285,7 @@ pub fn run_checks(config: &Config) -> Vec<Check> {
         kernel_check(),
         privileges_check(),
         btf_check(),
-        tracefs_check(),
         feature_check("ring-buffer", aya::sys::is_map_supported(MapType::RingBuf).map_err(|e| e.to_string()), "BPF ring buffer"),
-        feature_check("tracepoints", aya::sys::is_program_supported(ProgramType::TracePoint).map_err(|e| e.to_string()), "tracepoint programs"),
         cgroup_check(),
         cgroup_tree_check(),
         pid_namespace_check(),

@@ -273,16 +273,52 @@ pub enum RedirectVia {
     Connect,
     /// fcntl(F_DUPFD).
     Fcntl,
+    /// Found when the process sent or received on it, however it got there (the sensor's way
+    /// since it stopped hooking syscalls; the others appear in older recordings).
+    Use,
 }
 
-/// A standard fd now refers to a socket.
+impl RedirectVia {
+    /// How the finding says it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            RedirectVia::Dup => "dup",
+            RedirectVia::Dup2 => "dup2",
+            RedirectVia::Dup3 => "dup3",
+            RedirectVia::Connect => "connect on a standard fd",
+            RedirectVia::Fcntl => "fcntl F_DUPFD",
+            RedirectVia::Use => "seen when it read or wrote the socket",
+        }
+    }
+}
+
+/// Which way a TCP connection was made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// The process connected out.
+    Outbound,
+    /// The process accepted it.
+    Inbound,
+}
+
+/// A process opened or accepted a TCP connection (on any fd).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Connect {
+    /// Which way.
+    pub direction: Direction,
+    /// The socket, with both addresses.
+    pub socket: Stdio,
+}
+
+/// A standard fd refers to a socket.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StdioRedirect {
-    /// The syscall.
+    /// How it was found.
     pub via: RedirectVia,
     /// 0, 1 or 2.
     pub fd: u8,
-    /// The fd it came from.
+    /// The fd it was duplicated from (syscall hooks of older recordings); -1 when unknown.
     pub old_fd: i32,
     /// What it now is.
     pub target: Stdio,
@@ -300,6 +336,8 @@ pub enum EventBody {
     Exit(Exit),
     /// See [`StdioRedirect`].
     StdioRedirect(StdioRedirect),
+    /// See [`Connect`].
+    Connect(Connect),
 }
 
 /// One event from the kernel about one process.

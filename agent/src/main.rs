@@ -102,6 +102,9 @@ enum Command {
     },
 }
 
+
+/// How often findings that are still collecting or waiting for metadata are looked at.
+const PENDING_TICK: Duration = Duration::from_millis(20);
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let format = cli.log_format.or_else(|| {
@@ -320,11 +323,17 @@ fn live(config: Config, rules: Option<PathBuf>, record: Option<&Path>) -> anyhow
         loop {
             tokio::select! {
                 r = sensor.read_batch(|ev| batch.push(ev)) => { r?; }
+                // Nothing wakes an idle agent but data, signals and the 1 s publish tick;
+                // findings still collecting or waiting for metadata are looked at every 20 ms.
+                _ = tokio::time::sleep(PENDING_TICK), if pipeline.has_pending() => {}
                 _ = sigint.recv() => break,
                 _ = sigterm.recv() => break,
                 _ = publish.tick() => {
                     let snap = snapshot(&sensor, &pipeline, delivery.as_ref());
                     losses.check(snap.ringbuf_drops);
+                    if let Some(lost) = losses.recovery_due(snap.ringbuf_drops) {
+                        recover(&mut pipeline, lost);
+                    }
                     shared.publish(snap);
                 }
             }
@@ -403,10 +412,38 @@ fn live(config: Config, rules: Option<PathBuf>, record: Option<&Path>) -> anyhow
 struct LossLog {
     reported: u64,
     last_warning: Option<std::time::Instant>,
+    recovered: u64,
+    last_recovery: Option<std::time::Instant>,
+}
+
+/// Lost kernel records: bring the process table back in line with /proc, so that the processes
+/// whose exec or exit was lost are known (and judged) again.
+fn recover(pipeline: &mut Pipeline, lost: u64) {
+    let scan_ns = boot_now_ns();
+    match procfs::seed(Path::new("/proc")) {
+        Ok(alive) => {
+            let (added, exited) = pipeline.recover_after_loss(alive, scan_ns, lost);
+            tracing::warn!(lost, added, exited, "process table brought back in line with /proc after lost kernel records");
+        }
+        Err(e) => tracing::warn!(error = %e, lost, "kernel records lost and /proc could not be read to recover the process table"),
+    }
 }
 
 impl LossLog {
     const EVERY: Duration = Duration::from_secs(10);
+    /// Least time between two recoveries of the process table during a long loss.
+    const RECOVER_EVERY: Duration = Duration::from_secs(5);
+
+    /// Records lost since the last recovery, when one is due.
+    fn recovery_due(&mut self, ringbuf_full: u64) -> Option<u64> {
+        let new = ringbuf_full.saturating_sub(self.recovered);
+        if new == 0 || self.last_recovery.is_some_and(|t| t.elapsed() < Self::RECOVER_EVERY) {
+            return None;
+        }
+        self.recovered = ringbuf_full;
+        self.last_recovery = Some(std::time::Instant::now());
+        Some(new)
+    }
 
     fn check(&mut self, ringbuf_full: u64) {
         let new = ringbuf_full.saturating_sub(self.reported);
@@ -429,7 +466,7 @@ fn snapshot(sensor: &Sensor, pipeline: &Pipeline, delivery: Option<&Delivery>) -
     let p = pipeline.stats();
     let e = pipeline.resolver().stats();
     let mut s = metrics::Snapshot::default();
-    s.events_by_kind = [("exec", p.execs), ("fork", p.forks), ("exit", p.exits), ("stdio_redirect", p.redirects)];
+    s.events_by_kind = [("exec", p.execs), ("fork", p.forks), ("exit", p.exits), ("stdio_redirect", p.redirects), ("connect", p.connects)];
     s.ringbuf_submitted = k.submitted;
     s.ringbuf_drops = k.ringbuf_full;
     s.kernel_read_errors = k.read_errors;

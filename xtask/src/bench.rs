@@ -21,14 +21,168 @@ const PROGRAMS: &[&str] = &[
     "sched_process_exec",
     "sched_process_fork",
     "sched_process_exit",
-    "sys_enter_dup",
-    "sys_enter_dup2",
-    "sys_enter_dup3",
-    "sys_enter_fcntl",
-    "sys_exit_dup_family",
-    "sys_enter_connect",
-    "sys_exit_connect",
+    "inet_sock_set_state",
+    "sock_send_length",
+    "sock_recv_length",
+    "tcp_rcv_space_adjust",
 ];
+
+/// What other workloads pay per call: syscalls shrike does not hook, one it used to hook
+/// (dup2), and a loopback TCP round trip (the socket hooks run on every send and receive of
+/// it). Run as `tax MODE N`, prints ns per call.
+const TAX_C: &str = r#"#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1e9 + t.tv_nsec; }
+int main(int argc, char **argv) {
+  if (argc != 3) return 2;
+  const char *mode = argv[1];
+  long n = atol(argv[2]);
+  double t0, t1;
+  if (!strcmp(mode, "getppid")) {
+    t0 = now(); for (long i = 0; i < n; i++) syscall(SYS_getppid); t1 = now();
+  } else if (!strcmp(mode, "read")) {
+    int fd = open("/dev/zero", O_RDONLY); char c;
+    t0 = now(); for (long i = 0; i < n; i++) if (read(fd, &c, 1) != 1) return 1; t1 = now();
+  } else if (!strcmp(mode, "dup2")) {
+    int fd = open("/dev/null", O_RDONLY);
+    t0 = now(); for (long i = 0; i < n; i++) if (dup2(fd, 100) != 100) return 1; t1 = now();
+  } else if (!strcmp(mode, "tcp")) {
+    int one = 1, l = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a; memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET; a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t al = sizeof a;
+    if (bind(l, (void *)&a, sizeof a) || listen(l, 1) || getsockname(l, (void *)&a, &al)) return 1;
+    pid_t p = fork();
+    if (p == 0) {
+      int c = accept(l, 0, 0); char b;
+      setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      while (read(c, &b, 1) == 1) if (write(c, &b, 1) != 1) break;
+      _exit(0);
+    }
+    int s = socket(AF_INET, SOCK_STREAM, 0); char b = 'x';
+    setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (connect(s, (void *)&a, sizeof a)) return 1;
+    t0 = now(); for (long i = 0; i < n; i++) if (write(s, &b, 1) != 1 || read(s, &b, 1) != 1) return 1; t1 = now();
+    close(s); waitpid(p, 0, 0);
+  } else return 2;
+  printf("%.1f
+", (t1 - t0) / n);
+  return 0;
+}
+"#;
+
+/// Calls per measurement of each [`TAX_C`] mode.
+const TAX_MODES: &[(&str, &str, u64)] = &[
+    ("getppid", "`getppid` (not hooked by anyone)", 3_000_000),
+    ("read", "1-byte `read` of /dev/zero", 3_000_000),
+    ("dup2", "`dup2` onto fd 100", 3_000_000),
+    ("tcp", "loopback TCP round trip, 1 byte each way (2 sends + 2 receives)", 200_000),
+];
+
+/// A peer's way of watching syscalls, for comparison: one program on every syscall entry, as
+/// syscall-based sensors attach (bpftrace, counting only).
+const PEER_SCRIPT: &str = "tracepoint:raw_syscalls:sys_enter { @n = count(); }";
+
+fn tax_binary(dir: &Path) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let src = dir.join("tax.c");
+    let bin = dir.join("tax");
+    std::fs::write(&src, TAX_C)?;
+    let ok = Command::new("gcc").args(["-O2", "-o"]).arg(&bin).arg(&src).status().map(|s| s.success()).unwrap_or(false);
+    if !ok {
+        bail!("gcc failed on {}", src.display());
+    }
+    Ok(bin)
+}
+
+/// ns per call of each mode, in [`TAX_MODES`] order.
+fn tax_round(bin: &Path) -> Result<Vec<f64>> {
+    TAX_MODES
+        .iter()
+        .map(|(mode, _, n)| {
+            let out = Command::new(bin).arg(mode).arg(n.to_string()).output()?;
+            if !out.status.success() {
+                bail!("{} {mode} failed", bin.display());
+            }
+            Ok(String::from_utf8_lossy(&out.stdout).trim().parse::<f64>()?)
+        })
+        .collect()
+}
+
+/// bpftrace with [`PEER_SCRIPT`], once its probe is attached.
+struct Peer(Child);
+
+impl Peer {
+    fn start() -> Result<Peer> {
+        let mut child = Command::new("bpftrace")
+            .args(["-e", PEER_SCRIPT])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("bpftrace (apt-get install bpftrace)")?;
+        let mut out = BufReader::new(child.stdout.take().context("stdout")?);
+        let mut line = String::new();
+        // "Attaching 1 probe..." comes once the probe is in place.
+        out.read_line(&mut line)?;
+        if !line.contains("Attaching") {
+            bail!("bpftrace did not attach: {line}");
+        }
+        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+        Ok(Peer(child))
+    }
+
+    fn stop(mut self) -> Result<()> {
+        // SAFETY: signalling the child we started, by its pid.
+        unsafe { libc_kill(self.0.id() as i32, 2) };
+        self.0.wait()?;
+        Ok(())
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Syscall tax: every mode `rounds` times alone, beside `shrike run`, and beside the peer,
+/// interleaved. Returns the markdown section.
+fn tax(shrike: &Path, root: &Path, rounds: usize) -> Result<String> {
+    let bin = tax_binary(&root.join("target/bench"))?;
+    tax_round(&bin)?; // warm up
+    let (mut off, mut on, mut peer) = (vec![Vec::new(); TAX_MODES.len()], vec![Vec::new(); TAX_MODES.len()], vec![Vec::new(); TAX_MODES.len()]);
+    let push = |into: &mut Vec<Vec<f64>>, r: Vec<f64>| r.into_iter().enumerate().for_each(|(i, v)| into[i].push(v));
+    for round in 0..rounds {
+        eprintln!("syscall tax round {}/{rounds}", round + 1);
+        push(&mut off, tax_round(&bin)?);
+        let agent = Agent::start(shrike, &["run"])?;
+        push(&mut on, tax_round(&bin)?);
+        agent.stop()?;
+        let p = Peer::start()?;
+        push(&mut peer, tax_round(&bin)?);
+        p.stop()?;
+    }
+    let mut md = String::new();
+    writeln!(md, "\n## What other workloads pay: ns per call, median of {rounds} rounds, interleaved\n")?;
+    writeln!(md, "Each call in a tight loop (`target/bench/tax MODE N`). \"peer\" is one bpftrace program on `raw_syscalls:sys_enter` that only counts: how syscall-based sensors watch.\n")?;
+    writeln!(md, "| call | alone | with shrike | ratio | with a syscall hook (peer) | ratio |")?;
+    writeln!(md, "|---|---|---|---|---|---|")?;
+    for (i, (_, what, n)) in TAX_MODES.iter().enumerate() {
+        let (a, b, c) = (median(off[i].clone()), median(on[i].clone()), median(peer[i].clone()));
+        writeln!(md, "| {what} ({n} calls) | {a:.0} | {b:.0} | {:.3} | {c:.0} | {:.3} |", b / a, c / a)?;
+    }
+    Ok(md)
+}
 
 fn noop_binary(dir: &Path) -> Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
@@ -214,7 +368,7 @@ pub fn run(shrike: &Path, root: &Path, n: usize, rounds: usize) -> Result<String
         writeln!(md, "| round {} | {:.2} s | {:.2} s | {:.3} |", i + 1, a.as_secs_f64(), b.as_secs_f64(), b.as_secs_f64() / a.as_secs_f64())?;
     }
     writeln!(md, "\nWall-clock ratios of exec storms vary ±10% run to run here; the costs below are what resolves the agent's overhead.\n")?;
-    writeln!(md, "| cost per exec (fork + exec + exit and every syscall hook that ran) | µs |")?;
+    writeln!(md, "| cost per exec (fork + exec + exit and every program that ran) | µs |")?;
     writeln!(md, "|---|---|")?;
     writeln!(md, "| kernel: eBPF programs (`bpf_stats_enabled`, {bpf_cnt} program runs) | {kernel_us:.2} |")?;
     writeln!(md, "| userspace: agent CPU (utime+stime, 10 ms resolution) | {user_us:.2} |")?;
@@ -226,5 +380,6 @@ pub fn run(shrike: &Path, root: &Path, n: usize, rounds: usize) -> Result<String
     writeln!(md, "| fork | {n} | {forks} |")?;
     writeln!(md, "| exit | {n} | {exits} |")?;
     writeln!(md, "\nKernel counters over the `run` rounds: {submitted} records submitted, {decoded} decoded, {decode_errors} decode errors, {drops} lost to a full ring buffer. Recording round: ring-buffer drops {}.", field(&last, "ringbuf_full"))?;
+    md.push_str(&tax(shrike, root, rounds.max(3))?);
     Ok(md)
 }

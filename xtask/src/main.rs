@@ -143,6 +143,7 @@ fn main() -> Result<()> {
         }
         Task::Bench { n, rounds } => {
             setup::test_deps()?;
+            setup::bench_deps()?;
             let bin = build()?;
             let report = bench::run(&bin, &root(), n, rounds)?;
             std::fs::write(root().join("BENCHMARKS.md"), &report)?;

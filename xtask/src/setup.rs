@@ -26,6 +26,14 @@ pub const TEST_PACKAGES: &[&str] = &[
     "ca-certificates",
 ];
 
+/// Debian packages only the benchmark uses: bpftrace stands in for a syscall-hooking peer.
+pub const BENCH_PACKAGES: &[&str] = &["bpftrace"];
+
+/// Install what the benchmark needs besides the test packages.
+pub fn bench_deps() -> Result<()> {
+    apt_install(&missing_packages(BENCH_PACKAGES))
+}
+
 /// Python packages (PyPI, pinned) the tests use: `kubernetes-validate` validates the Kubernetes
 /// manifests against the API schemas offline (and brings PyYAML).
 pub const PIP_PACKAGES: &[(&str, &str)] = &[("kubernetes-validate==1.37.0", "kubernetes_validate")];

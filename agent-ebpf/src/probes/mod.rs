@@ -1,7 +1,8 @@
-//! One hook per file.
+//! One hook per file. No syscall tracepoints: attaching any of them puts every syscall of every
+//! thread of the kernel on the tracing slow path.
 
+mod inet_sock_set_state;
 mod sched_process_exec;
 mod sched_process_exit;
 mod sched_process_fork;
-mod sys_connect;
-mod sys_dup;
+mod sock_use;

@@ -39,7 +39,7 @@ impl Detector for ReverseShell {
                 if !matches!(ctx.tool, Some(ToolKind::Shell | ToolKind::Interpreter)) {
                     return;
                 }
-                (Connection::from_stdio(&r.target), format!("redirected its stdin to a socket ({:?})", r.via))
+                (Connection::from_stdio(&r.target), format!("has a socket on its stdin ({})", r.via.describe()))
             }
             _ => return,
         };

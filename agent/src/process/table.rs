@@ -49,12 +49,31 @@ pub struct Process {
     pub exec_seen: bool,
     /// The entry was seeded from /proc.
     pub seeded: bool,
+    /// A seeded entry was judged as if it had just started (see `Pipeline::judge_running`).
+    pub judged: bool,
     /// When the last exec was seen (ns since boot); 0 when none was.
     pub exec_ts_boot_ns: u64,
     /// Exit code (wait status form) once the process exited.
     pub exited: Option<u32>,
     /// When the process exited (ns since boot); 0 while alive.
     pub exit_ts_boot_ns: u64,
+    /// The TCP connections it opened or accepted most recently (at most
+    /// [`CONNECTIONS_KEPT`], oldest first), on whatever fd.
+    pub connections: Vec<Connection>,
+}
+
+/// How many of a process's latest TCP connections the table keeps.
+pub const CONNECTIONS_KEPT: usize = 4;
+
+/// A TCP connection a process opened or accepted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Connection {
+    /// Which way.
+    pub direction: crate::event::Direction,
+    /// The socket, with both addresses.
+    pub socket: Stdio,
+    /// When it was reported (ns since boot).
+    pub ts_boot_ns: u64,
 }
 
 impl Process {
@@ -74,9 +93,11 @@ impl Process {
             stdio: [Stdio::Closed, Stdio::Closed, Stdio::Closed],
             exec_seen: false,
             seeded: false,
+            judged: false,
             exec_ts_boot_ns: 0,
             exited: None,
             exit_ts_boot_ns: 0,
+            connections: Vec::new(),
         }
     }
 
@@ -207,6 +228,17 @@ impl ProcessTable {
                 p.stdio[fd] = r.target.clone();
                 Some(p)
             }
+            EventBody::Connect(c) => {
+                let p = match slot {
+                    Slot::Same => self.procs.get_mut(&key.pid)?,
+                    _ => self.store(Process { cgroup_id: ev.cgroup_id, ..Process::new(key) }),
+                };
+                if p.connections.len() == CONNECTIONS_KEPT {
+                    p.connections.remove(0);
+                }
+                p.connections.push(Connection { direction: c.direction, socket: c.socket.clone(), ts_boot_ns: ev.ts_boot_ns });
+                Some(p)
+            }
             EventBody::Exit(x) => match slot {
                 Slot::Same => {
                     let p = self.procs.get_mut(&key.pid)?;
@@ -292,6 +324,35 @@ impl ProcessTable {
             push_exit(&mut self.exit_queue, &self.procs, self.max_entries, ts, key);
         }
         true
+    }
+
+    /// Mark a seeded entry judged.
+    pub fn mark_judged(&mut self, key: ProcessKey) {
+        if let Some(p) = self.procs.get_mut(&key.pid).filter(|p| p.key == key) {
+            p.judged = true;
+        }
+    }
+
+    /// Entries believed alive whose pid `/proc` no longer lists (read at kernel time `scan_ns`)
+    /// lost their exit: mark them exited then, with an unknown status (`u32::MAX`). Processes
+    /// that started after the scan began are left alone. Returns how many were marked.
+    pub fn reconcile_exits(&mut self, alive: &std::collections::HashSet<u32>, scan_ns: u64) -> usize {
+        let tick_ns = 1_000_000_000 / crate::event::USER_HZ;
+        let gone: Vec<ProcessKey> = self
+            .procs
+            .values()
+            .filter(|p| p.exited.is_none() && !alive.contains(&p.key.pid))
+            .filter(|p| (p.key.start + 1) * tick_ns < scan_ns)
+            .map(|p| p.key)
+            .collect();
+        for key in &gone {
+            if let Some(p) = self.procs.get_mut(&key.pid) {
+                p.exited = Some(u32::MAX);
+                p.exit_ts_boot_ns = scan_ns;
+            }
+            push_exit(&mut self.exit_queue, &self.procs, self.max_entries, scan_ns, *key);
+        }
+        gone.len()
     }
 
     /// The parent, grandparent, ... of `key` (not `key` itself). Stops at a parent that is not

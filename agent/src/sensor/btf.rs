@@ -591,6 +591,8 @@ pub fn resolve_kernel_offsets(btf: &Btf) -> Result<KernelOffsets> {
         upid_size: OFFSET_UNKNOWN,
         upid_nr: OFFSET_UNKNOWN,
         upid_ns: OFFSET_UNKNOWN,
+        sk_socket: o(btf, "sock", &["sk_socket"])?,
+        socket_file: o(btf, "socket", &["file"])?,
         _pad: 0,
     })
     .and_then(|mut offsets| {
@@ -973,7 +975,8 @@ mod tests {
             o.fdt_fd, o.file_inode, o.file_path, o.file_private_data, o.inode_mode, o.inode_ino,
             o.path_mnt, o.path_dentry, o.dentry_parent, o.dentry_name, o.vfsmount_root, o.mount_mnt,
             o.mount_parent, o.mount_mountpoint, o.bprm_file, o.bprm_filename, o.socket_sk,
-            o.sk_family, o.sk_daddr, o.sk_rcv_saddr, o.sk_dport, o.sk_num,
+            o.sk_family, o.sk_daddr, o.sk_rcv_saddr, o.sk_dport, o.sk_num, o.sk_socket,
+            o.socket_file,
         ];
         assert!(required.iter().all(|&v| v != OFFSET_UNKNOWN));
         let size = |s| btf.struct_size(s).unwrap();

@@ -10,14 +10,14 @@ use std::{
 };
 
 use agent_common::{
-    exec_flags, stdio_flags, EventHeader, EventKind, ExecRecord, ExitRecord, ForkRecord, RedirectRecord,
-    StdioRaw, ARGV_MAX, EXE_BUF, NAME_READ_MAX, SCHEMA_VERSION,
+    exec_flags, stdio_flags, ConnectRecord, EventHeader, EventKind, ExecRecord, ExitRecord, ForkRecord,
+    RedirectRecord, StdioRaw, ARGV_MAX, EXE_BUF, NAME_READ_MAX, SCHEMA_VERSION,
 };
 
 use crate::{
     event::{
-        canonical_ip, Event, EventBody, Exec, Exit, Fork, ProcessKey, RawStr, RedirectVia, SocketProto, Stdio,
-        StdioRedirect,
+        canonical_ip, Connect, Direction, Event, EventBody, Exec, Exit, Fork, ProcessKey, RawStr, RedirectVia,
+        SocketProto, Stdio, StdioRedirect,
     },
     process::procfs::{classify, split_argv},
 };
@@ -90,6 +90,7 @@ pub fn decode(buf: &[u8]) -> Result<Event, DecodeError> {
         EventKind::Fork => size_of::<ForkRecord>(),
         EventKind::Exit => size_of::<ExitRecord>(),
         EventKind::StdioRedirect => size_of::<RedirectRecord>(),
+        EventKind::Connect => size_of::<ConnectRecord>(),
     };
     if header.size as usize != expected {
         return Err(DecodeError::SizeMismatch { kind: header.kind, size: header.size, expected });
@@ -118,11 +119,21 @@ pub fn decode(buf: &[u8]) -> Result<Event, DecodeError> {
                     agent_common::RedirectVia::Dup3 => RedirectVia::Dup3,
                     agent_common::RedirectVia::Connect => RedirectVia::Connect,
                     agent_common::RedirectVia::Fcntl => RedirectVia::Fcntl,
+                    agent_common::RedirectVia::Use => RedirectVia::Use,
                 },
                 fd: r.fd as u8,
                 old_fd: r.old_fd,
                 target: decode_stdio(&r.target),
             })
+        }
+        EventKind::Connect => {
+            let r: ConnectRecord = read_record(buf)?;
+            let direction = match r.direction {
+                agent_common::connect_direction::OUTBOUND => Direction::Outbound,
+                agent_common::connect_direction::INBOUND => Direction::Inbound,
+                other => return Err(DecodeError::BadField { field: "direction", value: other.into() }),
+            };
+            EventBody::Connect(Connect { direction, socket: decode_stdio(&r.socket) })
         }
     };
     Ok(Event {
@@ -410,5 +421,42 @@ mod tests {
         raw.family = AF_UNIX;
         assert_eq!(decode_stdio(&raw), Stdio::Unix { ino: 0 });
         assert_eq!(decode_stdio(&StdioRaw::default()), Stdio::Closed);
+    }
+
+    #[test]
+    fn connect_records_and_the_use_redirect() {
+        let mut raw = StdioRaw { mode: S_IFSOCK, family: AF_INET, sock_type: 1, local_port: 40000, remote_port: 4444, ..Default::default() };
+        raw.local_addr[..4].copy_from_slice(&[10, 0, 0, 5]);
+        raw.remote_addr[..4].copy_from_slice(&[192, 0, 2, 9]);
+        let mut r = ConnectRecord {
+            header: header(EventKind::Connect, size_of::<ConnectRecord>()),
+            direction: agent_common::connect_direction::OUTBOUND,
+            socket: raw,
+            ..Default::default()
+        };
+        let ev = decode(&as_bytes(&r)).unwrap();
+        let EventBody::Connect(c) = &ev.body else { panic!("{ev:?}") };
+        assert_eq!(c.direction, Direction::Outbound);
+        assert_eq!(c.socket.remote(), Some("192.0.2.9:4444".parse().unwrap()));
+        let json = serde_json::to_string(&ev).unwrap();
+        assert!(json.contains(r#""type":"connect","direction":"outbound""#), "{json}");
+        assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), ev);
+        r.direction = agent_common::connect_direction::INBOUND;
+        assert!(matches!(decode(&as_bytes(&r)).unwrap().body, EventBody::Connect(Connect { direction: Direction::Inbound, .. })));
+        r.direction = 9;
+        assert!(matches!(decode(&as_bytes(&r)), Err(DecodeError::BadField { field: "direction", .. })));
+        r.direction = 1;
+        r.header.size -= 8;
+        assert!(matches!(decode(&as_bytes(&r)), Err(DecodeError::SizeMismatch { .. })));
+
+        let redirect = RedirectRecord {
+            header: header(EventKind::StdioRedirect, size_of::<RedirectRecord>()),
+            via: agent_common::RedirectVia::Use as u16,
+            fd: 0,
+            old_fd: -1,
+            target: raw,
+        };
+        let EventBody::StdioRedirect(s) = decode(&as_bytes(&redirect)).unwrap().body else { panic!() };
+        assert_eq!((s.via, s.fd, s.old_fd), (RedirectVia::Use, 0, -1));
     }
 }

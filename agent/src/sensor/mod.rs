@@ -13,38 +13,48 @@ use std::{
 use agent_common::{counter, KernelOffsets, ProbeConfig};
 use aya::{
     maps::{MapData, PerCpuArray, RingBuf},
-    programs::{BtfTracePoint, TracePoint},
+    programs::BtfTracePoint,
     Ebpf, EbpfLoader,
 };
 use tokio::io::unix::AsyncFd;
 
-pub use system::{ensure_tracefs, node_pid_namespace, raise_memlock_rlimit, INIT_PID_NS_INODE, TRACEFS_PATHS};
+pub use system::{node_pid_namespace, raise_memlock_rlimit, INIT_PID_NS_INODE};
 
 use crate::event::Event;
 
 /// The compiled kernel programs, built by `build.rs` and embedded in the binary.
 pub static EBPF_OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/shrike.bpf.o"));
 
-/// How often the reader looks at the ring buffer when the kernel has not woken it. The kernel
-/// wakes it at once when more than 64 KiB are waiting.
-pub const POLL_INTERVAL: std::time::Duration = std::time::Duration::from_millis(20);
+/// BTF tracepoints the sensor attaches (program name = tracepoint name). None of them is a
+/// syscall tracepoint: attaching any of those puts every syscall of every thread of the kernel
+/// on the tracing slow path. BTF tracepoints attach through the BPF syscall by BTF id and need no
+/// tracefs.
+const BTF_TRACEPOINTS: &[&str] = &["sched_process_exec", "sched_process_fork", "sched_process_exit", "inet_sock_set_state"];
 
-/// BTF tracepoints the sensor attaches (program name = tracepoint name).
-const BTF_TRACEPOINTS: &[&str] = &["sched_process_exec", "sched_process_fork", "sched_process_exit"];
+/// Where a process sends or receives on a socket (Linux 6.3+): how a socket on a standard fd is
+/// found however it got there. Each is optional; [`SOCK_USE_FALLBACK`] stands in for the receive
+/// side when it is missing.
+const SOCK_USE: &[&str] = &["sock_send_length", "sock_recv_length"];
 
-/// Syscall tracepoints: (program name, tracepoint name) in category `syscalls`.
-const SYSCALL_TRACEPOINTS: &[(&str, &str)] = &[
-    ("sys_enter_dup", "sys_enter_dup"),
-    ("sys_enter_dup2", "sys_enter_dup2"),
-    ("sys_enter_dup3", "sys_enter_dup3"),
-    ("sys_enter_fcntl", "sys_enter_fcntl"),
-    ("sys_exit_dup_family", "sys_exit_dup"),
-    ("sys_exit_dup_family", "sys_exit_dup2"),
-    ("sys_exit_dup_family", "sys_exit_dup3"),
-    ("sys_exit_dup_family", "sys_exit_fcntl"),
-    ("sys_enter_connect", "sys_enter_connect"),
-    ("sys_exit_connect", "sys_exit_connect"),
-];
+/// TCP receives on kernels without `sock_recv_length`.
+const SOCK_USE_FALLBACK: &str = "tcp_rcv_space_adjust";
+
+/// Load and attach one BTF tracepoint program.
+fn attach(ebpf: &mut Ebpf, btf: &aya::Btf, program: &str, tracepoint: &str) -> Result<(), SensorError> {
+    let program_error = |source| SensorError::Program {
+        program: program.to_string(),
+        target: format!("tp_btf/{tracepoint}"),
+        source,
+    };
+    let prog: &mut BtfTracePoint = ebpf
+        .program_mut(program)
+        .ok_or_else(|| SensorError::Map { name: "program", reason: format!("{program} missing from object") })?
+        .try_into()
+        .map_err(program_error)?;
+    prog.load(tracepoint, btf).map_err(program_error)?;
+    prog.attach().map_err(program_error)?;
+    Ok(())
+}
 
 /// Why the sensor could not start.
 #[derive(Debug, thiserror::Error)]
@@ -77,9 +87,6 @@ pub enum SensorError {
         /// What is wrong.
         reason: String,
     },
-    /// tracefs is not mounted and could not be mounted.
-    #[error("tracefs: {0}")]
-    Tracefs(String),
     /// The agent runs in a node's own pid namespace (e.g. kind) but the kernel cannot be asked
     /// for pids in that namespace.
     #[error("node scoping to pid namespace {node_pid_ns}: {reason}")]
@@ -160,7 +167,6 @@ impl Sensor {
         if let Err(e) = raise_memlock_rlimit() {
             tracing::warn!(error = %e, "could not raise RLIMIT_MEMLOCK; kernels >= 5.11 account BPF memory to the cgroup instead");
         }
-        ensure_tracefs().map_err(SensorError::Tracefs)?;
         let our_btf = btf::Btf::from_sys()?;
         let offsets = btf::resolve_kernel_offsets(&our_btf)?;
         let node_pid_ns = match cfg.node_pid_ns {
@@ -188,34 +194,28 @@ impl Sensor {
             .load(EBPF_OBJECT)?;
 
         for &name in BTF_TRACEPOINTS {
-            let program_error = |source| SensorError::Program {
-                program: name.to_string(),
-                target: format!("tp_btf/{name}"),
-                source,
-            };
-            let prog: &mut BtfTracePoint = ebpf
-                .program_mut(name)
-                .ok_or_else(|| SensorError::Map { name: "program", reason: format!("{name} missing from object") })?
-                .try_into()
-                .map_err(program_error)?;
-            prog.load(name, &kernel_btf).map_err(program_error)?;
-            prog.attach().map_err(program_error)?;
+            attach(&mut ebpf, &kernel_btf, name, name)?;
         }
-        for &(program, tracepoint) in SYSCALL_TRACEPOINTS {
-            let program_error = |source| SensorError::Program {
-                program: program.to_string(),
-                target: format!("tracepoint/syscalls/{tracepoint}"),
-                source,
-            };
-            let prog: &mut TracePoint = ebpf
-                .program_mut(program)
-                .ok_or_else(|| SensorError::Map { name: "program", reason: format!("{program} missing from object") })?
-                .try_into()
-                .map_err(program_error)?;
-            if prog.fd().is_err() {
-                prog.load().map_err(program_error)?;
+        let mut missing = Vec::new();
+        for &name in SOCK_USE {
+            if let Err(e) = attach(&mut ebpf, &kernel_btf, name, name) {
+                tracing::debug!(error = %e, "optional tracepoint not attached");
+                missing.push(name);
             }
-            prog.attach("syscalls", tracepoint).map_err(program_error)?;
+        }
+        if missing.contains(&"sock_recv_length") {
+            match attach(&mut ebpf, &kernel_btf, SOCK_USE_FALLBACK, SOCK_USE_FALLBACK) {
+                Ok(()) => tracing::warn!(
+                    missing = ?missing,
+                    "this kernel lacks the socket send/receive tracepoints (Linux 6.3+): a socket put on a shell's stdin after it started is seen when the shell receives on it (tcp_rcv_space_adjust), not when it writes"
+                ),
+                Err(e) => tracing::warn!(
+                    error = %e,
+                    "this kernel lacks the socket send/receive tracepoints (Linux 6.3+) and tcp_rcv_space_adjust: a socket put on a shell's stdin after it started is seen only when the shell starts a program"
+                ),
+            }
+        } else if !missing.is_empty() {
+            tracing::warn!(missing = ?missing, "socket tracepoint missing: a socket on a standard fd is seen when the process receives on it");
         }
 
         let ring = RingBuf::try_from(
@@ -262,23 +262,24 @@ impl Sensor {
         }
     }
 
-    /// Wait until records are available (woken by the kernel when much is waiting, otherwise
-    /// on the next poll tick), then hand every decoded event to `sink`. Returns the number of
-    /// records read. Records that do not decode are counted and skipped.
-    pub async fn read_batch(&mut self, sink: impl FnMut(Event)) -> Result<usize, SensorError> {
-        match tokio::time::timeout(POLL_INTERVAL, self.ring.readable_mut()).await {
-            Ok(guard) => {
-                let mut guard = guard?;
-                let n = Self::drain(guard.get_inner_mut(), &self.stats, sink);
-                guard.clear_ready();
-                Ok(n)
-            }
-            // Not woken: the kernel skips wakeups for small amounts of data.
-            Err(_) => Ok(Self::drain(self.ring.get_mut(), &self.stats, sink)),
-        }
+    /// Wait until records are available, then hand every decoded event to `sink`. Returns the
+    /// number of records read. Records that do not decode are counted and skipped.
+    ///
+    /// The kernel wakes the reader with the first record written after the reader has read
+    /// everything (adaptive notification), so nothing waits on a timer. Cancel-safe: dropping
+    /// the future while it waits loses nothing.
+    pub async fn read_batch(&mut self, mut sink: impl FnMut(Event)) -> Result<usize, SensorError> {
+        let mut guard = self.ring.readable_mut().await?;
+        let mut n = Self::drain(guard.get_inner_mut(), &self.stats, &mut sink);
+        guard.clear_ready();
+        // A record committed between the drain and clearing readiness woke nobody (the kernel
+        // saw an unread record before it); read it now. One committed after this second drain
+        // finds the ring empty and wakes the reader.
+        n += Self::drain(guard.get_inner_mut(), &self.stats, &mut sink);
+        Ok(n)
     }
 
-    fn drain(ring: &mut RingBuf<MapData>, stats: &ReaderStats, mut sink: impl FnMut(Event)) -> usize {
+    fn drain(ring: &mut RingBuf<MapData>, stats: &ReaderStats, sink: &mut impl FnMut(Event)) -> usize {
         let mut n = 0;
         while let Some(item) = ring.next() {
             n += 1;
