@@ -244,6 +244,17 @@ impl Agent {
         Ok((utime + stime) / 100.0)
     }
 
+    /// A `/proc/<pid>/status` size field (`VmRSS`, `VmHWM`) in KiB.
+    fn status_kb(&self, name: &str) -> Result<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(':')))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .with_context(|| format!("{name} in /proc/{}/status", self.child.id()))
+    }
+
     /// SIGINT, wait, and return the final log line's fields.
     fn stop(mut self) -> Result<String> {
         // SAFETY: signalling the child we started, by its pid.
@@ -287,6 +298,50 @@ fn bpf_run_stats() -> Result<(u64, u64)> {
 
 fn set_bpf_stats(on: bool) -> Result<()> {
     std::fs::write("/proc/sys/kernel/bpf_stats_enabled", if on { "1" } else { "0" }).context("kernel.bpf_stats_enabled (needs root)")
+}
+
+/// Both CPUs busy execing for `secs` seconds beside `shrike run`: how many execs, and how many
+/// records the kernel lost. Returns (execs, execs per second, final log line of the agent, RSS
+/// after it and peak RSS, KiB).
+/// What the agent costs at rest and what memory it holds: (idle CPU %, RSS at start KiB).
+fn idle(shrike: &Path, secs: u64) -> Result<(f64, u64, u64)> {
+    let agent = Agent::start(shrike, &["run"])?;
+    std::thread::sleep(Duration::from_secs(2));
+    let rss0 = agent.status_kb("VmRSS")?;
+    let cpu0 = agent.cpu_seconds()?;
+    std::thread::sleep(Duration::from_secs(secs));
+    let cpu1 = agent.cpu_seconds()?;
+    let rss1 = agent.status_kb("VmRSS")?;
+    agent.stop()?;
+    Ok(((cpu1 - cpu0) / secs as f64 * 100.0, rss0, rss1))
+}
+
+fn sustained(shrike: &Path, bin: &Path, nonce: &str, secs: u64) -> Result<(u64, f64, String, u64, u64)> {
+    let agent = Agent::start(shrike, &["run"])?;
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let start = Instant::now();
+    let workers: Vec<_> = (0..threads)
+        .map(|_| {
+            let (bin, nonce) = (bin.to_path_buf(), nonce.to_string());
+            std::thread::spawn(move || -> Result<u64> {
+                let mut n = 0;
+                while Instant::now() < deadline {
+                    storm(&bin, &nonce, 100)?;
+                    n += 100;
+                }
+                Ok(n)
+            })
+        })
+        .collect();
+    let mut execs = 0;
+    for w in workers {
+        execs += w.join().map_err(|_| anyhow::anyhow!("storm thread panicked"))??;
+    }
+    let rate = execs as f64 / start.elapsed().as_secs_f64();
+    let (rss, hwm) = (agent.status_kb("VmRSS")?, agent.status_kb("VmHWM")?);
+    let last = agent.stop()?;
+    Ok((execs, rate, last, rss, hwm))
 }
 
 /// Run the benchmark; returns the markdown report.
@@ -380,6 +435,18 @@ pub fn run(shrike: &Path, root: &Path, n: usize, rounds: usize) -> Result<String
     writeln!(md, "| fork | {n} | {forks} |")?;
     writeln!(md, "| exit | {n} | {exits} |")?;
     writeln!(md, "\nKernel counters over the `run` rounds: {submitted} records submitted, {decoded} decoded, {decode_errors} decode errors, {drops} lost to a full ring buffer. Recording round: ring-buffer drops {}.", field(&last, "ringbuf_full"))?;
+    eprintln!("sustained storm: every CPU execing for 60 s beside the agent");
+    let (execs, rate, last, rss, hwm) = sustained(shrike, &bin, &nonce, 60)?;
+    writeln!(md, "\n## Sustained: every CPU execing for 60 s beside `shrike run`\n")?;
+    writeln!(md, "| execs | per second | records submitted | lost (ring buffer full) | decode errors | agent RSS after | agent peak RSS |")?;
+    writeln!(md, "|---|---|---|---|---|---|---|")?;
+    writeln!(md, "| {execs} | {rate:.0} | {} | {} | {} | {:.1} MiB | {:.1} MiB |", field(&last, "submitted"), field(&last, "ringbuf_full"), field(&last, "decode_errors"), rss as f64 / 1024.0, hwm as f64 / 1024.0)?;
+    eprintln!("idle: 30 s");
+    let (cpu, rss0, rss1) = idle(shrike, 30)?;
+    writeln!(md, "\n## At rest: 30 s with nothing to report\n")?;
+    writeln!(md, "| agent CPU | RSS after start | RSS after 30 s |")?;
+    writeln!(md, "|---|---|---|")?;
+    writeln!(md, "| {cpu:.3} % of one CPU | {:.1} MiB | {:.1} MiB |", rss0 as f64 / 1024.0, rss1 as f64 / 1024.0)?;
     md.push_str(&tax(shrike, root, rounds.max(3))?);
     Ok(md)
 }

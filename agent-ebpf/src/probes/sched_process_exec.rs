@@ -13,7 +13,7 @@ use aya_ebpf::{
 
 use crate::{
     kernel::{self, off, read, read_ptr},
-    maps::{agent_tgid, count, submit_flags, EVENTS},
+    maps::{agent_tgid, count, exec_submit_flags, EVENTS},
 };
 
 #[btf_tracepoint(function = "sched_process_exec")]
@@ -115,6 +115,8 @@ fn try_exec(ctx: &BtfTracePointContext) {
         }
         (*rec).flags = flags;
     }
-    entry.submit(submit_flags());
+    // SAFETY: reading back a field written above.
+    let pid_ns = unsafe { (*rec).pid_ns };
+    entry.submit(exec_submit_flags(pid_ns, node));
     count(counter::SUBMITTED);
 }
