@@ -570,7 +570,14 @@ mod tests {
         let deadline = Instant::now() + Duration::from_secs(10);
         let (procs, kid) = loop {
             let procs = seed(Path::new("/proc")).unwrap();
-            if let Some(k) = procs.iter().find(|p| p.key.pid == child_pid && p.stdio[0].is_inet()) {
+            // The child is visible between fork and execve (its stdin already the socket,
+            // its argv still the parent's or empty); wait for the exec to have completed.
+            let execed = |p: &&Process| p.comm.as_bytes() == b"sleep" && p.argv.len() == 2;
+            if let Some(k) = procs
+                .iter()
+                .filter(execed)
+                .find(|p| p.key.pid == child_pid && p.stdio[0].is_inet())
+            {
                 let k = k.clone();
                 break (procs, k);
             }
