@@ -41,6 +41,8 @@ pub fn read<T: Copy>(base: *const u8, offset: u32) -> Option<T> {
     match unsafe { bpf_probe_read_kernel(base.wrapping_add(offset as usize) as *const T) } {
         Ok(v) => Some(v),
         Err(_) => {
+            // Counted only: a log statement here would be verified once per inlined read and
+            // push the exec program past the verifier's limit. The callers that matter log.
             count(counter::READ_ERRORS);
             None
         }
@@ -233,6 +235,8 @@ pub struct PathWalk {
     pub len: u32,
     /// The walk reached the root.
     pub complete: bool,
+    /// The error of a path component that could not be read (0: none).
+    pub read_error: i64,
 }
 
 /// Write the components of `file`'s path, leaf first, each NUL-terminated, into `buf`
@@ -240,7 +244,7 @@ pub struct PathWalk {
 /// process gets the path inside its container) or at the root of its mount tree.
 #[inline(always)]
 pub fn walk_path(task: *const u8, file: *const u8, buf: *mut u8) -> PathWalk {
-    let mut out = PathWalk { len: 0, complete: false };
+    let mut out = PathWalk { len: 0, complete: false, read_error: 0 };
     if file.is_null() || off!(file_path) == OFFSET_UNKNOWN {
         return out;
     }
@@ -296,6 +300,7 @@ pub fn walk_path(task: *const u8, file: *const u8, buf: *mut u8) -> PathWalk {
         };
         if n <= 0 {
             count(counter::READ_ERRORS);
+            out.read_error = n;
             break;
         }
         len += (n as u32) & (NAME_READ_MAX as u32 * 2 - 1);

@@ -3,6 +3,11 @@
 //! One hook per file under `probes/`; maps in `maps.rs`; kernel struct readers in `kernel.rs`.
 //! Struct member offsets are not compiled in: userspace resolves them from the running kernel's
 //! BTF and hands them over in the `CONFIG` global before load.
+//!
+//! Unexpected conditions (a failed read, a truncation, a missing map entry, a full ring buffer)
+//! are counted always and logged through aya-log at debug level. The log level is a read-only
+//! global userspace sets before load; at its default (off) the verifier sees every log
+//! statement's branch as dead and removes it, so logging costs nothing when off.
 #![no_std]
 #![no_main]
 

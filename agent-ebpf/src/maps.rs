@@ -1,9 +1,10 @@
 //! Maps shared by every program, and the configuration global.
 
 use agent_common::{counter, EventHeader, ProbeConfig};
+use aya_log_ebpf::debug;
 use aya_ebpf::{
     macros::map,
-    maps::{LruHashMap, PerCpuArray, RingBuf},
+    maps::{Array, LruHashMap, PerCpuArray, RingBuf},
 };
 
 /// Configuration written by userspace before load (agent tgid, node scoping, kernel struct
@@ -66,6 +67,14 @@ pub fn count(index: u32) {
     }
 }
 
+/// A record of `kind` could not be put in the full ring buffer: counted, and logged at debug
+/// level.
+#[inline(never)]
+pub fn lost(kind: u16) {
+    count(counter::RINGBUF_FULL);
+    debug!(&(), "ring buffer full: a record of kind {} lost", kind);
+}
+
 /// tgid of the agent itself.
 #[inline(always)]
 pub fn agent_tgid() -> u32 {
@@ -91,11 +100,34 @@ pub fn exec_submit_flags(pid_ns: u32, node: u32) -> u64 {
     }
 }
 
-/// Flags for submitting a record: 0, the ring buffer's adaptive notification. The reader is
-/// woken by the first record written after it has read everything (one wakeup per batch, none
-/// while it is still reading), so it needs no timer: an idle agent sleeps, a busy one is woken
-/// once per drain, and no record waits for a poll.
+/// Bytes waiting in the ring buffer above which the reader is woken at once (a burst).
+const WAKEUP_BYTES: u64 = 64 * 1024;
+const BPF_RB_NO_WAKEUP: u64 = 1;
+const BPF_RB_AVAIL_DATA: u64 = 0;
+
+/// Set to 1 by the reader before it sleeps without a timer (nothing came for a while); the next
+/// record wakes it and clears it. While the reader is active it polls on a short timer and is
+/// not woken per record: a wakeup is an interrupt, costly in VMs, and per record it made each
+/// exec cost tens of microseconds more on both sides.
+#[map]
+pub static READER_ASLEEP: Array<u32> = Array::with_max_entries(1, 0);
+
+/// Flags for submitting a record: wake the reader when it sleeps or when a burst is waiting.
 #[inline(always)]
 pub fn submit_flags() -> u64 {
-    0
+    match READER_ASLEEP.get_ptr_mut(0) {
+        // SAFETY: a map value pointer; a racing writer at worst causes one extra wakeup.
+        Some(p) => unsafe {
+            if core::ptr::read_volatile(p) != 0 {
+                core::ptr::write_volatile(p, 0);
+                return BPF_RB_FORCE_WAKEUP;
+            }
+        },
+        None => debug!(&(), "READER_ASLEEP has no entry 0"),
+    }
+    if EVENTS.query(BPF_RB_AVAIL_DATA) > WAKEUP_BYTES {
+        BPF_RB_FORCE_WAKEUP
+    } else {
+        BPF_RB_NO_WAKEUP
+    }
 }

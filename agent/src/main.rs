@@ -190,9 +190,11 @@ async fn origin(config: &Config, live: bool) -> Origin {
 /// Hand findings to the sinks (stdout, file, webhooks, SCC).
 fn deliver(pipeline: &mut Pipeline, delivery: &Delivery) -> anyhow::Result<()> {
     for f in pipeline.take_findings() {
-        let id = f.finding.source_properties.get("Finding_Id").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+        let props = &f.finding.source_properties;
+        let id = props.get("Finding_Id").and_then(|v| v.as_str()).unwrap_or_default();
+        let key = shrike::sink::delivery_key(id, props.get("Finding_Revision").and_then(|v| v.as_u64()).unwrap_or(1));
         let json: Arc<str> = serde_json::to_string(&f)?.into();
-        delivery.submit(&id, json);
+        delivery.submit(&key, json);
     }
     Ok(())
 }
@@ -399,10 +401,19 @@ fn live(config: Config, rules: Option<PathBuf>, record: Option<&Path>) -> anyhow
             detections = pipeline.stats().detections,
             findings = pipeline.stats().findings,
             excepted = pipeline.stats().excepted,
+            finding_updates = pipeline.stats().updates,
+            findings_timed = pipeline.latency().count(),
+            finding_latency_p50_us = micros(pipeline.latency().quantile(0.5)),
+            finding_latency_p99_us = micros(pipeline.latency().quantile(0.99)),
             "shrike stopped"
         );
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Seconds as whole microseconds for a log field (0 for none).
+fn micros(seconds: Option<f64>) -> u64 {
+    seconds.map_or(0, |s| (s * 1e6).round() as u64)
 }
 
 /// Events the kernel could not put in the full ring buffer reach the log, not only the
@@ -482,6 +493,8 @@ fn snapshot(sensor: &Sensor, pipeline: &Pipeline, delivery: Option<&Delivery>) -
     s.findings_by_category = pipeline.findings_by_category().iter().map(|(k, v)| (k.to_string(), *v)).collect();
     s.findings_excepted = p.excepted;
     s.findings_suppressed = p.suppressed;
+    s.finding_updates = p.updates;
+    s.finding_latency = pipeline.latency().clone();
     s.sinks = delivery
         .map(|d| {
             d.stats()

@@ -17,6 +17,7 @@ use crate::{
         scc::Envelope,
         Incident, Incidents, Origin,
     },
+    metrics::LatencyHistogram,
     process::{Process, ProcessTable},
 };
 
@@ -25,6 +26,10 @@ pub const EXIT_GRACE_NS: u64 = 30_000_000_000;
 
 /// How long after lost records findings carry `Sensor_Records_Lost` (60 s).
 pub const LOSS_MARK_NS: u64 = 60_000_000_000;
+
+/// How long an incident's fate is kept beyond its dedupe window, for updates still waiting for
+/// pod metadata.
+const FATE_KEPT_EXTRA_NS: u64 = 300_000_000_000;
 
 /// How long a flush waits for scripts still being judged.
 pub const SCRIPT_WAIT_AT_FLUSH: Duration = Duration::from_secs(2);
@@ -54,6 +59,8 @@ pub struct PipelineStats {
     pub excepted: u64,
     /// Incidents merged into a repeat count or held by the rate limit.
     pub suppressed: u64,
+    /// Updates of findings that had gone out (more of the same incident).
+    pub updates: u64,
 }
 
 /// The stages after the sensor.
@@ -64,7 +71,14 @@ pub struct Pipeline {
     incidents: Incidents,
     held: EnrichmentQueue<Incident>,
     flood: FloodControl,
-    findings: VecDeque<Envelope>,
+    /// Findings ready for the sinks, each with the kernel time its latency counts from (the
+    /// event's time plus the wait for pod metadata) when it is an incident's first finding of a
+    /// live run.
+    findings: VecDeque<(Envelope, Option<u64>)>,
+    /// Whether each incident's first finding went out (not silenced, merged or rate-limited),
+    /// with the kernel time of its latest revision: its updates share that fate.
+    fates: std::collections::HashMap<String, (bool, u64)>,
+    latency: LatencyHistogram,
     origin: Origin,
     live: bool,
     stats: PipelineStats,
@@ -101,6 +115,8 @@ impl Pipeline {
             held: EnrichmentQueue::new(enrichment_wait, 10_000),
             flood: FloodControl::new(rules.incidents.merge_window_s, rules.incidents.max_findings_per_container_per_minute),
             findings: VecDeque::new(),
+            fates: std::collections::HashMap::new(),
+            latency: LatencyHistogram::default(),
             origin,
             live,
             stats: PipelineStats::default(),
@@ -152,6 +168,11 @@ impl Pipeline {
         }
         if ev.ts_boot_ns.saturating_sub(self.last_expire_ns) > 1_000_000_000 {
             self.table.expire(ev.ts_boot_ns);
+            // An incident closes `dedupe_window_s` after its latest detection; its last update
+            // may still wait for pod metadata a while after that.
+            let keep_ns = self.engine.rules().incidents.dedupe_window_s.saturating_mul(1_000_000_000).saturating_add(FATE_KEPT_EXTRA_NS);
+            let now = ev.ts_boot_ns;
+            self.fates.retain(|_, (_, at)| now < at.saturating_add(keep_ns));
             self.last_expire_ns = ev.ts_boot_ns;
         }
         container
@@ -240,31 +261,58 @@ impl Pipeline {
             self.stats.detections += 1;
             self.incidents.add(d, &self.origin);
         }
-        for i in self.incidents.due(now_ns.max(self.last_event_ns), flush) {
+        // Kernel time now, for the wait for pod metadata (live runs only).
+        let boot_now = if self.live { finding::boot_now_ns() } else { 0 };
+        for mut i in self.incidents.due(now_ns.max(self.last_event_ns), flush) {
+            i.out_ns = boot_now;
             let container = i.first.container.as_ref().map(|c| c.id.clone());
             self.held.push(i, container.as_deref());
         }
         let rules = self.engine.rules().clone();
         let now = now_ns.max(self.last_event_ns);
-        let (origin, findings, stats, flood) = (&self.origin, &mut self.findings, &mut self.stats, &mut self.flood);
+        let live = self.live;
+        let (origin, findings, stats, flood, fates) =
+            (&self.origin, &mut self.findings, &mut self.stats, &mut self.flood, &mut self.fates);
         self.held.release(&self.resolver, flush, |i, info| {
+            if i.revision > 1 {
+                // An update goes where its first finding went.
+                match fates.get_mut(&i.id) {
+                    Some((true, at)) => {
+                        *at = i.last_ts_boot_ns;
+                        stats.findings += 1;
+                        stats.updates += 1;
+                        findings.push_back((finding::build(&i, &rules, origin, info.as_deref()), None));
+                    }
+                    Some((false, at)) => *at = i.last_ts_boot_ns,
+                    None => {}
+                }
+                return;
+            }
             if let Some(e) = finding::excepted(&rules, &i, info.as_deref()) {
                 stats.excepted += 1;
+                fates.insert(i.id.clone(), (false, i.last_ts_boot_ns));
                 tracing::debug!(category = i.detection.category(), exception = %e.description, "incident silenced by an exception");
                 return;
             }
             match flood.admit(&i, info.as_ref(), rules.detection(i.detection).severity, now) {
                 Verdict::Emit(extra) => {
+                    fates.insert(i.id.clone(), (true, i.last_ts_boot_ns));
                     let mut f = finding::build(&i, &rules, origin, info.as_deref());
                     for (k, v) in extra {
                         f.finding.source_properties.insert(k.to_string(), v);
                     }
                     stats.findings += 1;
-                    findings.push_back(f);
+                    // Latency counts from the event, less the wait for pod metadata.
+                    let waited = if live { finding::boot_now_ns().saturating_sub(i.out_ns) } else { 0 };
+                    findings.push_back((f, live.then(|| i.first.ts_boot_ns.saturating_add(waited))));
                 }
-                Verdict::Merged | Verdict::RateLimited => stats.suppressed += 1,
+                Verdict::Merged | Verdict::RateLimited => {
+                    fates.insert(i.id.clone(), (false, i.last_ts_boot_ns));
+                    stats.suppressed += 1
+                }
             }
         });
+
         for (i, info, extra) in self.flood.expired(now, flush) {
             // What was known when the repeat came, else what is known now.
             let info = info.or_else(|| i.first.container.as_ref().and_then(|c| self.resolver.info(&c.id)));
@@ -273,7 +321,7 @@ impl Pipeline {
                 f.finding.source_properties.insert(k.to_string(), v);
             }
             self.stats.findings += 1;
-            self.findings.push_back(f);
+            self.findings.push_back((f, None));
         }
     }
 
@@ -291,9 +339,10 @@ impl Pipeline {
         Duration::from_millis(self.engine.rules().incidents.settle_ms)
     }
 
-    /// True while incidents are collecting or waiting for container metadata.
+    /// True while something is to go out: a finding or update not out yet, one waiting for
+    /// container metadata, or a script being judged.
     pub fn has_pending(&self) -> bool {
-        self.incidents.open_count() > 0 || !self.held.is_empty() || self.engine.pending_scripts() > 0
+        self.incidents.pending_count() > 0 || !self.held.is_empty() || self.engine.pending_scripts() > 0
     }
 
     /// Flood control counters.
@@ -301,12 +350,23 @@ impl Pipeline {
         self.flood.stats()
     }
 
-    /// Findings ready to go out, oldest first.
+    /// Findings ready to go out, oldest first. The time an incident's first finding took from
+    /// its event to here goes into [`Pipeline::latency`].
     pub fn take_findings(&mut self) -> impl Iterator<Item = Envelope> + '_ {
-        for f in &self.findings {
+        let now = if self.findings.iter().any(|(_, t)| t.is_some()) { finding::boot_now_ns() } else { 0 };
+        for (f, from) in &self.findings {
             *self.by_category.entry(f.finding.category).or_default() += 1;
+            if let Some(from) = from {
+                self.latency.observe_ns(now.saturating_sub(*from));
+            }
         }
-        self.findings.drain(..)
+        self.findings.drain(..).map(|(f, _)| f)
+    }
+
+    /// How long incidents' first findings took from the kernel's timestamp of their event to
+    /// the hand-off to the sinks, less any wait for pod metadata (live runs).
+    pub fn latency(&self) -> &LatencyHistogram {
+        &self.latency
     }
 
     /// Findings that went out, by category.

@@ -42,9 +42,13 @@ use serde_json::Value;
 
 const NODE: &str = "gke-prod-pool-1-node-7";
 
-/// Findings the agent container wrote on stdout, from its CRI log.
+/// Findings the agent container wrote on stdout, from its CRI log: the latest revision of each.
 fn findings_in_log(log: &Path) -> Vec<Value> {
-    stream_in_log(log, "stdout").lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).filter(|v| v.get("finding").is_some()).collect()
+    let mut findings = Vec::new();
+    for f in stream_in_log(log, "stdout").lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).filter(|v| v.get("finding").is_some()) {
+        agent::supersede(&mut findings, f);
+    }
+    findings
 }
 
 /// One stream (`stdout`/`stderr`) of a CRI log (`<RFC 3339 time> <stream> <F|P> <line>`).

@@ -414,11 +414,13 @@ async fn scc_sink_sends_create_finding_through_the_official_client() {
     for f in [&created, &exists, &flaky, &invalid] {
         d.submit(f, finding(f, 0));
     }
+    // An update of the created finding (its second revision).
+    d.submit(&format!("{created}-2"), finding(&created, 0));
     wait_for_or(
         "SCC delivery",
         || {
             let s = stats(&d, "scc");
-            s.spool_findings == 0 && s.delivered == 3 && s.rejected == 1
+            s.spool_findings == 0 && s.delivered == 4 && s.rejected == 1
         },
         || format!("{:?}\n{:?}", stats(&d, "scc"), server.requests()),
     )
@@ -442,6 +444,10 @@ async fn scc_sink_sends_create_finding_through_the_official_client() {
     assert!(r.header("authorization").is_none(), "anonymous credentials");
     assert_eq!(seen.lock().unwrap()[&flaky], 2, "retried once after UNAVAILABLE");
     assert_eq!(seen.lock().unwrap()[&exists], 1, "ALREADY_EXISTS counts as delivered");
+    let update = reqs.iter().find(|r| r.method == "PATCH").expect("UpdateFinding request for the update");
+    assert_eq!(update.target.split_once('?').map_or(update.target.as_str(), |(p, _)| p), format!("/v2/organizations/123/sources/456/locations/global/findings/{created}"));
+    assert_eq!(update.json()["name"], format!("organizations/123/sources/456/locations/global/findings/{created}"));
+    assert_eq!(reqs.iter().filter(|r| r.method == "PATCH").count(), 1, "only the update is an UpdateFinding");
     d.shutdown(Duration::from_secs(1)).await;
 }
 

@@ -116,14 +116,19 @@ fn fixtures() -> Vec<std::path::PathBuf> {
 
 /// What every finding must carry for SIEMs, whatever the node: SCC names, times, the official
 /// model, peers in `connections` and `indicator`.
-fn check_common(f: &Value, names: &mut BTreeSet<String>, file: &Path) {
+fn check_common(f: &Value, names: &mut std::collections::BTreeMap<String, u64>, file: &Path) {
     scc_model::assert_valid_finding(f);
     let finding = &f["finding"];
     let id = finding["sourceProperties"]["Finding_Id"].as_str().unwrap();
     let name = finding["name"].as_str().unwrap();
     assert_eq!(name, format!("organizations/0/sources/shrike/locations/global/findings/{id}"), "{}", file.display());
     assert_eq!(finding["parent"], "organizations/0/sources/shrike/locations/global");
-    assert!(names.insert(name.to_string()), "{}: two findings named {name}", file.display());
+    // One name per incident: its first finding is revision 1, each update the next revision.
+    let revision = finding["sourceProperties"]["Finding_Revision"].as_u64().expect("Finding_Revision");
+    match names.insert(name.to_string(), revision) {
+        None => assert_eq!(revision, 1, "{}: {name}: an incident's first finding is revision 1", file.display()),
+        Some(before) => assert_eq!(revision, before + 1, "{}: {name}: an update follows the revision before it", file.display()),
+    }
     let create = finding["createTime"].as_str().expect("createTime");
     assert!(create.ends_with('Z') && create.len() == 24 && create.as_bytes()[10] == b'T', "createTime {create}");
     assert!(create >= finding["eventTime"].as_str().unwrap(), "created after the event");
@@ -152,7 +157,7 @@ fn findings_carry_scc_names_times_and_peers_and_name_the_gke_cluster() {
     std::fs::write(&config, format!("[node]\nname = \"gke-prod-default-pool-1a2b3c4d-x9yz\"\nmetadata_server = \"http://127.0.0.1:{port}\"\n")).unwrap();
     let cluster = "//container.googleapis.com/projects/987654321098/locations/us-central1/clusters/prod";
     let vm = "//compute.googleapis.com/projects/my-proj/zones/us-central1-a/instances/gke-prod-default-pool-1a2b3c4d-x9yz";
-    let mut names = BTreeSet::new();
+    let mut names = std::collections::BTreeMap::new();
     let mut categories = BTreeSet::new();
     for path in fixtures() {
         for f in replay_findings(&path, Some(&config)) {
@@ -185,7 +190,7 @@ fn findings_carry_scc_names_times_and_peers_and_name_the_gke_cluster() {
 
 #[test]
 fn off_google_cloud_findings_name_the_node() {
-    let mut names = BTreeSet::new();
+    let mut names = std::collections::BTreeMap::new();
     let mut n = 0;
     for path in fixtures() {
         for f in replay_findings(&path, None) {

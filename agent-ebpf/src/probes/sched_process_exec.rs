@@ -1,7 +1,9 @@
 //! `tp_btf/sched_process_exec`: a process image was replaced. Emits an `ExecRecord` with the
 //! full executable path, argv, credentials, parent and what fds 0-2 are.
 
-use agent_common::{counter, exec_flags, EventKind, ExecRecord, ARGV_MAX, NAME_READ_MAX};
+use agent_common::{
+    counter, exec_flags, EventKind, ExecRecord, ARGV_MAX, EXE_MAX_DEPTH, NAME_READ_MAX,
+};
 use aya_ebpf::{
     helpers::{
         bpf_get_current_comm, bpf_get_current_pid_tgid, bpf_get_current_uid_gid,
@@ -10,10 +12,11 @@ use aya_ebpf::{
     macros::btf_tracepoint,
     programs::BtfTracePointContext,
 };
+use aya_log_ebpf::debug;
 
 use crate::{
     kernel::{self, off, read, read_ptr},
-    maps::{agent_tgid, count, exec_submit_flags, EVENTS},
+    maps::{agent_tgid, count, lost, exec_submit_flags, EVENTS},
 };
 
 #[btf_tracepoint(function = "sched_process_exec")]
@@ -37,7 +40,7 @@ fn try_exec(ctx: &BtfTracePointContext) {
         return;
     }
     let Some(mut entry) = EVENTS.reserve::<ExecRecord>(0) else {
-        count(counter::RINGBUF_FULL);
+        lost(EventKind::Exec as u16);
         return;
     };
     let rec = entry.as_mut_ptr();
@@ -74,10 +77,15 @@ fn try_exec(ctx: &BtfTracePointContext) {
         let file = read_ptr(bprm, off!(bprm_file));
         let walk = kernel::walk_path(task, file, (*rec).exe.as_mut_ptr());
         (*rec).exe_len = walk.len as u16;
+        if walk.read_error != 0 {
+            debug!(ctx, "exec of pid {}: reading a path component failed: {}", tgid, walk.read_error);
+        }
         if walk.len == 0 {
             flags |= exec_flags::EXE_UNREADABLE;
+            debug!(ctx, "exec of pid {}: executable path unreadable", tgid);
         } else if !walk.complete {
             flags |= exec_flags::EXE_TRUNCATED;
+            debug!(ctx, "exec of pid {}: executable path cut to its last {} components", tgid, EXE_MAX_DEPTH);
         }
 
         // argv from the new image's memory.
@@ -88,7 +96,9 @@ fn try_exec(ctx: &BtfTracePointContext) {
         if start == 0 || end < start {
             len = 0;
             flags |= exec_flags::ARGV_UNREADABLE;
+            debug!(ctx, "exec of pid {}: no argv bounds", tgid);
         } else if len > ARGV_MAX as u64 {
+            debug!(ctx, "exec of pid {}: argv of {} bytes cut to {}", tgid, len, ARGV_MAX as u64);
             len = ARGV_MAX as u64;
             flags |= exec_flags::ARGV_TRUNCATED;
         }
@@ -101,6 +111,7 @@ fn try_exec(ctx: &BtfTracePointContext) {
             );
             if r < 0 {
                 flags |= exec_flags::ARGV_UNREADABLE;
+                debug!(ctx, "exec of pid {}: reading argv failed: {}", tgid, r);
                 (*rec).argv_len = 0;
             } else {
                 (*rec).argv_len = len as u16;

@@ -5,7 +5,7 @@ use aya_ebpf::{macros::btf_tracepoint, programs::BtfTracePointContext};
 
 use crate::{
     kernel::{self, off, read},
-    maps::{agent_tgid, count, submit_flags, EVENTS},
+    maps::{agent_tgid, count, lost, submit_flags, EVENTS},
 };
 
 #[btf_tracepoint(function = "sched_process_exit")]
@@ -37,6 +37,6 @@ fn try_exit(ctx: &BtfTracePointContext) {
     if EVENTS.output::<ExitRecord>(&rec, submit_flags()).is_ok() {
         count(counter::SUBMITTED);
     } else {
-        count(counter::RINGBUF_FULL);
+        lost(EventKind::Exit as u16);
     }
 }

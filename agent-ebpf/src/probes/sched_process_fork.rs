@@ -5,7 +5,7 @@ use aya_ebpf::{helpers::bpf_get_current_pid_tgid, macros::btf_tracepoint, progra
 
 use crate::{
     kernel::{self, off, read},
-    maps::{agent_tgid, count, submit_flags, EVENTS},
+    maps::{agent_tgid, count, lost, submit_flags, EVENTS},
 };
 
 #[btf_tracepoint(function = "sched_process_fork")]
@@ -46,6 +46,6 @@ fn try_fork(ctx: &BtfTracePointContext) {
     if EVENTS.output::<ForkRecord>(&rec, submit_flags()).is_ok() {
         count(counter::SUBMITTED);
     } else {
-        count(counter::RINGBUF_FULL);
+        lost(EventKind::Fork as u16);
     }
 }

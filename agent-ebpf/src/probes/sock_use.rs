@@ -20,7 +20,7 @@ use aya_ebpf::{
 use super::inet_sock_set_state::emit;
 use crate::{
     kernel::{self, off, read, read_ptr},
-    maps::{agent_tgid, count, submit_flags, StdioKey, EVENTS, STDIO_SEEN, WATCHED},
+    maps::{agent_tgid, count, lost, submit_flags, StdioKey, EVENTS, STDIO_SEEN, WATCHED},
 };
 
 #[btf_tracepoint(function = "sock_send_length")]
@@ -127,7 +127,7 @@ fn used(sk: *const u8) {
         if EVENTS.output::<RedirectRecord>(&rec, submit_flags()).is_ok() {
             count(counter::SUBMITTED);
         } else {
-            count(counter::RINGBUF_FULL);
+            lost(EventKind::StdioRedirect as u16);
         }
     }
 }

@@ -177,7 +177,7 @@ mod tests {
             ancestry: Vec::new(),
             script: None,
         };
-        Incident { id: format!("{root:032x}"), detection: d.id, root: key, first: d, more: Vec::new(), dropped: 0, deadline_ns: ts }
+        Incident { id: format!("{root:032x}"), detection: d.id, root: key, first: d, more: Vec::new(), dropped: 0, revision: 1, last_ts_boot_ns: ts, out_ns: 0 }
     }
 
     #[test]

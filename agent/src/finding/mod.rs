@@ -40,6 +40,8 @@ pub fn boot_to_unix_ns() -> i128 {
 }
 
 /// One attack as one category sees it: the first detection and what the same incident did after.
+/// An incident goes out as soon as it opens (revision 1) and again, under the same id, when it
+/// learns more (revision 2, 3, ...: more commands, the shell a relay started).
 #[derive(Clone, Debug)]
 pub struct Incident {
     /// Finding id: 32 hex characters, stable for the incident (the delivery idempotency key).
@@ -54,7 +56,13 @@ pub struct Incident {
     pub more: Vec<Detection>,
     /// Detections merged beyond what is kept.
     pub dropped: u64,
-    deadline_ns: u64,
+    /// 1 for the first finding of the incident, then one more for each update.
+    pub revision: u32,
+    /// Kernel time of the latest detection this revision holds.
+    pub last_ts_boot_ns: u64,
+    /// Kernel time this revision left the incident stage, on a live run (0 in replays): where
+    /// its wait for pod metadata starts.
+    pub out_ns: u64,
 }
 
 /// Most detections kept per incident beyond the first.
@@ -67,24 +75,39 @@ pub struct IncidentStats {
     pub opened: u64,
     /// Detections merged into an open incident.
     pub merged: u64,
-    /// Detections within the quiet window after an incident went out.
-    pub suppressed: u64,
+    /// Updates of incidents that had gone out (revision 2 and later).
+    pub updates: u64,
+    /// Detections merged beyond what an incident lists (counted in it).
+    pub not_listed: u64,
+}
+
+struct Open {
+    incident: Incident,
+    /// Something is new since the last revision went out (or none went out yet).
+    changed: bool,
+    /// Kernel time the last revision went out.
+    emitted_ns: Option<u64>,
 }
 
 /// Groups detections into incidents. Time is kernel time (CLOCK_BOOTTIME ns) of the events, so
 /// a replay groups exactly as the live run did.
+///
+/// An incident's first finding goes out at once. Later detections of the same category and
+/// process-tree root join it while it is open — until `dedupe_ns` after its latest detection —
+/// and go out as updates under the same id, at most one per `settle_ns`, so a responder sees
+/// the first command at once and the next ones as they come without a finding per command.
 pub struct Incidents {
-    open: HashMap<(DetectionId, ProcessKey), Incident>,
-    quiet: HashMap<(DetectionId, ProcessKey), u64>,
+    open: HashMap<(DetectionId, ProcessKey), Open>,
     settle_ns: u64,
     dedupe_ns: u64,
     stats: IncidentStats,
 }
 
 impl Incidents {
-    /// Incidents that collect for `settle_ns` and stay quiet for `dedupe_ns` after they went out.
+    /// Incidents whose updates go out at most once per `settle_ns` and that stay open for
+    /// `dedupe_ns` after their latest detection.
     pub fn new(settle_ns: u64, dedupe_ns: u64) -> Self {
-        Self { open: HashMap::new(), quiet: HashMap::new(), settle_ns, dedupe_ns, stats: IncidentStats::default() }
+        Self { open: HashMap::new(), settle_ns, dedupe_ns, stats: IncidentStats::default() }
     }
 
     /// Counters.
@@ -92,50 +115,73 @@ impl Incidents {
         self.stats
     }
 
-    /// Number of incidents still collecting.
-    pub fn open_count(&self) -> usize {
-        self.open.len()
+    /// Number of incidents with something that has not gone out yet.
+    pub fn pending_count(&self) -> usize {
+        self.open.values().filter(|o| o.changed).count()
     }
 
     /// Add a detection: opens an incident or joins the open one of its category and root.
     pub fn add(&mut self, d: Detection, origin: &Origin) {
         let key = (d.id, d.root);
         let now = d.ts_boot_ns;
-        if let Some(until) = self.quiet.get(&key) {
-            if now < *until {
-                self.stats.suppressed += 1;
+        if let Some(o) = self.open.get_mut(&key) {
+            if now < o.incident.last_ts_boot_ns.saturating_add(self.dedupe_ns) {
+                self.stats.merged += 1;
+                let i = &mut o.incident;
+                i.last_ts_boot_ns = i.last_ts_boot_ns.max(now);
+                if i.more.len() < MAX_MORE {
+                    i.more.push(d);
+                } else {
+                    i.dropped += 1;
+                    self.stats.not_listed += 1;
+                }
+                o.changed = true;
                 return;
             }
-            self.quiet.remove(&key);
-        }
-        if let Some(i) = self.open.get_mut(&key) {
-            self.stats.merged += 1;
-            if i.more.len() < MAX_MORE {
-                i.more.push(d);
-            } else {
-                i.dropped += 1;
-            }
-            return;
+            // Closed long ago but not swept yet: this is a new incident.
+            self.open.remove(&key);
         }
         self.stats.opened += 1;
         let id = finding_id(origin, d.id, d.root, now);
-        let deadline_ns = now + self.settle_ns;
-        self.open.insert(key, Incident { id, detection: d.id, root: d.root, first: d, more: Vec::new(), dropped: 0, deadline_ns });
+        let incident = Incident {
+            id,
+            detection: d.id,
+            root: d.root,
+            first: d,
+            more: Vec::new(),
+            dropped: 0,
+            revision: 0,
+            last_ts_boot_ns: now,
+            out_ns: 0,
+        };
+        self.open.insert(key, Open { incident, changed: true, emitted_ns: None });
     }
 
-    /// Incidents whose collection time is over at kernel time `now_ns` (all of them with `flush`).
+    /// What goes out at kernel time `now_ns`: incidents not out yet, and updates of incidents
+    /// that learned more at least `settle_ns` after their last revision went out (every update
+    /// still waiting with `flush`). Incidents quiet for `dedupe_ns` are closed.
     pub fn due(&mut self, now_ns: u64, flush: bool) -> Vec<Incident> {
-        let now = now_ns;
-        self.quiet.retain(|_, until| *until > now);
-        let keys: Vec<_> = self.open.iter().filter(|(_, i)| flush || i.deadline_ns <= now).map(|(k, _)| *k).collect();
-        let mut out = Vec::with_capacity(keys.len());
-        for k in keys {
-            if let Some(i) = self.open.remove(&k) {
-                self.quiet.insert(k, now.max(i.deadline_ns) + self.dedupe_ns);
-                out.push(i);
+        let (settle, dedupe) = (self.settle_ns, self.dedupe_ns);
+        let mut out = Vec::new();
+        let stats = &mut self.stats;
+        self.open.retain(|_, o| {
+            let closing = now_ns >= o.incident.last_ts_boot_ns.saturating_add(dedupe);
+            let ready = match o.emitted_ns {
+                None => true,
+                Some(at) => flush || closing || now_ns >= at.saturating_add(settle),
+            };
+            if o.changed && ready {
+                o.incident.revision += 1;
+                if o.incident.revision > 1 {
+                    stats.updates += 1;
+                }
+                o.changed = false;
+                o.emitted_ns = Some(now_ns);
+                out.push(o.incident.clone());
             }
-        }
-        out.sort_by_key(|i| i.first.ts_boot_ns);
+            !closing
+        });
+        out.sort_by_key(|i| (i.first.ts_boot_ns, i.revision));
         out
     }
 }
@@ -397,6 +443,9 @@ pub fn build(i: &Incident, rules: &Rules, origin: &Origin, container: Option<&Co
     let (resource_name, resource) = origin.resource();
     let (name, canonical_name) = origin.finding_names(&i.id);
     props.insert("Finding_Id".into(), i.id.clone().into());
+    // 1 for the incident's first finding; an update (more of the same incident) carries the
+    // same name and id with a higher revision and replaces what went before.
+    props.insert("Finding_Revision".into(), i.revision.max(1).into());
     scc::Envelope {
         finding: scc::Finding {
             name,
@@ -408,7 +457,8 @@ pub fn build(i: &Incident, rules: &Rules, origin: &Origin, container: Option<&Co
             source_properties: props,
             // SCC refuses event times in the future: a clock stepped since the offset was taken
             // (or a recording without its clock) must not make one.
-            event_time: rfc3339((origin.boot_to_unix_ns + i128::from(d.ts_boot_ns)).min(now)),
+            // The latest event this revision holds (SCC: when the event or the update occurred).
+            event_time: rfc3339((origin.boot_to_unix_ns + i128::from(i.last_ts_boot_ns.max(d.ts_boot_ns))).min(now)),
             create_time: rfc3339(now),
             severity: severity_name(rules.detection(i.detection).severity),
             finding_class: "THREAT",
@@ -459,6 +509,90 @@ fn peer_connection(p: &Peer, indicator: &mut scc::Indicator) -> scc::Connection 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn detection(id: DetectionId, root: ProcessKey, ts: u64, summary: &str) -> Detection {
+        Detection {
+            id,
+            ts_boot_ns: ts,
+            process: root,
+            root,
+            cgroup_id: 0,
+            container: None,
+            connection: None,
+            peer: None,
+            summary: summary.into(),
+            properties: Vec::new(),
+            processes: Vec::new(),
+            ancestry: Vec::new(),
+            script: None,
+        }
+    }
+
+    const MS: u64 = 1_000_000;
+
+    #[test]
+    fn an_incident_goes_out_at_once_and_what_it_learns_later_as_updates_under_its_id() {
+        let o = Origin { node: "n".into(), boot_id: "b".into(), ..Default::default() };
+        let root = ProcessKey { pid: 9, start: 1 };
+        let rce = DetectionId::RemoteCommandExecution;
+        let mut inc = Incidents::new(1500 * MS, 600_000 * MS);
+        inc.add(detection(rce, root, 1000 * MS, "id"), &o);
+        let first = inc.due(1000 * MS, false);
+        assert_eq!(first.len(), 1, "the first finding does not wait");
+        assert_eq!((first[0].revision, first[0].more.len()), (1, 0));
+        assert_eq!(inc.pending_count(), 0);
+        assert!(inc.due(1001 * MS, false).is_empty(), "nothing new, nothing out");
+
+        // Two more commands 100 ms and 200 ms later: one update, no sooner than the settle time.
+        inc.add(detection(rce, root, 1100 * MS, "uname -a"), &o);
+        inc.add(detection(rce, root, 1200 * MS, "cat /etc/passwd"), &o);
+        assert_eq!(inc.pending_count(), 1);
+        assert!(inc.due(2000 * MS, false).is_empty(), "updates are at most one per settle time");
+        let update = inc.due(2500 * MS, false);
+        assert_eq!(update.len(), 1);
+        assert_eq!(update[0].id, first[0].id, "an update keeps the finding id");
+        assert_eq!(update[0].revision, 2);
+        assert_eq!(update[0].more.iter().map(|d| d.summary.as_str()).collect::<Vec<_>>(), ["uname -a", "cat /etc/passwd"]);
+        assert_eq!(update[0].last_ts_boot_ns, 1200 * MS);
+        assert!(inc.due(5000 * MS, false).is_empty());
+
+        // Another category of the same tree is its own incident.
+        inc.add(detection(DetectionId::ReverseShell, root, 5000 * MS, "sh"), &o);
+        let other = inc.due(5000 * MS, false);
+        assert_eq!(other.len(), 1);
+        assert_ne!(other[0].id, first[0].id);
+
+        // Within the dedupe window of the latest detection it is still the same incident ...
+        inc.add(detection(rce, root, 500_000 * MS, "id"), &o);
+        let later = inc.due(500_000 * MS, false);
+        assert_eq!((later[0].id.as_str(), later[0].revision), (first[0].id.as_str(), 3));
+        // ... and after it, a new one.
+        inc.add(detection(rce, root, 1_200_000 * MS, "id"), &o);
+        let new = inc.due(1_200_000 * MS, false);
+        assert_eq!(new.len(), 1);
+        assert_ne!(new[0].id, first[0].id);
+        assert_eq!(new[0].revision, 1);
+        let s = inc.stats();
+        assert_eq!((s.opened, s.merged, s.updates), (3, 3, 2));
+    }
+
+    #[test]
+    fn a_flush_sends_every_update_and_what_is_not_listed_is_counted() {
+        let o = Origin { node: "n".into(), boot_id: "b".into(), ..Default::default() };
+        let root = ProcessKey { pid: 9, start: 1 };
+        let rce = DetectionId::RemoteCommandExecution;
+        let mut inc = Incidents::new(1500 * MS, 600_000 * MS);
+        inc.add(detection(rce, root, 1000 * MS, "c0"), &o);
+        assert_eq!(inc.due(1000 * MS, false).len(), 1);
+        for n in 1..=(MAX_MORE as u64 + 5) {
+            inc.add(detection(rce, root, 1000 * MS + n, &format!("c{n}")), &o);
+        }
+        let out = inc.due(1001 * MS, true);
+        assert_eq!(out.len(), 1, "a flush does not wait for the settle time");
+        assert_eq!((out[0].revision, out[0].more.len(), out[0].dropped), (2, MAX_MORE, 5));
+        assert_eq!(inc.stats().not_listed, 5);
+        assert!(inc.due(1002 * MS, true).is_empty());
+    }
 
     #[test]
     fn rfc3339_dates() {

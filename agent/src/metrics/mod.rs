@@ -66,6 +66,12 @@ pub struct Snapshot {
     pub findings_excepted: u64,
     /// Incidents suppressed as duplicates or by rate limiting.
     pub findings_suppressed: u64,
+    /// Updates of findings that had gone out (more of the same incident), counted in
+    /// `findings_by_category` too.
+    pub finding_updates: u64,
+    /// Time from the kernel's timestamp of an incident's first event to the hand-off of its
+    /// first finding to the sinks, less any wait for pod metadata.
+    pub finding_latency: LatencyHistogram,
     /// One entry per configured sink.
     pub sinks: Vec<SinkSnapshot>,
 }
@@ -89,8 +95,70 @@ impl Default for Snapshot {
             findings_by_category: Vec::new(),
             findings_excepted: 0,
             findings_suppressed: 0,
+            finding_updates: 0,
+            finding_latency: LatencyHistogram::default(),
             sinks: Vec::new(),
         }
+    }
+}
+
+/// Upper bounds (seconds) of the [`LatencyHistogram`] buckets, besides `+Inf`.
+pub const LATENCY_BUCKETS_S: [f64; 15] =
+    [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0];
+
+/// A histogram of durations over [`LATENCY_BUCKETS_S`]: how long findings took from the kernel's
+/// timestamp of the event that raised them to the hand-off to the sinks.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LatencyHistogram {
+    /// Observations per bucket (not cumulative); the last one is `+Inf`.
+    counts: [u64; LATENCY_BUCKETS_S.len() + 1],
+    sum_s: f64,
+    count: u64,
+}
+
+impl LatencyHistogram {
+    /// Count one duration.
+    pub fn observe_ns(&mut self, ns: u64) {
+        let s = ns as f64 / 1e9;
+        let i = LATENCY_BUCKETS_S.iter().position(|b| s <= *b).unwrap_or(LATENCY_BUCKETS_S.len());
+        self.counts[i] += 1;
+        self.sum_s += s;
+        self.count += 1;
+    }
+
+    /// Number of observations.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Sum of the observations, in seconds.
+    pub fn sum_seconds(&self) -> f64 {
+        self.sum_s
+    }
+
+    /// (upper bound, observations in that bucket) pairs, `+Inf` last; not cumulative.
+    pub fn buckets(&self) -> Vec<(f64, u64)> {
+        LATENCY_BUCKETS_S.iter().copied().chain([f64::INFINITY]).zip(self.counts).collect()
+    }
+
+    /// The `q` quantile (0..=1) estimated as Prometheus' `histogram_quantile` does: linear
+    /// within the bucket that holds it. `None` without observations; the largest finite bound
+    /// when it falls in `+Inf`.
+    pub fn quantile(&self, q: f64) -> Option<f64> {
+        if self.count == 0 {
+            return None;
+        }
+        let rank = q.clamp(0.0, 1.0) * self.count as f64;
+        let mut seen = 0u64;
+        for (i, n) in self.counts.iter().enumerate() {
+            if *n > 0 && (seen + n) as f64 >= rank {
+                let Some(upper) = LATENCY_BUCKETS_S.get(i) else { return LATENCY_BUCKETS_S.last().copied() };
+                let lower = if i == 0 { 0.0 } else { LATENCY_BUCKETS_S[i - 1] };
+                return Some(lower + (upper - lower) * ((rank - seen as f64) / *n as f64).clamp(0.0, 1.0));
+            }
+            seen += n;
+        }
+        LATENCY_BUCKETS_S.last().copied()
     }
 }
 
@@ -231,6 +299,34 @@ impl Shared {
 
     pub(crate) fn published(&self) -> Published {
         lock(&self.published).clone()
+    }
+}
+
+#[cfg(test)]
+mod latency_tests {
+    use super::*;
+
+    #[test]
+    fn buckets_and_quantiles() {
+        let mut h = LatencyHistogram::default();
+        assert_eq!(h.quantile(0.5), None);
+        for _ in 0..98 {
+            h.observe_ns(3_000_000); // 3 ms: the (2 ms, 5 ms] bucket
+        }
+        h.observe_ns(150_000_000); // 150 ms
+        h.observe_ns(90_000_000_000); // beyond the last bound
+        assert_eq!(h.count(), 100);
+        let b = h.buckets();
+        assert_eq!(b.len(), LATENCY_BUCKETS_S.len() + 1);
+        assert_eq!(b[2], (0.005, 98));
+        assert_eq!(b[7], (0.2, 1));
+        assert_eq!(b.last().copied(), Some((f64::INFINITY, 1)));
+        let p50 = h.quantile(0.5).unwrap();
+        assert!(p50 > 0.002 && p50 <= 0.005, "{p50}");
+        let p99 = h.quantile(0.99).unwrap();
+        assert!(p99 > 0.1 && p99 <= 0.2, "{p99}");
+        assert_eq!(h.quantile(1.0), Some(60.0));
+        assert!((h.sum_seconds() - (0.294 + 0.15 + 90.0)).abs() < 1e-9);
     }
 }
 

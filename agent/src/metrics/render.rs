@@ -33,7 +33,10 @@ const PREFIX: &str = "shrike";
 ///   `shrike_enrichment_latency_seconds_total` (time spent in lookups; divide its rate by the
 ///   lookups' rate for the mean latency), `shrike_enrichment_incomplete_total`;
 /// - `shrike_detections_total`, `shrike_findings_total{category}`,
-///   `shrike_findings_excepted_total`, `shrike_findings_suppressed_total`;
+///   `shrike_findings_excepted_total`, `shrike_findings_suppressed_total`,
+///   `shrike_finding_updates_total`;
+/// - `shrike_finding_latency_seconds` (histogram): kernel event to the hand-off of an incident's
+///   first finding to the sinks, less any wait for pod metadata;
 /// - per sink: `shrike_sink_queue_depth{sink}`, `shrike_sink_spool_bytes{sink}` (gauges),
 ///   `shrike_sink_delivered_total{sink}`, `shrike_sink_failures_total{sink}`,
 ///   `shrike_sink_dropped_total{sink}`.
@@ -291,6 +294,20 @@ impl Collector for SnapshotCollector {
             "Incidents suppressed as duplicates or by rate limiting.",
             s.findings_suppressed,
         )?;
+        counter(
+            e,
+            "finding_updates",
+            "Updates of findings that had gone out (more of the same incident).",
+            s.finding_updates,
+        )?;
+        let h = &s.finding_latency;
+        e.encode_descriptor(
+            "finding_latency",
+            "Kernel event to the hand-off of an incident's first finding to the sinks, less any wait for pod metadata.",
+            Some(&Unit::Seconds),
+            MetricType::Histogram,
+        )?
+        .encode_histogram::<prometheus_client::encoding::NoLabelSet>(h.sum_seconds(), h.count(), &h.buckets(), None)?;
 
         type Field = fn(&super::SinkSnapshot) -> u64;
         let sink_families: [(&str, &str, MetricType, Field); 5] = [

@@ -12,11 +12,11 @@ use std::{
 
 use agent_common::{counter, KernelOffsets, ProbeConfig};
 use aya::{
-    maps::{MapData, PerCpuArray, RingBuf},
+    maps::{Array, MapData, PerCpuArray, RingBuf},
     programs::BtfTracePoint,
     Ebpf, EbpfLoader,
 };
-use tokio::io::unix::AsyncFd;
+use tokio::{io::unix::AsyncFd, task::JoinHandle};
 
 pub use system::{node_pid_namespace, raise_memlock_rlimit, INIT_PID_NS_INODE};
 
@@ -24,6 +24,12 @@ use crate::event::Event;
 
 /// The compiled kernel programs, built by `build.rs` and embedded in the binary.
 pub static EBPF_OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/shrike.bpf.o"));
+
+/// How often an active reader looks at the ring buffer (see [`Sensor::read_batch`]).
+pub const POLL_INTERVAL: std::time::Duration = std::time::Duration::from_millis(20);
+/// How long a sleeping reader waits for a wakeup before it looks anyway: the bound on how late
+/// a record that raced the reader falling asleep is read. One look a second costs nothing.
+pub const ASLEEP_POLL_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// BTF tracepoints the sensor attaches (program name = tracepoint name). None of them is a
 /// syscall tracepoint: attaching any of those puts every syscall of every thread of the kernel
@@ -101,6 +107,23 @@ pub enum SensorError {
     Io(#[from] std::io::Error),
 }
 
+/// Forward the kernel programs' aya-log records to the agent's log, from a task of the
+/// current runtime.
+fn read_kernel_log(ebpf: &mut Ebpf) -> Result<JoinHandle<()>, SensorError> {
+    let logger = aya_log::EbpfLogger::init_with_logger(ebpf, KernelLog)
+        .map_err(|e| SensorError::Map { name: "AYA_LOGS", reason: e.to_string() })?;
+    // SAFETY: the logger owns the log map's fd and is moved into the AsyncFd, which drops it
+    // (deregistering first); nothing else closes that fd.
+    let mut logger = unsafe { AsyncFd::register_with_interest(logger, tokio::io::Interest::READABLE) }
+        .map_err(|e| SensorError::Io(e.into()))?;
+    Ok(tokio::spawn(async move {
+        while let Ok(mut guard) = logger.readable_mut().await {
+            guard.get_inner_mut().flush();
+            guard.clear_ready();
+        }
+    }))
+}
+
 /// Sensor settings.
 #[derive(Clone, Debug)]
 pub struct SensorConfig {
@@ -115,6 +138,64 @@ pub struct SensorConfig {
     /// pid namespace and several nodes share one kernel. The default is the agent's own pid
     /// namespace when that is not the initial one ([`node_pid_namespace`]).
     pub node_pid_ns: Option<u32>,
+    /// The kernel programs' own diagnostics (aya-log). The default follows the log filter:
+    /// on when `shrike::kernel` is enabled at debug level (`SHRIKE_LOG=shrike::kernel=debug`).
+    pub kernel_log: KernelLogLevel,
+}
+
+/// Target of the kernel programs' diagnostics in the agent's log.
+pub const KERNEL_LOG_TARGET: &str = "shrike::kernel";
+
+/// Which of the kernel programs' diagnostics are kept. The level is fixed before load; the
+/// verifier drops the log statements of the levels left out, so off costs nothing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum KernelLogLevel {
+    /// None (the default).
+    #[default]
+    Off,
+    /// Unexpected conditions: failed reads, truncations, missing map entries, lost records.
+    Debug,
+}
+
+impl KernelLogLevel {
+    /// What the agent's log filter lets through for [`KERNEL_LOG_TARGET`].
+    pub fn from_log_filter() -> Self {
+        if tracing::enabled!(target: "shrike::kernel", tracing::Level::DEBUG) {
+            KernelLogLevel::Debug
+        } else {
+            KernelLogLevel::Off
+        }
+    }
+
+    /// The value of aya-log's level global (0 off; 4 debug as `aya_log_common::Level`).
+    fn global(self) -> u8 {
+        match self {
+            KernelLogLevel::Off => 0,
+            KernelLogLevel::Debug => 4,
+        }
+    }
+}
+
+/// Forwards aya-log records (through the `log` facade) to the agent's log.
+struct KernelLog;
+
+impl log::Log for KernelLog {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+
+    fn log(&self, r: &log::Record<'_>) {
+        let program = r.module_path().unwrap_or_default();
+        match r.level() {
+            log::Level::Error => tracing::error!(target: "shrike::kernel", program, "{}", r.args()),
+            log::Level::Warn => tracing::warn!(target: "shrike::kernel", program, "{}", r.args()),
+            log::Level::Info => tracing::info!(target: "shrike::kernel", program, "{}", r.args()),
+            log::Level::Debug => tracing::debug!(target: "shrike::kernel", program, "{}", r.args()),
+            log::Level::Trace => tracing::trace!(target: "shrike::kernel", program, "{}", r.args()),
+        }
+    }
+
+    fn flush(&self) {}
 }
 
 impl Default for SensorConfig {
@@ -123,7 +204,12 @@ impl Default for SensorConfig {
             tracing::warn!(error = %e, "cannot read the agent's pid namespace; reporting every process of the kernel");
             None
         });
-        Self { ring_buffer_bytes: 16 * 1024 * 1024, agent_tgid: std::process::id(), node_pid_ns }
+        Self {
+            ring_buffer_bytes: 16 * 1024 * 1024,
+            agent_tgid: std::process::id(),
+            node_pid_ns,
+            kernel_log: KernelLogLevel::from_log_filter(),
+        }
     }
 }
 
@@ -156,9 +242,22 @@ pub struct Sensor {
     _ebpf: Ebpf,
     ring: AsyncFd<RingBuf<MapData>>,
     counters: PerCpuArray<MapData, u64>,
+    /// The kernel's "reader asleep" flag (see [`Sensor::read_batch`]).
+    asleep_flag: Array<MapData, u32>,
+    asleep: bool,
     stats: ReaderStats,
     offsets: KernelOffsets,
     node_pid_ns: Option<u32>,
+    /// Reads the kernel programs' diagnostics into the log while they are on.
+    kernel_log: Option<JoinHandle<()>>,
+}
+
+impl Drop for Sensor {
+    fn drop(&mut self) {
+        if let Some(t) = self.kernel_log.take() {
+            t.abort();
+        }
+    }
 }
 
 impl Sensor {
@@ -190,8 +289,13 @@ impl Sensor {
         let mut ebpf = EbpfLoader::new()
             .btf(Some(&kernel_btf))
             .override_global("CONFIG", &probe_config, true)
+            .override_global(aya_log::LEVEL, &cfg.kernel_log.global(), true)
             .map_max_entries("EVENTS", cfg.ring_buffer_bytes)
             .load(EBPF_OBJECT)?;
+        let kernel_log = match cfg.kernel_log {
+            KernelLogLevel::Off => None,
+            _ => Some(read_kernel_log(&mut ebpf)?),
+        };
 
         for &name in BTF_TRACEPOINTS {
             attach(&mut ebpf, &kernel_btf, name, name)?;
@@ -226,11 +330,30 @@ impl Sensor {
             ebpf.take_map("COUNTERS").ok_or(SensorError::Map { name: "COUNTERS", reason: "missing".into() })?,
         )
         .map_err(|e| SensorError::Map { name: "COUNTERS", reason: e.to_string() })?;
+        let asleep_flag = Array::try_from(
+            ebpf.take_map("READER_ASLEEP").ok_or(SensorError::Map { name: "READER_ASLEEP", reason: "missing".into() })?,
+        )
+        .map_err(|e| SensorError::Map { name: "READER_ASLEEP", reason: e.to_string() })?;
         tracing::info!(ring_fd = ring.as_raw_fd(), "sensor attached");
         // SAFETY: the ring buffer owns its fd and is moved into the AsyncFd, which drops it
         // (deregistering first); nothing else closes that fd.
         let ring = unsafe { AsyncFd::register(ring) }.map_err(|e| SensorError::Io(e.into()))?;
-        Ok(Sensor { _ebpf: ebpf, ring, counters, stats: ReaderStats::default(), offsets, node_pid_ns: cfg.node_pid_ns })
+        Ok(Sensor {
+            _ebpf: ebpf,
+            ring,
+            counters,
+            asleep_flag,
+            asleep: false,
+            stats: ReaderStats::default(),
+            offsets,
+            node_pid_ns: cfg.node_pid_ns,
+            kernel_log,
+        })
+    }
+
+    /// Size in bytes of a loaded program as the verifier left it (dead code removed).
+    pub fn translated_size(&self, program: &str) -> Option<u32> {
+        self._ebpf.program(program)?.info().ok()?.size_translated()
     }
 
     /// Struct offsets the programs run with.
@@ -263,19 +386,49 @@ impl Sensor {
     }
 
     /// Wait until records are available, then hand every decoded event to `sink`. Returns the
-    /// number of records read. Records that do not decode are counted and skipped.
+    /// number of records read (0 after a quiet poll). Records that do not decode are counted and
+    /// skipped. Cancel-safe: dropping the future while it waits loses nothing.
     ///
-    /// The kernel wakes the reader with the first record written after the reader has read
-    /// everything (adaptive notification), so nothing waits on a timer. Cancel-safe: dropping
-    /// the future while it waits loses nothing.
+    /// While records come, the reader looks every [`POLL_INTERVAL`] (the kernel does not wake
+    /// it per record; it does for a burst of more than 64 KiB and for execs in containers).
+    /// After a poll that found nothing it tells the kernel it sleeps and waits for the next
+    /// record to wake it (looking anyway every [`ASLEEP_POLL_INTERVAL`]). An idle agent costs
+    /// one wakeup a second, a busy one a wakeup per poll.
     pub async fn read_batch(&mut self, mut sink: impl FnMut(Event)) -> Result<usize, SensorError> {
-        let mut guard = self.ring.readable_mut().await?;
-        let mut n = Self::drain(guard.get_inner_mut(), &self.stats, &mut sink);
-        guard.clear_ready();
-        // A record committed between the drain and clearing readiness woke nobody (the kernel
-        // saw an unread record before it); read it now. One committed after this second drain
-        // finds the ring empty and wakes the reader.
-        n += Self::drain(guard.get_inner_mut(), &self.stats, &mut sink);
+        if self.asleep {
+            // A record whose writer read the flag just before it was set wakes nobody; the
+            // long timeout bounds how long such a record can wait.
+            let n = match tokio::time::timeout(ASLEEP_POLL_INTERVAL, self.ring.readable_mut()).await {
+                Ok(guard) => {
+                    let mut guard = guard?;
+                    let n = Self::drain(guard.get_inner_mut(), &self.stats, &mut sink);
+                    guard.clear_ready();
+                    n
+                }
+                Err(_) => 0,
+            };
+            let n = n + Self::drain(self.ring.get_mut(), &self.stats, &mut sink);
+            self.asleep = n == 0;
+            return Ok(n);
+        }
+        let mut n = match tokio::time::timeout(POLL_INTERVAL, self.ring.readable_mut()).await {
+            Ok(guard) => {
+                let mut guard = guard?;
+                let n = Self::drain(guard.get_inner_mut(), &self.stats, &mut sink);
+                guard.clear_ready();
+                n
+            }
+            Err(_) => 0,
+        };
+        n += Self::drain(self.ring.get_mut(), &self.stats, &mut sink);
+        if n == 0 {
+            // Quiet: ask to be woken by the next record, then look once more for one that was
+            // written before the kernel could see the request.
+            if self.asleep_flag.set(0, 1, 0).is_ok() {
+                n = Self::drain(self.ring.get_mut(), &self.stats, &mut sink);
+                self.asleep = n == 0;
+            }
+        }
         Ok(n)
     }
 

@@ -151,8 +151,8 @@ pub struct QueueParams {
 /// time (so a slow receiver does not cap throughput at one finding per round trip), or with
 /// `batch = true` up to `batch_max` findings at a time as a JSON array.
 ///
-/// Headers: `Content-Type: application/json`; `Idempotency-Key`: the finding id, or for a batch
-/// the ids of its findings in array order separated by commas (each element also carries its
+/// Headers: `Content-Type: application/json`; `Idempotency-Key`: the finding id (`{id}-{n}` for
+/// revision n of an updated finding), or for a batch those keys in array order separated by commas (each element also carries its
 /// id in `finding.sourceProperties.Finding_Id`); the token (if any) as `<auth_header>:
 /// <auth_scheme> <token>`.
 ///

@@ -8,7 +8,9 @@
 //! once the receiver has them and retries failures with exponential backoff and jitter, for
 //! ever: findings are lost only when a spool reaches its size limit, and then the oldest go,
 //! with a warning in the log and a count in [`SinkStats::dropped`]. Delivery is at least once:
-//! the receiver deduplicates by the finding id (`Idempotency-Key`, SCC's finding id).
+//! the receiver deduplicates by the delivery key (`Idempotency-Key`, SCC's finding id): the
+//! finding id for an incident's first finding, `{id}-{revision}` for its updates
+//! ([`delivery_key`]), so that deduplication never swallows an update.
 
 pub mod config;
 mod file;
@@ -32,6 +34,27 @@ use tokio::{
     sync::{watch, Notify},
     task::JoinHandle,
 };
+
+/// The key a finding is delivered under: its id for an incident's first finding (revision 1),
+/// `{id}-{revision}` for an update of it. Finding ids are letters and digits only.
+pub fn delivery_key(id: &str, revision: u64) -> String {
+    if revision > 1 {
+        format!("{id}-{revision}")
+    } else {
+        id.to_string()
+    }
+}
+
+/// The finding id and revision of a delivery key (see [`delivery_key`]).
+pub fn split_key(key: &str) -> (&str, u64) {
+    match key.rsplit_once('-') {
+        Some((id, rev)) => match rev.parse::<u64>() {
+            Ok(r) if r > 1 => (id, r),
+            _ => (key, 1),
+        },
+        None => (key, 1),
+    }
+}
 
 pub use config::{FileConfig, GoogleCredentials, PubSubSinkConfig, SccSinkConfig, SinkFlags, SinksConfig, StdoutConfig, WebhookConfig};
 
@@ -365,5 +388,23 @@ impl Drop for Delivery {
         for t in &self.tasks {
             t.abort();
         }
+    }
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::{delivery_key, split_key};
+
+    #[test]
+    fn updates_are_delivered_under_their_own_key() {
+        let id = "0123456789abcdef0123456789abcdef";
+        assert_eq!(delivery_key(id, 1), id);
+        assert_eq!(delivery_key(id, 0), id);
+        assert_eq!(delivery_key(id, 3), format!("{id}-3"));
+        assert_eq!(split_key(id), (id, 1));
+        assert_eq!(split_key(&delivery_key(id, 3)), (id, 3));
+        // Anything else is a plain id.
+        assert_eq!(split_key("a-b"), ("a-b", 1));
+        assert_eq!(split_key("a-1"), ("a-1", 1));
     }
 }

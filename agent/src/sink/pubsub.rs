@@ -64,7 +64,7 @@ pub(crate) fn message(prefix: &str, id: &str, envelope: &str) -> Result<(String,
     data.push_str(rest);
     let f = head.finding;
     let attributes = BTreeMap::from([
-        ("findingId", id.to_string()),
+        ("findingId", super::split_key(id).0.to_string()),
         ("category", f.category.into_owned()),
         ("severity", f.severity.into_owned()),
         ("resourceName", f.resource_name.into_owned()),

@@ -82,36 +82,45 @@ impl SccSink {
             }
         };
         for i in items {
-            if !valid_id(&i.id) {
+            // An update of a finding (revision 2 and later) replaces it: UpdateFinding with no
+            // mask replaces every mutable field, and creates the finding if it is not there.
+            let (id, revision) = super::split_key(&i.id);
+            if !valid_id(id) {
                 report.done.push(Done::Rejected(format!("{:?} is not a valid SCC finding id", i.id)));
                 continue;
             }
-            let finding = match to_model(&i.body, &self.parent, &i.id) {
+            let finding = match to_model(&i.body, &self.parent, id) {
                 Ok(f) => f,
                 Err(e) => {
                     report.done.push(Done::Rejected(e));
                     continue;
                 }
             };
-            let call = client.create_finding().set_parent(self.parent.clone()).set_finding_id(i.id.clone()).set_finding(finding).send();
-            let error = match tokio::time::timeout(self.timeout, call).await {
+            let (verb, result) = if revision > 1 {
+                let call = client.update_finding().set_finding(finding).send();
+                ("UpdateFinding", tokio::time::timeout(self.timeout, call).await)
+            } else {
+                let call = client.create_finding().set_parent(self.parent.clone()).set_finding_id(id.to_string()).set_finding(finding).send();
+                ("CreateFinding", tokio::time::timeout(self.timeout, call).await)
+            };
+            let error = match result {
                 Ok(Ok(_)) => {
                     report.done.push(Done::Delivered);
                     continue;
                 }
-                Err(_) => format!("CreateFinding {} timed out after {:?}", i.id, self.timeout),
+                Err(_) => format!("{verb} {} timed out after {:?}", i.id, self.timeout),
                 Ok(Err(e)) => {
                     let code = e.status().map(|s| s.code);
-                    if code == Some(Code::AlreadyExists) || (code.is_none() && e.http_status_code() == Some(409)) {
+                    if revision == 1 && (code == Some(Code::AlreadyExists) || (code.is_none() && e.http_status_code() == Some(409))) {
                         // Created by an earlier attempt whose answer was lost: delivered.
                         report.done.push(Done::Delivered);
                         continue;
                     }
                     if code == Some(Code::InvalidArgument) {
-                        report.done.push(Done::Rejected(format!("CreateFinding: {}", chain(&e))));
+                        report.done.push(Done::Rejected(format!("{verb}: {}", chain(&e))));
                         continue;
                     }
-                    format!("CreateFinding {}: {}", i.id, chain(&e))
+                    format!("{verb} {}: {}", i.id, chain(&e))
                 }
             };
             report.failure = Some(Failure { error, split: false });

@@ -66,7 +66,10 @@ pub struct Agent {
     /// such as nsenter); signals go to it.
     pub pid: u32,
     child: Child,
+    /// One per finding name: the latest revision.
     findings: Arc<Mutex<Vec<Value>>>,
+    /// Every line written, updates included.
+    written: Arc<Mutex<Vec<Value>>>,
     reader: JoinHandle<()>,
     log: JoinHandle<String>,
 }
@@ -139,18 +142,35 @@ pub fn start_in(dir: &Path, spec: &AgentSpec, wrapper: &[&str]) -> Agent {
     );
     let mut child = ready.child;
     let findings = Arc::new(Mutex::new(Vec::new()));
-    let sink = findings.clone();
+    let written = Arc::new(Mutex::new(Vec::new()));
+    let (sink, all) = (findings.clone(), written.clone());
     let stdout = child.stdout.take().unwrap();
     let reader = std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {
             let line = line.unwrap();
             let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {line}"));
-            sink.lock().unwrap().push(v);
+            all.lock().unwrap().push(v.clone());
+            supersede(&mut sink.lock().unwrap(), v);
         }
     });
     let metrics = ready.line.split_whitespace().find_map(|kv| kv.strip_prefix("metrics=")).unwrap_or_default().to_string();
     let pid = if wrapper.is_empty() { child.id() } else { only_child(child.id()) };
-    Agent { metrics, pid, child, findings, reader, log: ready.log }
+    Agent { metrics, pid, child, findings, written, reader, log: ready.log }
+}
+
+/// Add a finding to what the agent wrote: an update (the same name, the next
+/// `Finding_Revision`) replaces the revision before it, as SCC and SIEMs keyed on the name do.
+pub fn supersede(findings: &mut Vec<Value>, f: Value) {
+    let name = f["finding"]["name"].as_str().map(str::to_string);
+    let revision = f["finding"]["sourceProperties"]["Finding_Revision"].as_u64().unwrap_or(1);
+    if let Some(i) = findings.iter().position(|g| name.is_some() && g["finding"]["name"].as_str() == name.as_deref()) {
+        let before = findings[i]["finding"]["sourceProperties"]["Finding_Revision"].as_u64().unwrap_or(1);
+        assert_eq!(revision, before + 1, "{name:?}: an update follows the revision before it");
+        findings[i] = f;
+    } else {
+        assert_eq!(revision, 1, "{name:?}: an incident's first finding is revision 1");
+        findings.push(f);
+    }
 }
 
 /// Run `cmd` (`{P}`: the port of a fresh listener that sends `commands`) from its own `sh -c`
@@ -206,9 +226,19 @@ pub fn http_get(addr: &str, path: &str) -> String {
 }
 
 impl Agent {
-    /// The findings it has written to stdout so far.
+    /// The findings it has written to stdout so far, the latest revision of each.
     pub fn findings(&self) -> Vec<Value> {
         self.findings.lock().unwrap().clone()
+    }
+
+    /// Every finding line it has written to stdout so far, updates included.
+    pub fn written(&self) -> Vec<Value> {
+        self.written.lock().unwrap().clone()
+    }
+
+    /// A handle on every line written, to read after the agent is gone.
+    pub fn written_handle(&self) -> Arc<Mutex<Vec<Value>>> {
+        self.written.clone()
     }
 
     /// Kill it (SIGKILL by pid: no shutdown of any kind); returns what it wrote and logged.

@@ -21,6 +21,15 @@ pub fn finding_id(v: &Value) -> String {
     v["finding"]["sourceProperties"]["Finding_Id"].as_str().unwrap().to_string()
 }
 
+/// The key a finding is delivered under: its id, `{id}-{revision}` for an update.
+pub fn delivery_key(v: &Value) -> String {
+    let id = finding_id(v);
+    match v["finding"]["sourceProperties"]["Finding_Revision"].as_u64() {
+        Some(r) if r > 1 => format!("{id}-{r}"),
+        _ => id,
+    }
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
