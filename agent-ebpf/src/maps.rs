@@ -14,7 +14,7 @@ pub static CONFIG: ProbeConfig = ProbeConfig::DEFAULT;
 
 /// Records to userspace. Userspace may resize it before load.
 #[map]
-pub static EVENTS: RingBuf = RingBuf::with_byte_size(16 * 1024 * 1024, 0);
+pub static EVENTS: RingBuf = RingBuf::with_byte_size(8 * 1024 * 1024, 0);
 
 /// Per-CPU counters, indexed by `agent_common::counter`.
 #[map]

@@ -308,6 +308,9 @@ fn live(config: Config, rules: Option<PathBuf>, record: Option<&Path>) -> anyhow
             let (bound, _server) = metrics::serve(addr, shared.clone()).await.with_context(|| format!("metrics listener on {addr}"))?;
             metrics_addr = bound.to_string();
         }
+        // Loading parsed the kernel's BTF twice and seeding read all of /proc: tens of MB freed
+        // but kept by the allocator. Give them back before the long run.
+        release_freed_memory();
         tracing::info!(
             processes = pipeline.table().len(),
             node = %config.node_name(),
@@ -317,6 +320,7 @@ fn live(config: Config, rules: Option<PathBuf>, record: Option<&Path>) -> anyhow
             "shrike ready"
         );
         let mut publish = tokio::time::interval(Duration::from_secs(1));
+        let mut trim_ticks = 0u64;
         let mut losses = LossLog::default();
         let mut loop_running = false;
         let mut sigint = signal(SignalKind::interrupt())?;
@@ -331,6 +335,12 @@ fn live(config: Config, rules: Option<PathBuf>, record: Option<&Path>) -> anyhow
                 _ = sigint.recv() => break,
                 _ = sigterm.recv() => break,
                 _ = publish.tick() => {
+                    trim_ticks += 1;
+                    if trim_ticks % TRIM_EVERY_TICKS == 0 {
+                        // What a storm made the agent allocate (exited processes kept for a
+                        // while, batches) goes back to the kernel once it is freed.
+                        release_freed_memory();
+                    }
                     let snap = snapshot(&sensor, &pipeline, delivery.as_ref());
                     losses.check(snap.ringbuf_drops);
                     if let Some(lost) = losses.recovery_due(snap.ringbuf_drops) {
@@ -409,6 +419,19 @@ fn live(config: Config, rules: Option<PathBuf>, record: Option<&Path>) -> anyhow
         );
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Publish ticks (seconds) between two [`release_freed_memory`] calls in the event loop.
+const TRIM_EVERY_TICKS: u64 = 10;
+
+/// Return memory the allocator holds but no longer uses to the kernel (glibc keeps freed heap
+/// for reuse; after start-up that is memory the agent will not need again).
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free heap memory; no pointer is involved.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// Seconds as whole microseconds for a log field (0 for none).

@@ -256,6 +256,11 @@ impl Pipeline {
     /// metadata is known (or waited long enough) into findings.
     pub fn poll(&mut self, now_ns: u64, flush: bool) {
         self.resolver.poll();
+        // Exited processes leave the table on time even when no event comes.
+        if now_ns.saturating_sub(self.last_expire_ns) > 1_000_000_000 && now_ns >= self.last_event_ns {
+            self.table.expire(now_ns);
+            self.last_expire_ns = now_ns;
+        }
         // Verdicts on scripts read off the event loop (all of them before a flush).
         for d in self.engine.verdicts(flush.then_some(SCRIPT_WAIT_AT_FLUSH)) {
             self.stats.detections += 1;

@@ -277,6 +277,13 @@ impl ProcessTable {
                 removed += 1;
             }
         }
+        // After a storm the maps keep the capacity it needed: give most of it back.
+        if removed > 0 && self.procs.capacity() > INITIAL_CAPACITY && self.procs.capacity() > 4 * self.procs.len() {
+            self.procs.shrink_to((2 * self.procs.len()).max(INITIAL_CAPACITY));
+        }
+        if self.exit_queue.capacity() > INITIAL_CAPACITY && self.exit_queue.capacity() > 4 * self.exit_queue.len() {
+            self.exit_queue.shrink_to((2 * self.exit_queue.len()).max(INITIAL_CAPACITY));
+        }
         removed
     }
 

@@ -205,7 +205,7 @@ impl Default for SensorConfig {
             None
         });
         Self {
-            ring_buffer_bytes: 16 * 1024 * 1024,
+            ring_buffer_bytes: 8 * 1024 * 1024,
             agent_tgid: std::process::id(),
             node_pid_ns,
             kernel_log: KernelLogLevel::from_log_filter(),
