@@ -166,16 +166,22 @@ impl Pipeline {
             self.stats.detections += 1;
             self.incidents.add(d, &self.origin);
         }
-        if ev.ts_boot_ns.saturating_sub(self.last_expire_ns) > 1_000_000_000 {
-            self.table.expire(ev.ts_boot_ns);
-            // An incident closes `dedupe_window_s` after its latest detection; its last update
-            // may still wait for pod metadata a while after that.
-            let keep_ns = self.engine.rules().incidents.dedupe_window_s.saturating_mul(1_000_000_000).saturating_add(FATE_KEPT_EXTRA_NS);
-            let now = ev.ts_boot_ns;
-            self.fates.retain(|_, (_, at)| now < at.saturating_add(keep_ns));
-            self.last_expire_ns = ev.ts_boot_ns;
-        }
+        self.expire(ev.ts_boot_ns);
         container
+    }
+
+    /// At most once a second of kernel time: exited processes past their grace leave the
+    /// table, and the fates of incidents closed long ago are forgotten.
+    fn expire(&mut self, now_ns: u64) {
+        if now_ns.saturating_sub(self.last_expire_ns) <= 1_000_000_000 {
+            return;
+        }
+        self.table.expire(now_ns);
+        // An incident closes `dedupe_window_s` after its latest detection; its last update
+        // may still wait for pod metadata a while after that.
+        let keep_ns = self.engine.rules().incidents.dedupe_window_s.saturating_mul(1_000_000_000).saturating_add(FATE_KEPT_EXTRA_NS);
+        self.fates.retain(|_, (_, at)| now_ns < at.saturating_add(keep_ns));
+        self.last_expire_ns = now_ns;
     }
 
     /// Judge the processes that were running before the agent started as if each had just
@@ -257,9 +263,8 @@ impl Pipeline {
     pub fn poll(&mut self, now_ns: u64, flush: bool) {
         self.resolver.poll();
         // Exited processes leave the table on time even when no event comes.
-        if now_ns.saturating_sub(self.last_expire_ns) > 1_000_000_000 && now_ns >= self.last_event_ns {
-            self.table.expire(now_ns);
-            self.last_expire_ns = now_ns;
+        if now_ns >= self.last_event_ns {
+            self.expire(now_ns);
         }
         // Verdicts on scripts read off the event loop (all of them before a flush).
         for d in self.engine.verdicts(flush.then_some(SCRIPT_WAIT_AT_FLUSH)) {

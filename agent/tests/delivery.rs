@@ -17,7 +17,7 @@ mod common;
 #[path = "common/http.rs"]
 mod http;
 
-use common::{files_in, spooled_files};
+use common::{files_in, spooled_files, LogBuf};
 use http::{finding_id, free_port, Req, Server};
 use serde_json::{json, Value};
 use shrike::sink::{Delivery, GoogleCredentials, SinkStats, SinksConfig, WebhookConfig};
@@ -453,19 +453,6 @@ async fn scc_sink_sends_create_finding_through_the_official_client() {
 
 // ---------------------------------------------------------------------------------------------
 // Spool limits and restarts.
-
-#[derive(Clone, Default)]
-struct LogBuf(Arc<Mutex<Vec<u8>>>);
-
-impl Write for LogBuf {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[tokio::test]
 async fn spool_overflow_drops_the_oldest_counts_and_logs() {

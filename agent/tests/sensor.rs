@@ -10,7 +10,7 @@ use std::{
     time::Duration,
 };
 
-use common::{marker, privileged, sensor, wait_for, TestCgroup};
+use common::{marker, privileged, sensor, wait_for, LogBuf, TestCgroup};
 use shrike::event::{Connect, Direction, Event, EventBody, ProcessKey, RedirectVia, SocketProto, Stdio};
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -315,20 +315,6 @@ async fn a_socket_received_over_a_unix_socket_and_put_on_stdin() {
     let EventBody::StdioRedirect(r) = &redirect.body else { unreachable!() };
     assert_eq!((r.via, r.fd), (RedirectVia::Use, 0));
     assert_eq!(r.target.remote(), Some(peer));
-}
-
-/// A `Write` into a shared buffer, for capturing the log.
-#[derive(Clone, Default)]
-struct LogBuf(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl Write for LogBuf {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 /// The kernel programs' diagnostics (aya-log): off by default, where the verifier removes the
