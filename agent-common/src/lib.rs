@@ -120,6 +120,12 @@ pub mod exec_flags {
     pub const ARGV_UNREADABLE: u32 = 1 << 2;
     /// The executable path could not be walked; `filename` is the only path.
     pub const EXE_UNREADABLE: u32 = 1 << 3;
+    /// The executable lives in memory: on tmpfs or hugetlbfs (`/dev/shm`, a tmpfs mount, a
+    /// memfd).
+    pub const EXE_IN_MEMORY_FS: u32 = 1 << 4;
+    /// The executable has no name left in any directory (deleted after it was opened, or a
+    /// memfd): nothing on disk shows what ran.
+    pub const EXE_UNLINKED: u32 = 1 << 5;
 }
 
 /// A process image was replaced.
@@ -389,8 +395,8 @@ pub struct KernelOffsets {
     pub sk_socket: u32,
     /// `socket.file`.
     pub socket_file: u32,
-    /// Explicit padding to a multiple of 8 bytes.
-    pub _pad: u32,
+    /// `inode.i_nlink` (a member of an anonymous union).
+    pub inode_nlink: u32,
 }
 
 /// Marker for an offset the running kernel does not have.
@@ -466,7 +472,7 @@ impl KernelOffsets {
         upid_ns: OFFSET_UNKNOWN,
         sk_socket: OFFSET_UNKNOWN,
         socket_file: OFFSET_UNKNOWN,
-        _pad: 0,
+        inode_nlink: OFFSET_UNKNOWN,
     };
 }
 

@@ -28,6 +28,10 @@ const S_IFMT: u16 = 0o170000;
 const S_IFSOCK: u16 = 0o140000;
 const S_IFIFO: u16 = 0o010000;
 const PIPEFS_MAGIC: u64 = 0x5049_5045;
+/// `TMPFS_MAGIC`: shmem (tmpfs mounts, `/dev/shm`, memfds).
+const TMPFS_MAGIC: u64 = 0x0102_1994;
+/// `HUGETLBFS_MAGIC` (memfds made with `MFD_HUGETLB`).
+const HUGETLBFS_MAGIC: u64 = 0x9584_58f6;
 const AF_INET: u16 = 2;
 const AF_INET6: u16 = 10;
 
@@ -169,6 +173,27 @@ pub fn fd_file(task: *const u8, fd: u32) -> *const u8 {
     read_ptr(fds, fd * 8)
 }
 
+/// Where an executed file lives, as [`agent_common::exec_flags`] bits: in memory (tmpfs,
+/// hugetlbfs), and without a name in any directory (nlink 0: deleted, or a memfd).
+#[inline(always)]
+pub fn exe_storage(file: *const u8) -> u32 {
+    if file.is_null() {
+        return 0;
+    }
+    let inode = read_ptr(file, off!(file_inode));
+    let mut flags = 0;
+    let sb = read_ptr(inode, off!(inode_sb));
+    if let Some(magic) = read::<u64>(sb, off!(sb_magic)) {
+        if magic == TMPFS_MAGIC || magic == HUGETLBFS_MAGIC {
+            flags |= agent_common::exec_flags::EXE_IN_MEMORY_FS;
+        }
+    }
+    if read::<u32>(inode, off!(inode_nlink)) == Some(0) {
+        flags |= agent_common::exec_flags::EXE_UNLINKED;
+    }
+    flags
+}
+
 /// Describe an open file: inode mode, number, device and, for sockets, family and addresses.
 #[inline(always)]
 pub fn describe_file(file: *const u8, out: &mut StdioRaw) {
@@ -285,7 +310,9 @@ pub fn walk_path(task: *const u8, file: *const u8, buf: *mut u8) -> PathWalk {
             continue;
         }
         let parent = read_ptr(dentry, off!(dentry_parent));
-        if parent.is_null() || parent == dentry {
+        // A file with no directory (a memfd, `memfd:NAME`) is its own parent: its name is its
+        // whole path, as the kernel's d_path shows it.
+        if parent.is_null() || (parent == dentry && len > 0) {
             out.complete = true;
             break;
         }

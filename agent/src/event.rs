@@ -237,12 +237,31 @@ pub struct Exec {
     pub exe: RawStr,
     /// The path was cut or could not be walked to the root.
     pub exe_truncated: bool,
+    /// Where the executable lives (in memory, unlinked), as the kernel saw the file that ran.
+    #[serde(default)]
+    pub exe_storage: ExeStorage,
     /// Arguments.
     pub argv: Vec<RawStr>,
     /// Arguments were cut (byte or count limit).
     pub argv_truncated: bool,
     /// fds 0, 1, 2.
     pub stdio: [Stdio; 3],
+}
+
+/// Where an executed file lives, from the kernel's own reference to it at exec.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExeStorage {
+    /// On tmpfs or hugetlbfs: `/dev/shm`, a tmpfs mount, a memfd.
+    pub in_memory_fs: bool,
+    /// No name left in any directory: deleted after it was opened, or a memfd.
+    pub unlinked: bool,
+}
+
+impl ExeStorage {
+    /// Nothing on disk: a memfd, or a file on tmpfs or deleted.
+    pub fn fileless(self) -> bool {
+        self.in_memory_fs || self.unlinked
+    }
 }
 
 /// A new process.

@@ -9,7 +9,7 @@ use std::{
 
 use crate::{
     container::{ContainerRef, ContainerResolver, EnrichmentQueue},
-    detect::{rules::Rules, Engine},
+    detect::{rules::Rules, Engine, Marks},
     event::{Event, EventBody, Exec, ProcessKey},
     finding::{
         self,
@@ -161,7 +161,7 @@ impl Pipeline {
         let recent_loss = self.recent_loss.filter(|(at, _)| ev.ts_boot_ns.saturating_sub(*at) < LOSS_MARK_NS);
         for mut d in self.engine.handle(ev, &self.table, container.as_ref(), self.live) {
             if let Some((_, lost)) = recent_loss {
-                d.properties.push(("Sensor_Records_Lost", lost.into()));
+                d.marks.records_lost = Some(lost);
             }
             self.stats.detections += 1;
             self.incidents.add(d, &self.origin);
@@ -190,7 +190,7 @@ impl Pipeline {
     /// `Running_Before_Agent_Start`. `now_ns` (kernel time) stands for their exec time. Returns how
     /// many processes were judged.
     pub fn judge_running(&mut self, now_ns: u64) -> usize {
-        self.judge_seeded(now_ns, ("Running_Before_Agent_Start", true.into()))
+        self.judge_seeded(now_ns, |m| m.running_before_agent_start = true)
     }
 
     /// After the kernel lost records (ring buffer full): bring the process table back in line
@@ -210,13 +210,13 @@ impl Pipeline {
             }
         }
         let gone = self.table.reconcile_exits(&pids, scan_ns);
-        self.judge_seeded(scan_ns, ("Sensor_Records_Lost", lost.into()));
+        self.judge_seeded(scan_ns, |m| m.records_lost = Some(lost));
         self.stats.loss_recoveries += 1;
         (added, gone)
     }
 
     /// Judge every seeded process not judged yet (no exec seen, alive), parents first.
-    fn judge_seeded(&mut self, now_ns: u64, mark: (&'static str, serde_json::Value)) -> usize {
+    fn judge_seeded(&mut self, now_ns: u64, mark: impl Fn(&mut Marks)) -> usize {
         let mut keys: Vec<ProcessKey> = self
             .table
             .iter()
@@ -240,6 +240,7 @@ impl Pipeline {
                     filename: p.exe.clone(),
                     exe: p.exe.clone(),
                     exe_truncated: false,
+                    exe_storage: p.exe_storage,
                     argv: p.argv.clone(),
                     argv_truncated: p.argv_truncated,
                     stdio: p.stdio.clone(),
@@ -247,7 +248,7 @@ impl Pipeline {
             };
             let container = self.resolver.identify(ev.cgroup_id, ev.process.pid, p.pid_ns);
             for mut d in self.engine.handle(&ev, &self.table, container.as_ref(), self.live) {
-                d.properties.push((mark.0, mark.1.clone()));
+                mark(&mut d.marks);
                 self.stats.detections += 1;
                 self.incidents.add(d, &self.origin);
             }
@@ -305,12 +306,11 @@ impl Pipeline {
                 return;
             }
             match flood.admit(&i, info.as_ref(), rules.detection(i.detection).severity, now) {
-                Verdict::Emit(extra) => {
+                Verdict::Emit(counts) => {
                     fates.insert(i.id.clone(), (true, i.last_ts_boot_ns));
-                    let mut f = finding::build(&i, &rules, origin, info.as_deref());
-                    for (k, v) in extra {
-                        f.finding.source_properties.insert(k.to_string(), v);
-                    }
+                    let mut i = i;
+                    i.flood = counts;
+                    let f = finding::build(&i, &rules, origin, info.as_deref());
                     stats.findings += 1;
                     // Latency counts from the event, less the wait for pod metadata.
                     let waited = if live { finding::boot_now_ns().saturating_sub(i.out_ns) } else { 0 };
@@ -323,13 +323,10 @@ impl Pipeline {
             }
         });
 
-        for (i, info, extra) in self.flood.expired(now, flush) {
+        for (i, info) in self.flood.expired(now, flush) {
             // What was known when the repeat came, else what is known now.
             let info = info.or_else(|| i.first.container.as_ref().and_then(|c| self.resolver.info(&c.id)));
-            let mut f = finding::build(&i, &rules, &self.origin, info.as_deref());
-            for (k, v) in extra {
-                f.finding.source_properties.insert(k.to_string(), v);
-            }
+            let f = finding::build(&i, &rules, &self.origin, info.as_deref());
             self.stats.findings += 1;
             self.findings.push_back((f, None));
         }

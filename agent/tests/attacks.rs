@@ -28,6 +28,8 @@ const SOCAT: &str = "Execution: Socat Reverse Shell Detected";
 const RCE: &str = "Execution: Possible Remote Command Execution Detected";
 const REVERSE_SHELL: &str = "Reverse Shell";
 const COMPILER: &str = "Defense Evasion: Launch Code Compiler Tool In Container";
+const FILELESS_MEMFD: &str = "Execution: Fileless Execution in /memfd:";
+const FILELESS_SHM: &str = "Privilege Escalation: Fileless Execution in /dev/shm";
 const PYTHON: &str = "Execution: Malicious Python executed";
 
 const SHRIKE: &str = env!("CARGO_BIN_EXE_shrike");
@@ -89,7 +91,20 @@ fn container_cases() -> Vec<(&'static str, String, &'static str, BTreeSet<String
             set(&[REVERSE_SHELL, RCE]),
         ),
         ("gcc", "printf 'int main(void){return 0;}' > /tmp/t.c && gcc /tmp/t.c -o /tmp/t && /tmp/t".into(), "", set(&[COMPILER])),
+        // A program copied into a memfd and executed from it (memfd_create is syscall 319 on
+        // x86_64), and one copied to /dev/shm and run there.
+        (
+            "memfd-exec",
+            "perl -e 'my $fd = syscall(319, \"kworker\", 0); die \"memfd_create\" if $fd < 0; open(my $m, \">&=\", $fd) or die; \
+             open(my $i, \"<\", \"/usr/bin/id\") or die; binmode $i; binmode $m; local $/; print $m <$i>; close $i; $m->flush; \
+             exec {\"/proc/self/fd/$fd\"} \"kworker\" or die \"exec: $!\"' | grep -q uid=".into(),
+            "",
+            set(&[FILELESS_MEMFD]),
+        ),
+        ("deleted-exec", "cp /usr/bin/id /tmp/kid && exec 3</tmp/kid && rm /tmp/kid && /proc/self/fd/3 | grep -q uid=".into(), "", set(&[FILELESS_MEMFD])),
+        ("shm-exec", "cp /usr/bin/id /dev/shm/kworker && /dev/shm/kworker | grep -q uid=".into(), "", set(&[FILELESS_SHM])),
         // Benign look-alikes.
+        ("dropped-on-disk", "cp /usr/bin/id /tmp/kid && /tmp/kid && echo data > /dev/shm/note && cat /dev/shm/note".into(), "", set(&[])),
         ("nc-z", "nc -z 127.0.0.1 {P}; true".into(), "", set(&[])),
         ("nc-host-e", "nc -w 1 host-e 8080; nc -w 1 app-engine 8080; nc -v -w 1 server-c 443; true".into(), "", set(&[])),
         ("socat-forward", "timeout 1 socat TCP-LISTEN:0,reuseaddr,fork TCP:127.0.0.1:{P}; true".into(), "", set(&[])),

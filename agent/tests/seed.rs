@@ -82,6 +82,7 @@ fn lost_records_are_recovered_from_proc() {
         filename: RawStr::from("/bin/ghost"),
         exe: RawStr::from("/bin/ghost"),
         exe_truncated: false,
+        exe_storage: Default::default(),
         argv: vec![RawStr::from("ghost")],
         argv_truncated: false,
         stdio: [Stdio::Closed, Stdio::Closed, Stdio::Closed],

@@ -3,22 +3,50 @@
 //! incident of the outermost compiler.
 
 use super::{
-    rules::DetectionId,
+    rules::Severity,
+    spec::{no_incident_properties, put, Mitre, Props, Render, Scope, Spec},
     tools::{identify, is_compiler_invocation, ToolKind},
-    Ctx, Detection, Detector,
+    Ctx, Detection, DetectionId, Detector, Evidence,
 };
 use crate::event::EventBody;
+
+/// The definition.
+pub static SPEC: Spec = Spec {
+    category: "Defense Evasion: Launch Code Compiler Tool In Container",
+    module: "LAUNCH_CODE_COMPILER_TOOL_IN_CONTAINER",
+    severity: Severity::Low,
+    mitre: Mitre {
+        tactic: "DEFENSE_EVASION",
+        techniques: &["COMPILE_AFTER_DELIVERY", "OBFUSCATED_FILES_OR_INFO"],
+        additional_tactics: &[],
+        additional_techniques: &[],
+    },
+    description: "A code compiler ran inside a container. Attackers compile tools on the target to evade detection of known binaries.",
+    next_steps: "If this workload is not expected to build code, find what was compiled and from where it came.",
+    scope: Scope::ContainerOnly,
+    detector: Some(|| Box::new(Compiler)),
+    render_incident: no_incident_properties,
+};
+
+/// Which compiler ran.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompilerEvidence {
+    /// Its name (without version suffixes or target prefixes).
+    pub compiler: String,
+}
+
+impl Render for CompilerEvidence {
+    fn render(&self, props: &mut Props) {
+        put(props, "Compiler", self.compiler.as_str());
+    }
+}
 
 /// The detector.
 pub struct Compiler;
 
 impl Detector for Compiler {
     fn on_event(&mut self, ctx: &Ctx<'_>, out: &mut Vec<Detection>) {
-        if !matches!(ctx.event.body, EventBody::Exec(_))
-            || ctx.container.is_none()
-            || !ctx.in_scope(DetectionId::CompilerInContainer)
-            || ctx.tool != Some(ToolKind::Compiler)
-        {
+        if !matches!(ctx.event.body, EventBody::Exec(_)) || !ctx.in_scope(DetectionId::CompilerInContainer) || ctx.tool != Some(ToolKind::Compiler) {
             return;
         }
         let p = ctx.process;
@@ -34,7 +62,7 @@ impl Detector for Compiler {
             }
         }
         let mut d = ctx.detection(DetectionId::CompilerInContainer, root, ctx.argv_text());
-        d.properties.push(("Compiler", String::from_utf8_lossy(id.name).into_owned().into()));
+        d.evidence = Evidence::Compiler(CompilerEvidence { compiler: String::from_utf8_lossy(id.name).into_owned() });
         out.push(d);
     }
 }

@@ -1,20 +1,27 @@
 //! Detectors: pure functions of one event and the process view (table, container, rules,
-//! network wiring) that say "this is an attack". Each detection lives in its own file and
-//! implements [`Detector`]; the [`Engine`] identifies the tool once per exec, keeps the shared
-//! network wiring current and runs them all.
+//! network wiring) that say "this is an attack".
+//!
+//! A detection is one file: its [`Spec`] (category, severity, MITRE, description, scope), its
+//! typed evidence and how that renders, its [`Detector`] and its unit tests. The registry below
+//! lists them; tool grammars (netcat, socat, compilers, busybox applets) live apart in
+//! [`tools`] as parsers. The [`Engine`] computes the per-exec facts once (which tool, its parsed
+//! command line, the pipe loops an exec completes) and runs every detector on them. Adding a
+//! detection: its file, a line in the registry, an entry in `rules/default.toml`, its tests.
 
 pub mod binary;
 mod compiler;
-pub mod netcat;
+mod fileless;
 mod netcat_rce;
 pub mod network;
 pub mod python;
 mod remote_exec;
 mod reverse_shell;
 pub mod rules;
-pub mod socat;
 mod socat_shell;
+pub mod spec;
 pub mod tools;
+
+pub use tools::{netcat, socat, Peer};
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -22,9 +29,10 @@ use serde::Serialize;
 
 use self::{
     binary::{BinaryCache, BinaryInfo},
-    network::{NetState, RelayKind},
-    rules::{DetectionId, Rules},
-    tools::{identify, identify_fingerprinted, KnownBinary, ToolKind, ToolLists},
+    network::{NetState, RelayKind, WiredLoop},
+    rules::Rules,
+    spec::{put, Render, Scope, Spec},
+    tools::{identify, identify_fingerprinted, netcat::NetcatCommand, socat::SocatCommand, KnownBinary, ToolKind, ToolLists},
 };
 use crate::{
     container::ContainerRef,
@@ -74,43 +82,124 @@ impl Connection {
     }
 }
 
-/// A network peer named on a command line (netcat's host and port, a socat network address):
-/// evidence of where a tool connects (or listens) before, or without, a socket to show it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Peer {
-    /// Host as written: an IP address or a name (never resolved). Empty when not given.
-    pub host: String,
-    /// Port, when given as a number.
-    pub port: Option<u16>,
-    /// Transport.
-    pub proto: SocketProto,
-    /// The tool waits for the peer: `host`/`port` are the local end.
-    pub listen: bool,
+/// The registry: every detection, by its rules name (snake_case of the variant) and the file
+/// that defines it.
+macro_rules! registry {
+    ($($(#[$doc:meta])* $variant:ident => $spec:path,)*) => {
+        /// The detections, by their rules names.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum DetectionId {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl DetectionId {
+            /// Every detection.
+            pub const ALL: &'static [DetectionId] = &[$(DetectionId::$variant,)*];
+
+            /// Its definition.
+            pub fn spec(self) -> &'static Spec {
+                match self {
+                    $(DetectionId::$variant => &$spec,)*
+                }
+            }
+        }
+    };
 }
 
-impl Peer {
-    /// A peer from what a command line gave; `None` when it gave neither host nor port.
-    pub fn new(host: String, port: Option<u16>, proto: SocketProto, listen: bool) -> Option<Peer> {
-        (!host.is_empty() || port.is_some()).then_some(Peer { host, port, proto, listen })
+registry! {
+    /// `Execution: Netcat Remote Code Execution In Container`.
+    NetcatRemoteCodeExecution => netcat_rce::SPEC,
+    /// `Execution: Socat Reverse Shell Detected`.
+    SocatReverseShell => socat_shell::SPEC,
+    /// `Execution: Possible Remote Command Execution Detected`.
+    RemoteCommandExecution => remote_exec::SPEC,
+    /// `Reverse Shell`.
+    ReverseShell => reverse_shell::SPEC,
+    /// `Defense Evasion: Launch Code Compiler Tool In Container`.
+    CompilerInContainer => compiler::SPEC,
+    /// `Execution: Malicious Python executed`.
+    MaliciousPython => python::SPEC,
+    /// `Execution: Fileless Execution in /memfd:`.
+    FilelessExecutionMemfd => fileless::MEMFD,
+    /// `Privilege Escalation: Fileless Execution in /dev/shm`.
+    FilelessExecutionShm => fileless::SHM,
+}
+
+impl DetectionId {
+    /// SCC category.
+    pub fn category(self) -> &'static str {
+        self.spec().category
     }
 
-    /// `host:port`, `[v6]:port`, `host` or `:port` as written on a command line; `None` when
-    /// nothing is left.
-    pub fn parse_host_port(text: &str, proto: SocketProto, listen: bool) -> Option<Peer> {
-        let text = text.trim();
-        let (host, port) = if let Some(rest) = text.strip_prefix('[') {
-            let (h, after) = rest.split_once(']')?;
-            (h.to_string(), after.strip_prefix(':').and_then(|p| p.parse().ok()))
-        } else if text.matches(':').count() > 1 {
-            (text.to_string(), None) // a bare IPv6 address
-        } else {
-            match text.split_once(':') {
-                Some((h, p)) => (h.to_string(), p.parse().ok()),
-                None if text.parse::<u16>().is_ok() => (String::new(), text.parse().ok()),
-                None => (text.to_string(), None),
-            }
-        };
-        Peer::new(host, port, proto, listen)
+    /// SCC module name.
+    pub fn module(self) -> &'static str {
+        self.spec().module
+    }
+
+    /// True for detections that only ever apply inside containers.
+    pub fn container_only(self) -> bool {
+        self.spec().scope == Scope::ContainerOnly
+    }
+}
+
+/// What a detection saw, typed by the detection that made it; each renders its own
+/// `sourceProperties`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Evidence {
+    /// Nothing beyond the process, connection and peer.
+    None,
+    /// Netcat running a program for its peer, or feeding a shell through pipes.
+    Netcat(netcat_rce::NetcatEvidence),
+    /// socat joining a program to the network.
+    Socat(socat_shell::SocatEvidence),
+    /// A process fed by a network relay (socat EXEC, netcat through pipes).
+    Relayed(network::Relayed),
+    /// A compiler.
+    Compiler(compiler::CompilerEvidence),
+    /// The Python model's verdict.
+    Python(python::PythonEvidence),
+    /// A program run from memory or a deleted or tmpfs file.
+    Fileless(fileless::FilelessEvidence),
+}
+
+impl Evidence {
+    /// Add its properties.
+    pub fn render(&self, props: &mut spec::Props) {
+        match self {
+            Evidence::None => {}
+            Evidence::Netcat(e) => e.render(props),
+            Evidence::Socat(e) => e.render(props),
+            Evidence::Relayed(e) => e.render(props),
+            Evidence::Compiler(e) => e.render(props),
+            Evidence::Python(e) => e.render(props),
+            Evidence::Fileless(e) => e.render(props),
+        }
+    }
+}
+
+/// The circumstances of a detection, whatever the detection.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Marks {
+    /// The executable was recognised by its contents as this, its name said otherwise.
+    pub recognised_as: Option<KnownBinary>,
+    /// The process was running before the agent started (judged from `/proc`).
+    pub running_before_agent_start: bool,
+    /// The kernel lost this many records shortly before: something may be missing.
+    pub records_lost: Option<u64>,
+}
+
+impl Render for Marks {
+    fn render(&self, props: &mut spec::Props) {
+        if let Some(k) = self.recognised_as {
+            put(props, "Executable_Recognised_As", k.name());
+        }
+        if self.running_before_agent_start {
+            put(props, "Running_Before_Agent_Start", true);
+        }
+        if let Some(n) = self.records_lost {
+            put(props, "Sensor_Records_Lost", n);
+        }
     }
 }
 
@@ -135,8 +224,10 @@ pub struct Detection {
     pub peer: Option<Peer>,
     /// One line saying what was seen.
     pub summary: String,
-    /// Detection-specific facts for `sourceProperties`.
-    pub properties: Vec<(&'static str, serde_json::Value)>,
+    /// What this detection saw, typed; renders into `sourceProperties`.
+    pub evidence: Evidence,
+    /// What the engine and pipeline know about the circumstances of the detection.
+    pub marks: Marks,
     /// The process and its parent (filled in by the engine).
     pub processes: Vec<ProcessSnapshot>,
     /// The process's ancestry, nearest first: (pid, command name, executable).
@@ -165,8 +256,50 @@ pub struct Ctx<'a> {
     pub args_from: usize,
     /// What the executable was recognised as by its contents, when its name did not say.
     pub known: Option<KnownBinary>,
+    /// The tool's command line, parsed with its own grammar (netcat, socat), once per exec.
+    pub command: Option<&'a ToolCommand>,
+    /// Netcat-and-shell pipe loops this exec completed (in containers).
+    pub wired: &'a [WiredLoop],
     /// Network wiring.
     pub net: &'a NetState,
+}
+
+/// A network tool's command line, parsed.
+#[derive(Clone, Debug)]
+pub enum ToolCommand {
+    /// netcat, by its flavor's grammar.
+    Netcat(tools::NetcatFlavor, NetcatCommand),
+    /// socat.
+    Socat(SocatCommand),
+}
+
+impl ToolCommand {
+    /// Parse the command line of a netcat or socat (`args`: its own arguments).
+    pub fn parse(tool: ToolKind, args: &[crate::event::RawStr]) -> Option<ToolCommand> {
+        match tool {
+            ToolKind::Netcat(flavor) => Some(ToolCommand::Netcat(flavor, netcat::parse(flavor, args))),
+            ToolKind::Socat => Some(ToolCommand::Socat(socat::parse(args))),
+            _ => None,
+        }
+    }
+
+    /// The peer it names.
+    pub fn peer(&self) -> Option<Peer> {
+        match self {
+            ToolCommand::Netcat(_, c) => c.peer(),
+            ToolCommand::Socat(c) => c.addresses.iter().find_map(socat::SocatAddress::peer),
+        }
+    }
+
+    /// How it relays the network, if it does: runs a program for its peer (netcat `-e`, socat
+    /// EXEC), or talks to the network on its stdio (netcat otherwise, unless it only scans).
+    pub fn relay(&self) -> Option<RelayKind> {
+        match self {
+            ToolCommand::Socat(c) => socat::reverse_shell(c).map(|_| RelayKind::Exec),
+            ToolCommand::Netcat(_, c) if c.exec.is_some() => Some(RelayKind::Exec),
+            ToolCommand::Netcat(_, c) => (!c.scan_only).then_some(RelayKind::Netcat),
+        }
+    }
 }
 
 impl Ctx<'_> {
@@ -188,7 +321,8 @@ impl Ctx<'_> {
             connection: None,
             peer: None,
             summary,
-            properties: Vec::new(),
+            evidence: Evidence::None,
+            marks: Marks::default(),
             processes: Vec::new(),
             ancestry: Vec::new(),
             script: None,
@@ -204,13 +338,11 @@ impl Ctx<'_> {
 
     /// The peer a netcat's or socat's command line names.
     pub fn command_line_peer(&self, p: &Process) -> Option<Peer> {
-        let id = identify(&p.exe, &p.argv, self.lists);
-        let args = &p.argv[id.args_from.min(p.argv.len())..];
-        match id.kind {
-            ToolKind::Netcat(flavor) => netcat::parse(flavor, args).peer(),
-            ToolKind::Socat => socat::parse(args).addresses.iter().find_map(socat::SocatAddress::peer),
-            _ => None,
+        if p.key == self.process.key {
+            return self.command.and_then(ToolCommand::peer);
         }
+        let id = identify(&p.exe, &p.argv, self.lists);
+        ToolCommand::parse(id.kind, &p.argv[id.args_from.min(p.argv.len())..])?.peer()
     }
 
     /// What a process that relays the network to a shell shows of it: the socket on its own
@@ -260,6 +392,7 @@ pub struct Engine {
     python: Option<python::PythonJudge>,
     out: Vec<Detection>,
     scripts: Vec<python::ScriptJob>,
+    wired: Vec<WiredLoop>,
 }
 
 /// argv that would make an unknown binary worth fingerprinting: something that could be an exec
@@ -287,18 +420,13 @@ impl Engine {
     pub fn new(rules: Arc<Rules>, python_model: Option<Arc<python_model::Model>>) -> Self {
         Self {
             rules,
-            detectors: vec![
-                Box::new(netcat_rce::NetcatRce),
-                Box::new(socat_shell::SocatShell),
-                Box::new(reverse_shell::ReverseShell),
-                Box::new(remote_exec::RemoteExec),
-                Box::new(compiler::Compiler),
-            ],
+            detectors: DetectionId::ALL.iter().filter_map(|id| id.spec().detector).map(|new| new()).collect(),
             net: NetState::default(),
             binaries: BinaryCache::default(),
             python: python_model.map(python::PythonJudge::new),
             out: Vec::new(),
             scripts: Vec::new(),
+            wired: Vec::new(),
         }
     }
 
@@ -352,6 +480,8 @@ impl Engine {
             return Vec::new();
         };
         let scoped = live && (container.is_some() || self.rules.scope.host);
+        self.wired.clear();
+        let mut command = None;
         let (tool, args_from, known) = match &ev.body {
             EventBody::Exec(x) => {
                 // A container's root, from a process already inside it (its own pid namespace):
@@ -361,22 +491,13 @@ impl Engine {
                 }
                 self.net.index_stdio(process);
                 let (tool, args_from, known) = self.tool_of(table, process, scoped);
-                match tool {
-                    ToolKind::Socat => {
-                        let cmd = socat::parse(&process.argv[args_from.min(process.argv.len())..]);
-                        if socat::reverse_shell(&cmd).is_some() {
-                            self.net.add_relay(process.key, RelayKind::Exec, tool);
-                        }
-                    }
-                    ToolKind::Netcat(flavor) => {
-                        let cmd = netcat::parse(flavor, &process.argv[args_from.min(process.argv.len())..]);
-                        if cmd.exec.is_some() {
-                            self.net.add_relay(process.key, RelayKind::Exec, tool);
-                        } else if !cmd.scan_only {
-                            self.net.add_relay(process.key, RelayKind::Netcat, tool);
-                        }
-                    }
-                    _ => {}
+                command = ToolCommand::parse(tool, &process.argv[args_from.min(process.argv.len())..]);
+                if let Some(kind) = command.as_ref().and_then(ToolCommand::relay) {
+                    self.net.add_relay(process.key, kind, tool);
+                }
+                // The exec that completes a netcat/shell pipe loop may be any member of it.
+                if container.is_some() {
+                    self.wired = self.net.wired_loops(table, process, &self.rules.lists);
                 }
                 (Some(tool), args_from, known)
             }
@@ -398,6 +519,8 @@ impl Engine {
             tool,
             args_from,
             known,
+            command: command.as_ref(),
+            wired: &self.wired,
             net: &self.net,
         };
         self.out.clear();
@@ -413,8 +536,8 @@ impl Engine {
         }
         let mut found = std::mem::take(&mut self.out);
         for d in &mut found {
-            if let Some(known) = known.filter(|_| d.process == process.key) {
-                d.properties.push(("Executable_Recognised_As", known.name().into()));
+            if d.process == process.key {
+                d.marks.recognised_as = known;
             }
             self.complete(d, table, live);
         }
@@ -478,18 +601,37 @@ impl Engine {
     }
 }
 
+
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+
     use super::*;
 
     #[test]
-    fn command_line_peers() {
-        let p = |t| Peer::parse_host_port(t, SocketProto::Tcp, false).map(|p| (p.host, p.port));
-        assert_eq!(p("127.0.0.1:4444"), Some(("127.0.0.1".into(), Some(4444))));
-        assert_eq!(p("[::1]:80"), Some(("::1".into(), Some(80))));
-        assert_eq!(p("::1"), Some(("::1".into(), None)));
-        assert_eq!(p("evil.example"), Some(("evil.example".into(), None)));
-        assert_eq!(p("4444"), Some((String::new(), Some(4444))));
-        assert_eq!(p(""), None);
+    fn every_detection_has_one_spec_its_default_rules_agree_with() {
+        let rules = Rules::defaults();
+        let (mut categories, mut modules) = (HashSet::new(), HashSet::new());
+        for &id in DetectionId::ALL {
+            let spec = id.spec();
+            assert!(categories.insert(spec.category), "{id:?}: category used twice");
+            assert!(modules.insert(spec.module), "{id:?}: module used twice");
+            assert_eq!(rules.detection(id).severity, spec.severity, "{id:?}: rules/default.toml and the spec disagree");
+            assert!(!spec.description.is_empty() && !spec.next_steps.is_empty() && !spec.mitre.tactic.is_empty());
+        }
+        // Every detector runs once (siblings share one).
+        let engine = Engine::new(Arc::new(rules), None);
+        assert_eq!(engine.detectors.len(), DetectionId::ALL.iter().filter(|id| id.spec().detector.is_some()).count());
+    }
+
+    #[test]
+    fn evidence_and_marks_render_their_properties() {
+        let mut props = spec::Props::new();
+        Evidence::Relayed(network::Relayed { relay: ProcessKey { pid: 7, start: 1 } }).render(&mut props);
+        Marks { recognised_as: None, running_before_agent_start: true, records_lost: Some(3) }.render(&mut props);
+        assert_eq!(props["Network_Relay_Pid"], 7);
+        assert_eq!(props["Running_Before_Agent_Start"], true);
+        assert_eq!(props["Sensor_Records_Lost"], 3);
+        assert_eq!(props.len(), 3, "{props:?}");
     }
 }

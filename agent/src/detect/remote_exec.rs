@@ -4,12 +4,37 @@
 //! process, so one attack is one finding that lists the commands it ran.
 
 use super::{
-    network::NetworkFed,
-    rules::DetectionId,
+    network::{NetworkFed, Relayed},
+    rules::Severity,
+    spec::{put, Mitre, Props, Scope, Spec},
     tools::ToolKind,
-    Connection, Ctx, Detection, Detector,
+    Connection, Ctx, Detection, DetectionId, Detector, Evidence,
 };
 use crate::event::EventBody;
+
+/// The definition.
+pub static SPEC: Spec = Spec {
+    category: "Execution: Possible Remote Command Execution Detected",
+    module: "POSSIBLE_REMOTE_COMMAND_EXECUTION_DETECTED",
+    severity: Severity::Medium,
+    mitre: Mitre {
+        tactic: "EXECUTION",
+        techniques: &["UNIX_SHELL", "COMMAND_AND_SCRIPTING_INTERPRETER"],
+        additional_tactics: &[],
+        additional_techniques: &[],
+    },
+    description: "Commands were started through a network socket: a process whose stdin or stdout is a network connection, or whose ancestor's was, ran shell commands.",
+    next_steps: "Check the commands listed and the remote peer; find the entry point (exploited service) in the process ancestry.",
+    scope: Scope::HostToo,
+    detector: Some(|| Box::new(RemoteExec)),
+    render_incident,
+};
+
+/// The commands the incident ran, in order.
+fn render_incident(first: &Detection, more: &[Detection], props: &mut Props) {
+    let commands: Vec<&str> = std::iter::once(first).chain(more).map(|d| d.summary.as_str()).collect();
+    put(props, "Commands", commands);
+}
 
 /// The detector.
 pub struct RemoteExec;
@@ -18,6 +43,18 @@ impl Detector for RemoteExec {
     fn on_event(&mut self, ctx: &Ctx<'_>, out: &mut Vec<Detection>) {
         if !matches!(ctx.event.body, EventBody::Exec(_)) || !ctx.in_scope(DetectionId::RemoteCommandExecution) {
             return;
+        }
+        // Shells a netcat drives through pipes, found by the exec that completed the loop.
+        for w in ctx.wired {
+            let mut d = ctx.detection(
+                DetectionId::RemoteCommandExecution,
+                w.shell,
+                format!("shell (pid {}) fed by netcat (pid {}) through pipes", w.shell.pid, w.netcat.pid),
+            );
+            d.process = w.shell;
+            d.peer = ctx.table.get(w.netcat).and_then(|nc| ctx.command_line_peer(nc));
+            d.evidence = Evidence::Relayed(Relayed { relay: w.netcat });
+            out.push(d);
         }
         if !matches!(ctx.tool, Some(ToolKind::Shell | ToolKind::CommonCommand | ToolKind::Interpreter)) {
             return;
@@ -34,12 +71,12 @@ impl Detector for RemoteExec {
         }
         let Some((root, fed)) = root else { return };
         let mut d = ctx.detection(DetectionId::RemoteCommandExecution, root, ctx.argv_text());
-        if let NetworkFed::Direct { socket, .. } = &fed {
-            d.connection = Connection::from_stdio(socket);
-        }
-        if let NetworkFed::Relay { relay } = fed {
-            d.properties.push(("Network_Relay_Pid", relay.pid.into()));
-            (d.connection, d.peer) = ctx.relay_evidence(relay);
+        match fed {
+            NetworkFed::Direct { socket, .. } => d.connection = Connection::from_stdio(&socket),
+            NetworkFed::Relay { relay } => {
+                d.evidence = Evidence::Relayed(Relayed { relay });
+                (d.connection, d.peer) = ctx.relay_evidence(relay);
+            }
         }
         out.push(d);
     }

@@ -3,12 +3,40 @@
 //! `>& /dev/tcp/...`), or is fed by a network relay (socat EXEC, netcat through pipes).
 
 use super::{
-    network::NetworkFed,
-    rules::DetectionId,
+    network::{NetworkFed, Relayed},
+    rules::Severity,
+    spec::{put, Mitre, Props, Scope, Spec},
     tools::ToolKind,
-    Connection, Ctx, Detection, Detector,
+    Connection, Ctx, Detection, DetectionId, Detector, Evidence,
 };
 use crate::event::EventBody;
+
+/// The definition.
+pub static SPEC: Spec = Spec {
+    category: "Reverse Shell",
+    module: "REVERSE_SHELL",
+    severity: Severity::Critical,
+    mitre: Mitre {
+        tactic: "EXECUTION",
+        techniques: &["UNIX_SHELL", "COMMAND_AND_SCRIPTING_INTERPRETER"],
+        additional_tactics: &["COMMAND_AND_CONTROL"],
+        additional_techniques: &[],
+    },
+    description: "A shell or interpreter has its standard input bound to a remote socket.",
+    next_steps: "Isolate the workload; investigate the remote address and the process ancestry.",
+    scope: Scope::HostToo,
+    detector: Some(|| Box::new(ReverseShell)),
+    render_incident,
+};
+
+/// SCC's names for the two ends of the socket on the shell's stdin.
+fn render_incident(first: &Detection, more: &[Detection], props: &mut Props) {
+    let Some(c) = first.connection.or_else(|| more.iter().find_map(|m| m.connection)) else { return };
+    put(props, "Reverse_Shell_Stdin_Redirection_Src_Ip", c.local.ip().to_string());
+    put(props, "Reverse_Shell_Stdin_Redirection_Src_Port", c.local.port());
+    put(props, "Reverse_Shell_Stdin_Redirection_Dst_Ip", c.remote.ip().to_string());
+    put(props, "Reverse_Shell_Stdin_Redirection_Dst_Port", c.remote.port());
+}
 
 /// The detector.
 pub struct ReverseShell;
@@ -18,8 +46,21 @@ impl Detector for ReverseShell {
         if !ctx.in_scope(DetectionId::ReverseShell) {
             return;
         }
+        // Shells a netcat drives through pipes, found by the exec that completed the loop.
+        for w in ctx.wired {
+            let mut d = ctx.detection(
+                DetectionId::ReverseShell,
+                w.shell,
+                format!("shell (pid {}) fed by netcat (pid {}) through pipes", w.shell.pid, w.netcat.pid),
+            );
+            d.process = w.shell;
+            d.peer = ctx.table.get(w.netcat).and_then(|nc| ctx.command_line_peer(nc));
+            d.evidence = Evidence::Relayed(Relayed { relay: w.netcat });
+            out.push(d);
+        }
         let p = ctx.process;
         let mut peer = None;
+        let mut evidence = Evidence::None;
         let (connection, how) = match &ctx.event.body {
             EventBody::Exec(_) => {
                 if !matches!(ctx.tool, Some(ToolKind::Shell | ToolKind::Interpreter)) {
@@ -30,6 +71,7 @@ impl Detector for ReverseShell {
                     Some(NetworkFed::Relay { relay }) => {
                         let (connection, named) = ctx.relay_evidence(relay);
                         peer = named;
+                        evidence = Evidence::Relayed(Relayed { relay });
                         (connection, format!("stdin relayed from the network by pid {}", relay.pid))
                     }
                     _ => return,
@@ -54,6 +96,7 @@ impl Detector for ReverseShell {
         let mut d = ctx.detection(DetectionId::ReverseShell, root, format!("{} {how}", p.comm));
         d.connection = connection;
         d.peer = peer;
+        d.evidence = evidence;
         out.push(d);
     }
 }

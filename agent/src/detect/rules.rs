@@ -10,6 +10,7 @@ use std::{
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
+pub use super::DetectionId;
 use super::tools::ToolLists;
 use crate::config::{parse_toml, FileError};
 
@@ -33,65 +34,6 @@ pub enum Severity {
     High,
     /// Can access data or run code.
     Critical,
-}
-
-/// The detections, by their rule names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DetectionId {
-    /// `Execution: Netcat Remote Code Execution In Container`.
-    NetcatRemoteCodeExecution,
-    /// `Execution: Socat Reverse Shell Detected`.
-    SocatReverseShell,
-    /// `Execution: Possible Remote Command Execution Detected`.
-    RemoteCommandExecution,
-    /// `Reverse Shell`.
-    ReverseShell,
-    /// `Defense Evasion: Launch Code Compiler Tool In Container`.
-    CompilerInContainer,
-    /// `Execution: Malicious Python executed`.
-    MaliciousPython,
-}
-
-impl DetectionId {
-    /// Every detection.
-    pub const ALL: [DetectionId; 6] = [
-        DetectionId::NetcatRemoteCodeExecution,
-        DetectionId::SocatReverseShell,
-        DetectionId::RemoteCommandExecution,
-        DetectionId::ReverseShell,
-        DetectionId::CompilerInContainer,
-        DetectionId::MaliciousPython,
-    ];
-
-    /// SCC category, exactly as SCC spells it.
-    pub fn category(self) -> &'static str {
-        match self {
-            DetectionId::NetcatRemoteCodeExecution => "Execution: Netcat Remote Code Execution In Container",
-            DetectionId::SocatReverseShell => "Execution: Socat Reverse Shell Detected",
-            DetectionId::RemoteCommandExecution => "Execution: Possible Remote Command Execution Detected",
-            DetectionId::ReverseShell => "Reverse Shell",
-            DetectionId::CompilerInContainer => "Defense Evasion: Launch Code Compiler Tool In Container",
-            DetectionId::MaliciousPython => "Execution: Malicious Python executed",
-        }
-    }
-
-    /// SCC module name.
-    pub fn module(self) -> &'static str {
-        match self {
-            DetectionId::NetcatRemoteCodeExecution => "NETCAT_REMOTE_CODE_EXECUTION_IN_CONTAINER",
-            DetectionId::SocatReverseShell => "SOCAT_REVERSE_SHELL_DETECTED",
-            DetectionId::RemoteCommandExecution => "POSSIBLE_REMOTE_COMMAND_EXECUTION_DETECTED",
-            DetectionId::ReverseShell => "REVERSE_SHELL",
-            DetectionId::CompilerInContainer => "LAUNCH_CODE_COMPILER_TOOL_IN_CONTAINER",
-            DetectionId::MaliciousPython => "MALICIOUS_PYTHON_EXECUTED",
-        }
-    }
-
-    /// True for detections that only ever apply inside containers.
-    pub fn container_only(self) -> bool {
-        matches!(self, DetectionId::NetcatRemoteCodeExecution | DetectionId::CompilerInContainer | DetectionId::MaliciousPython)
-    }
 }
 
 /// Per-detection settings.
@@ -391,7 +333,7 @@ impl Rules {
         if rules.schema != SCHEMA {
             return Err(FileError::at(text, path, text.find("schema").unwrap_or(0), format!("schema {} is not {SCHEMA}", rules.schema)));
         }
-        for id in DetectionId::ALL {
+        for &id in DetectionId::ALL {
             if !rules.detections.contains_key(&id) {
                 return Err(FileError::at(text, path, 0, format!("detection {id:?} has no settings")));
             }

@@ -10,13 +10,37 @@ use std::{collections::HashMap, sync::Arc};
 
 use super::Incident;
 use crate::container::ContainerInfo;
-use crate::detect::rules::{DetectionId, Severity};
+use crate::detect::{
+    rules::{DetectionId, Severity},
+    spec::{put, Props, Render},
+};
+
+/// What flood control counted into a finding that goes out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Findings of its container and category held back by the rate limit since the last one.
+    pub rate_limited_since_last: u64,
+    /// Repeats merged into it, and the merge window in seconds.
+    pub repeats: Option<(u64, u64)>,
+}
+
+impl Render for Counts {
+    fn render(&self, props: &mut Props) {
+        if self.rate_limited_since_last > 0 {
+            put(props, "Rate_Limited_Findings_Since_Last", self.rate_limited_since_last);
+        }
+        if let Some((count, window_s)) = self.repeats {
+            put(props, "Repeat_Count", count);
+            put(props, "Repeat_Window_Seconds", window_s);
+        }
+    }
+}
 
 /// What to do with an incident.
 #[derive(Debug, PartialEq)]
 pub enum Verdict {
-    /// Write it, with these counts added to its `sourceProperties`.
-    Emit(Vec<(&'static str, serde_json::Value)>),
+    /// Write it, with these counts.
+    Emit(Counts),
     /// A repeat within the merge window: counted into the next finding of its kind.
     Merged,
     /// Over the container's rate for its category: counted into its next finding.
@@ -40,9 +64,9 @@ struct Repeat {
     last: Option<(Incident, Option<Arc<ContainerInfo>>)>,
 }
 
-/// A finding to write for a merge window that ended: the latest repeat, its container, and the
-/// counts to add to its `sourceProperties`.
-pub type Expired = (Incident, Option<Arc<ContainerInfo>>, Vec<(&'static str, serde_json::Value)>);
+/// A finding to write for a merge window that ended: the latest repeat (its `flood` counts
+/// filled in) and its container.
+pub type Expired = (Incident, Option<Arc<ContainerInfo>>);
 
 struct Bucket {
     tokens: f64,
@@ -91,7 +115,7 @@ impl FloodControl {
     /// `now_ns`.
     pub fn admit(&mut self, i: &Incident, info: Option<&Arc<ContainerInfo>>, severity: Severity, now_ns: u64) -> Verdict {
         let key = repeat_key(i);
-        let mut props = Vec::new();
+        let mut counts = Counts::default();
         if self.window_ns > 0 {
             match self.repeats.get_mut(&key) {
                 Some(r) if now_ns < r.window_end_ns => {
@@ -117,12 +141,9 @@ impl FloodControl {
                 return Verdict::RateLimited;
             }
             b.tokens -= 1.0;
-            if b.suppressed > 0 {
-                props.push(("Rate_Limited_Findings_Since_Last", b.suppressed.into()));
-                b.suppressed = 0;
-            }
+            counts.rate_limited_since_last = std::mem::take(&mut b.suppressed);
         }
-        Verdict::Emit(props)
+        Verdict::Emit(counts)
     }
 
     /// Merge windows that ended by `now_ns` (all with `flush`): one finding each for the
@@ -134,8 +155,9 @@ impl FloodControl {
             if !flush && now_ns < r.window_end_ns {
                 return true;
             }
-            if let Some((last, info)) = r.last.take() {
-                out.push((last, info, vec![("Repeat_Count", r.count.into()), ("Repeat_Window_Seconds", window_s.into())]));
+            if let Some((mut last, info)) = r.last.take() {
+                last.flood.repeats = Some((r.count, window_s));
+                out.push((last, info));
             }
             false
         });
@@ -163,7 +185,8 @@ mod tests {
             connection: None,
             peer: None,
             summary: String::new(),
-            properties: Vec::new(),
+            evidence: crate::detect::Evidence::None,
+            marks: Default::default(),
             processes: vec![ProcessSnapshot {
                 key,
                 parent_pid: None,
@@ -177,25 +200,25 @@ mod tests {
             ancestry: Vec::new(),
             script: None,
         };
-        Incident { id: format!("{root:032x}"), detection: d.id, root: key, first: d, more: Vec::new(), dropped: 0, revision: 1, last_ts_boot_ns: ts, out_ns: 0 }
+        Incident { id: format!("{root:032x}"), detection: d.id, root: key, first: d, more: Vec::new(), dropped: 0, revision: 1, last_ts_boot_ns: ts, out_ns: 0, flood: Counts::default() }
     }
 
     #[test]
     fn a_loop_is_one_finding_then_one_with_a_count() {
         let mut f = FloodControl::new(60, 0);
         let s = 1_000_000_000;
-        assert_eq!(f.admit(&incident(1, s), None, Severity::Critical, s), Verdict::Emit(vec![]));
+        assert_eq!(f.admit(&incident(1, s), None, Severity::Critical, s), Verdict::Emit(Counts::default()));
         for n in 2..12 {
             assert_eq!(f.admit(&incident(n, n as u64 * s), None, Severity::Critical, n as u64 * s), Verdict::Merged);
         }
         assert!(f.expired(30 * s, false).is_empty(), "window still open");
         let merged = f.expired(62 * s, false);
         assert_eq!(merged.len(), 1);
-        assert_eq!(merged[0].2[0], ("Repeat_Count", 10.into()));
+        assert_eq!(merged[0].0.flood.repeats, Some((10, 60)));
         assert_eq!(merged[0].0.root.pid, 11, "the latest repeat is reported");
         assert_eq!(f.stats().merged, 10);
         // After the window a new occurrence is a new finding.
-        assert_eq!(f.admit(&incident(50, 70 * s), None, Severity::Critical, 70 * s), Verdict::Emit(vec![]));
+        assert_eq!(f.admit(&incident(50, 70 * s), None, Severity::Critical, 70 * s), Verdict::Emit(Counts::default()));
     }
 
     #[test]
@@ -213,7 +236,7 @@ mod tests {
         // A minute later a token is back; the finding carries the two held back.
         let mut i = incident(9, 61 * s);
         i.first.processes[0].argv.push("x".into());
-        assert_eq!(f.admit(&i, None, Severity::Low, 61 * s), Verdict::Emit(vec![("Rate_Limited_Findings_Since_Last", 2.into())]));
+        assert_eq!(f.admit(&i, None, Severity::Low, 61 * s), Verdict::Emit(Counts { rate_limited_since_last: 2, repeats: None }));
     }
 
     #[test]
@@ -232,12 +255,12 @@ mod tests {
         for n in 0..40u32 {
             let mut i = incident(100 + n, s);
             i.first.processes[0].argv.push(n.to_string());
-            assert_eq!(f.admit(&i, None, Severity::Critical, s), Verdict::Emit(vec![]), "critical {n}");
+            assert_eq!(f.admit(&i, None, Severity::Critical, s), Verdict::Emit(Counts::default()), "critical {n}");
         }
         // Another LOW category has its own budget.
         let mut other = incident(500, s);
         other.detection = DetectionId::NetcatRemoteCodeExecution;
-        assert_eq!(f.admit(&other, None, Severity::Low, s), Verdict::Emit(vec![]));
+        assert_eq!(f.admit(&other, None, Severity::Low, s), Verdict::Emit(Counts::default()));
         assert_eq!(f.stats().rate_limited, 10);
     }
 

@@ -14,6 +14,7 @@ use crate::{
     container::{ContainerInfo, Enrichment},
     detect::{
         rules::{DetectionId, Rules, Severity, Subject},
+        spec::Render,
         Detection, Peer, ProcessSnapshot,
     },
     event::{ProcessKey, SocketProto},
@@ -63,6 +64,8 @@ pub struct Incident {
     /// Kernel time this revision left the incident stage, on a live run (0 in replays): where
     /// its wait for pod metadata starts.
     pub out_ns: u64,
+    /// What flood control counted into this finding.
+    pub flood: flood::Counts,
 }
 
 /// Most detections kept per incident beyond the first.
@@ -153,6 +156,7 @@ impl Incidents {
             revision: 0,
             last_ts_boot_ns: now,
             out_ns: 0,
+            flood: flood::Counts::default(),
         };
         self.open.insert(key, Open { incident, changed: true, emitted_ns: None });
     }
@@ -211,58 +215,15 @@ fn severity_name(s: Severity) -> &'static str {
     }
 }
 
-/// MITRE ATT&CK (v2 enum names) per category.
+/// MITRE ATT&CK (v2 enum names) of a detection, from its spec.
 pub fn mitre(id: DetectionId) -> scc::MitreAttack {
-    let (tactic, techniques, more_tactics, more_techniques): (&str, Vec<&str>, Vec<&str>, Vec<&str>) = match id {
-        DetectionId::NetcatRemoteCodeExecution | DetectionId::SocatReverseShell | DetectionId::ReverseShell => (
-            "EXECUTION",
-            vec!["UNIX_SHELL", "COMMAND_AND_SCRIPTING_INTERPRETER"],
-            vec!["COMMAND_AND_CONTROL"],
-            vec![],
-        ),
-        DetectionId::RemoteCommandExecution => ("EXECUTION", vec!["UNIX_SHELL", "COMMAND_AND_SCRIPTING_INTERPRETER"], vec![], vec![]),
-        DetectionId::CompilerInContainer => {
-            ("DEFENSE_EVASION", vec!["COMPILE_AFTER_DELIVERY", "OBFUSCATED_FILES_OR_INFO"], vec![], vec![])
-        }
-        DetectionId::MaliciousPython => {
-            ("EXECUTION", vec!["PYTHON", "COMMAND_AND_SCRIPTING_INTERPRETER"], vec![], vec!["INGRESS_TOOL_TRANSFER"])
-        }
-    };
+    let m = id.spec().mitre;
     scc::MitreAttack {
-        primary_tactic: tactic,
-        primary_techniques: techniques,
-        additional_tactics: more_tactics,
-        additional_techniques: more_techniques,
+        primary_tactic: m.tactic,
+        primary_techniques: m.techniques.to_vec(),
+        additional_tactics: m.additional_tactics.to_vec(),
+        additional_techniques: m.additional_techniques.to_vec(),
         version: "16",
-    }
-}
-
-fn description(id: DetectionId) -> (&'static str, &'static str) {
-    match id {
-        DetectionId::NetcatRemoteCodeExecution => (
-            "Netcat was run in a container in a way that gives a network peer a program to drive (an exec option, or pipes into a shell): a reverse or bind shell.",
-            "Review the pod and its image; find how netcat got there and what the peer did; rotate credentials the container could read.",
-        ),
-        DetectionId::SocatReverseShell => (
-            "socat joined a network connection to a program it started: a reverse or bind shell.",
-            "Review the pod; check the socat peer address and what the started program ran.",
-        ),
-        DetectionId::RemoteCommandExecution => (
-            "Commands were started through a network socket: a process whose stdin or stdout is a network connection, or whose ancestor's was, ran shell commands.",
-            "Check the commands listed and the remote peer; find the entry point (exploited service) in the process ancestry.",
-        ),
-        DetectionId::ReverseShell => (
-            "A shell or interpreter has its standard input bound to a remote socket.",
-            "Isolate the workload; investigate the remote address and the process ancestry.",
-        ),
-        DetectionId::CompilerInContainer => (
-            "A code compiler ran inside a container. Attackers compile tools on the target to evade detection of known binaries.",
-            "If this workload is not expected to build code, find what was compiled and from where it came.",
-        ),
-        DetectionId::MaliciousPython => (
-            "Python code judged malicious by shrike's model was executed.",
-            "Read the script contents in the finding; find how it got into the container.",
-        ),
     }
 }
 
@@ -329,7 +290,7 @@ pub fn excepted<'r>(rules: &'r Rules, i: &Incident, container: Option<&Container
 /// Build the SCC-shaped finding of an incident.
 pub fn build(i: &Incident, rules: &Rules, origin: &Origin, container: Option<&ContainerInfo>) -> scc::Envelope {
     let d = &i.first;
-    let (description, next_steps) = description(i.detection);
+    let spec = i.detection.spec();
     let mut props: BTreeMap<String, serde_json::Value> = BTreeMap::new();
     let mut processes: Vec<scc::Process> = d.processes.iter().map(to_process).collect();
     if let (Some(s), Some(first)) = (&d.script, processes.first_mut()) {
@@ -342,31 +303,24 @@ pub fn build(i: &Incident, rules: &Rules, origin: &Origin, container: Option<&Co
             contents: s.contents.clone(),
         });
     }
-    let mut commands: Vec<String> = Vec::new();
     for m in &i.more {
         if let Some(p) = m.processes.first() {
             if !processes.iter().any(|q| q.pid == i64::from(p.key.pid) && q.args == p.argv) {
                 processes.push(to_process(p));
             }
         }
-        if i.detection == DetectionId::RemoteCommandExecution {
-            commands.push(m.summary.clone());
-        }
     }
-    if i.detection == DetectionId::RemoteCommandExecution {
-        commands.insert(0, d.summary.clone());
-        props.insert("Commands".into(), commands.into());
-    }
+    (spec.render_incident)(d, &i.more, &mut props);
     props.insert("Summary".into(), d.summary.clone().into());
     props.insert("Detector".into(), "shrike".into());
-    props.insert("Detection_Module".into(), i.detection.module().into());
+    props.insert("Detection_Module".into(), spec.module.into());
     props.insert("VM_Instance_Name".into(), origin.node.clone().into());
     if i.dropped > 0 {
         props.insert("Incident_Detections_Not_Listed".into(), i.dropped.into());
     }
-    for (k, v) in &d.properties {
-        props.insert((*k).to_string(), v.clone());
-    }
+    d.evidence.render(&mut props);
+    d.marks.render(&mut props);
+    i.flood.render(&mut props);
     if let Some(p) = d.processes.first() {
         props.insert("Process_Binary_Fullpath".into(), p.exe.clone().into());
     }
@@ -391,12 +345,6 @@ pub fn build(i: &Incident, rules: &Rules, origin: &Origin, container: Option<&Co
         });
         if remote_known {
             indicator.ip_addresses.push(c.remote.ip().to_string());
-        }
-        if i.detection == DetectionId::ReverseShell {
-            props.insert("Reverse_Shell_Stdin_Redirection_Src_Ip".into(), c.local.ip().to_string().into());
-            props.insert("Reverse_Shell_Stdin_Redirection_Src_Port".into(), c.local.port().into());
-            props.insert("Reverse_Shell_Stdin_Redirection_Dst_Ip".into(), c.remote.ip().to_string().into());
-            props.insert("Reverse_Shell_Stdin_Redirection_Dst_Port".into(), c.remote.port().into());
         }
     } else if let Some(p) = d.peer.as_ref().or_else(|| i.more.iter().find_map(|m| m.peer.as_ref())) {
         // No socket seen: the peer its command line names.
@@ -453,7 +401,7 @@ pub fn build(i: &Incident, rules: &Rules, origin: &Origin, container: Option<&Co
             parent: origin.scc_parent.clone(),
             resource_name,
             state: "ACTIVE",
-            category: i.detection.category(),
+            category: spec.category,
             source_properties: props,
             // SCC refuses event times in the future: a clock stepped since the offset was taken
             // (or a recording without its clock) must not make one.
@@ -466,8 +414,8 @@ pub fn build(i: &Incident, rules: &Rules, origin: &Origin, container: Option<&Co
             mitre_attack: mitre(i.detection),
             connections,
             processes,
-            description: description.into(),
-            next_steps: next_steps.into(),
+            description: spec.description.into(),
+            next_steps: spec.next_steps.into(),
             containers,
             kubernetes,
         },
@@ -521,7 +469,8 @@ mod tests {
             connection: None,
             peer: None,
             summary: summary.into(),
-            properties: Vec::new(),
+            evidence: crate::detect::Evidence::None,
+            marks: Default::default(),
             processes: Vec::new(),
             ancestry: Vec::new(),
             script: None,

@@ -11,7 +11,7 @@ use std::collections::{hash_map::Entry, HashMap, VecDeque};
 
 use serde::Serialize;
 
-use crate::event::{Event, EventBody, Exec, ProcessKey, RawStr, Stdio};
+use crate::event::{Event, EventBody, ExeStorage, Exec, ProcessKey, RawStr, Stdio};
 
 /// Default maximum number of entries of a [`ProcessTable`].
 pub const DEFAULT_MAX_ENTRIES: usize = 65_536;
@@ -29,6 +29,8 @@ pub struct Process {
     pub parent: Option<ProcessKey>,
     /// Full path of the executable (inherited from the parent until an exec is seen).
     pub exe: RawStr,
+    /// Where the executable lives (in memory, unlinked); inherited like `exe`.
+    pub exe_storage: ExeStorage,
     /// Arguments.
     pub argv: Vec<RawStr>,
     /// `argv` was cut (byte or count limit).
@@ -83,6 +85,7 @@ impl Process {
             key,
             parent: None,
             exe: RawStr::default(),
+            exe_storage: ExeStorage::default(),
             argv: Vec::new(),
             argv_truncated: false,
             comm: RawStr::default(),
@@ -107,6 +110,7 @@ impl Process {
         // The walked path is empty when the kernel could not read it; the execve path is the
         // best remaining name then.
         self.exe = if e.exe.is_empty() { e.filename.clone() } else { e.exe.clone() };
+        self.exe_storage = e.exe_storage;
         self.argv = e.argv.clone();
         self.argv_truncated = e.argv_truncated;
         self.comm = e.comm.clone();
@@ -190,6 +194,7 @@ impl ProcessTable {
                         key,
                         parent: Some(f.parent),
                         exe: par.exe.clone(),
+                        exe_storage: par.exe_storage,
                         argv: par.argv.clone(),
                         argv_truncated: par.argv_truncated,
                         comm: par.comm.clone(),
@@ -500,6 +505,7 @@ mod tests {
                 filename: exe.into(),
                 exe: exe.into(),
                 exe_truncated: false,
+                exe_storage: Default::default(),
                 argv: args.iter().map(|a| RawStr::from(*a)).collect(),
                 argv_truncated: false,
                 stdio: [Stdio::Pipe { ino: 7, named: false }, Stdio::Tty { rdev: 136 << 20 }, Stdio::Closed],

@@ -593,7 +593,7 @@ pub fn resolve_kernel_offsets(btf: &Btf) -> Result<KernelOffsets> {
         upid_ns: OFFSET_UNKNOWN,
         sk_socket: o(btf, "sock", &["sk_socket"])?,
         socket_file: o(btf, "socket", &["file"])?,
-        _pad: 0,
+        inode_nlink: o(btf, "inode", &["i_nlink"])?,
     })
     .and_then(|mut offsets| {
         resolve_pid_numbers(btf, &mut offsets)?;

@@ -16,7 +16,7 @@ use agent_common::{
 
 use crate::{
     event::{
-        canonical_ip, Connect, Direction, Event, EventBody, Exec, Exit, Fork, ProcessKey, RawStr, RedirectVia,
+        canonical_ip, Connect, Direction, Event, EventBody, Exec, ExeStorage, Exit, Fork, ProcessKey, RawStr, RedirectVia,
         SocketProto, Stdio, StdioRedirect,
     },
     process::procfs::{classify, split_argv},
@@ -171,6 +171,10 @@ fn decode_exec(r: &ExecRecord) -> Result<Exec, DecodeError> {
         filename: RawStr(until_nul(&r.filename[..filename_len]).to_vec()),
         exe: if exe_unreadable { RawStr(until_nul(&r.filename[..filename_len]).to_vec()) } else { exe },
         exe_truncated: r.flags & exec_flags::EXE_TRUNCATED != 0 || exe_unreadable,
+        exe_storage: ExeStorage {
+            in_memory_fs: r.flags & exec_flags::EXE_IN_MEMORY_FS != 0,
+            unlinked: r.flags & exec_flags::EXE_UNLINKED != 0,
+        },
         argv,
         argv_truncated,
         stdio: [decode_stdio(&r.stdio[0]), decode_stdio(&r.stdio[1]), decode_stdio(&r.stdio[2])],

@@ -11,7 +11,10 @@
 //! exec of something that is none of these tools) is a handful of short byte comparisons and
 //! never allocates.
 
-use crate::event::RawStr;
+use crate::event::{RawStr, SocketProto};
+
+pub mod netcat;
+pub mod socat;
 
 /// Name lists, from the rules data (loaded elsewhere from `rules/default.toml`).
 ///
@@ -606,10 +609,61 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     verify(base, positions)
 }
 
+/// A network peer named on a command line (netcat's host and port, a socat network address):
+/// evidence of where a tool connects (or listens) before, or without, a socket to show it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Peer {
+    /// Host as written: an IP address or a name (never resolved). Empty when not given.
+    pub host: String,
+    /// Port, when given as a number.
+    pub port: Option<u16>,
+    /// Transport.
+    pub proto: SocketProto,
+    /// The tool waits for the peer: `host`/`port` are the local end.
+    pub listen: bool,
+}
+
+impl Peer {
+    /// A peer from what a command line gave; `None` when it gave neither host nor port.
+    pub fn new(host: String, port: Option<u16>, proto: SocketProto, listen: bool) -> Option<Peer> {
+        (!host.is_empty() || port.is_some()).then_some(Peer { host, port, proto, listen })
+    }
+
+    /// `host:port`, `[v6]:port`, `host` or `:port` as written on a command line; `None` when
+    /// nothing is left.
+    pub fn parse_host_port(text: &str, proto: SocketProto, listen: bool) -> Option<Peer> {
+        let text = text.trim();
+        let (host, port) = if let Some(rest) = text.strip_prefix('[') {
+            let (h, after) = rest.split_once(']')?;
+            (h.to_string(), after.strip_prefix(':').and_then(|p| p.parse().ok()))
+        } else if text.matches(':').count() > 1 {
+            (text.to_string(), None) // a bare IPv6 address
+        } else {
+            match text.split_once(':') {
+                Some((h, p)) => (h.to_string(), p.parse().ok()),
+                None if text.parse::<u16>().is_ok() => (String::new(), text.parse().ok()),
+                None => (text.to_string(), None),
+            }
+        };
+        Peer::new(host, port, proto, listen)
+    }
+}
+
 #[cfg(test)]
 #[rustfmt::skip]
 mod tests {
     use super::*;
+
+    #[test]
+    fn command_line_peers() {
+        let p = |t| Peer::parse_host_port(t, SocketProto::Tcp, false).map(|p| (p.host, p.port));
+        assert_eq!(p("127.0.0.1:4444"), Some(("127.0.0.1".into(), Some(4444))));
+        assert_eq!(p("[::1]:80"), Some(("::1".into(), Some(80))));
+        assert_eq!(p("::1"), Some(("::1".into(), None)));
+        assert_eq!(p("evil.example"), Some(("evil.example".into(), None)));
+        assert_eq!(p("4444"), Some((String::new(), Some(4444))));
+        assert_eq!(p(""), None);
+    }
 
     fn v(args: &[&str]) -> Vec<RawStr> {
         args.iter().map(|a| RawStr::from(*a)).collect()
