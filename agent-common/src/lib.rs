@@ -37,6 +37,8 @@ pub enum EventKind {
     StdioRedirect = 10,
     /// [`ConnectRecord`]: a process opened or accepted a TCP connection.
     Connect = 11,
+    /// [`CgroupRecord`]: a cgroup v2 was created, with its path.
+    Cgroup = 20,
 }
 
 impl EventKind {
@@ -48,6 +50,7 @@ impl EventKind {
             3 => Some(Self::Exit),
             10 => Some(Self::StdioRedirect),
             11 => Some(Self::Connect),
+            20 => Some(Self::Cgroup),
             _ => None,
         }
     }
@@ -266,6 +269,25 @@ pub struct RedirectRecord {
     pub target: StdioRaw,
 }
 
+/// Bytes of a cgroup path a [`CgroupRecord`] carries, NUL included.
+pub const CGROUP_PATH_MAX: usize = 512;
+
+/// A cgroup v2 was created (`cgroup:cgroup_mkdir`): its id and path, so the container a process
+/// runs in is known from the kernel even when the process and its cgroup are gone before the
+/// agent could look (the first processes of a container that exits at once).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct CgroupRecord {
+    /// Common header; `cgroup_id` is the new cgroup's, the process is the one that made it.
+    pub header: EventHeader,
+    /// Bytes of `path` used, NUL excluded.
+    pub path_len: u16,
+    /// Explicit padding.
+    pub _pad: [u16; 3],
+    /// The path from the hierarchy's root (`/kubepods/burstable/pod<uid>/<container id>`).
+    pub path: [u8; CGROUP_PATH_MAX],
+}
+
 /// Index of each counter in the `COUNTERS` per-CPU array.
 pub mod counter {
     /// Records submitted to the ring buffer.
@@ -397,6 +419,14 @@ pub struct KernelOffsets {
     pub socket_file: u32,
     /// `inode.i_nlink` (a member of an anonymous union).
     pub inode_nlink: u32,
+    /// `cgroup.kn`: the cgroup's kernfs node.
+    pub cgroup_kn: u32,
+    /// `kernfs_node.id`: the cgroup id.
+    pub kernfs_id: u32,
+    /// `cgroup.root`.
+    pub cgroup_root: u32,
+    /// `cgroup_root.hierarchy_id` (0: the v2 hierarchy).
+    pub root_hierarchy_id: u32,
 }
 
 /// Marker for an offset the running kernel does not have.
@@ -473,6 +503,10 @@ impl KernelOffsets {
         sk_socket: OFFSET_UNKNOWN,
         socket_file: OFFSET_UNKNOWN,
         inode_nlink: OFFSET_UNKNOWN,
+        cgroup_kn: OFFSET_UNKNOWN,
+        kernfs_id: OFFSET_UNKNOWN,
+        cgroup_root: OFFSET_UNKNOWN,
+        root_hierarchy_id: OFFSET_UNKNOWN,
     };
 }
 
@@ -517,5 +551,6 @@ const _: () = assert!(core::mem::size_of::<ForkRecord>() == 56);
 const _: () = assert!(core::mem::size_of::<ExitRecord>() == 48);
 const _: () = assert!(core::mem::size_of::<RedirectRecord>() == 40 + 8 + 56);
 const _: () = assert!(core::mem::size_of::<ConnectRecord>() == 40 + 8 + 56);
-const _: () = assert!(core::mem::size_of::<KernelOffsets>() == 54 * 4);
-const _: () = assert!(core::mem::size_of::<ProbeConfig>() == 8 + 54 * 4);
+const _: () = assert!(core::mem::size_of::<CgroupRecord>() == 40 + 8 + CGROUP_PATH_MAX);
+const _: () = assert!(core::mem::size_of::<KernelOffsets>() == 58 * 4);
+const _: () = assert!(core::mem::size_of::<ProbeConfig>() == 8 + 58 * 4);

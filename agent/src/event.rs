@@ -357,6 +357,15 @@ pub enum EventBody {
     StdioRedirect(StdioRedirect),
     /// See [`Connect`].
     Connect(Connect),
+    /// See [`CgroupCreated`].
+    CgroupCreated(CgroupCreated),
+}
+
+/// A cgroup v2 was created (the event's `cgroup_id` is the new cgroup's; the process made it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CgroupCreated {
+    /// Its path from the hierarchy's root, as the kernel gave it.
+    pub path: RawStr,
 }
 
 /// One event from the kernel about one process.

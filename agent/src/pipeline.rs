@@ -49,6 +49,8 @@ pub struct PipelineStats {
     pub redirects: u64,
     /// TCP connections opened or accepted.
     pub connects: u64,
+    /// cgroups the kernel reported created.
+    pub cgroups_created: u64,
     /// Times the process table was brought back in line with /proc after lost records.
     pub loss_recoveries: u64,
     /// Detections made.
@@ -132,6 +134,11 @@ impl Pipeline {
         self.stats.events += 1;
         self.last_event_ns = self.last_event_ns.max(ev.ts_boot_ns);
         let pid_ns = match &ev.body {
+            EventBody::CgroupCreated(c) => {
+                self.stats.cgroups_created += 1;
+                self.resolver.cgroup_created(ev.cgroup_id, &c.path.to_str_lossy());
+                return None;
+            }
             EventBody::Exec(x) => {
                 self.stats.execs += 1;
                 x.pid_ns

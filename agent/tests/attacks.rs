@@ -92,23 +92,27 @@ fn container_cases() -> Vec<(&'static str, String, &'static str, BTreeSet<String
         ),
         ("gcc", "printf 'int main(void){return 0;}' > /tmp/t.c && gcc /tmp/t.c -o /tmp/t && /tmp/t".into(), "", set(&[COMPILER])),
         // A program copied into a memfd and executed from it (memfd_create is syscall 319 on
-        // x86_64), and one copied to /dev/shm and run there.
+        // x86_64), and one copied to a memory-backed volume and run there.
         (
             "memfd-exec",
-            "perl -e 'my $fd = syscall(319, \"kworker\", 0); die \"memfd_create\" if $fd < 0; open(my $m, \">&=\", $fd) or die; \
-             open(my $i, \"<\", \"/usr/bin/id\") or die; binmode $i; binmode $m; local $/; print $m <$i>; close $i; $m->flush; \
-             exec {\"/proc/self/fd/$fd\"} \"kworker\" or die \"exec: $!\"' | grep -q uid=".into(),
+            "perl -e 'my $n = \"kworker\"; my $fd = syscall(319, $n, 0); die \"memfd_create\" if $fd < 0; open(my $m, \">&=\", $fd) or die; \
+             open(my $i, \"<\", \"/usr/bin/id\") or die; binmode $i; binmode $m; local $/; my $b = <$i>; print {$m} $b; close $i; \
+             $m->flush; exec {\"/proc/self/fd/$fd\"} \"kworker\" or die \"exec: $!\"' | grep -q uid=".into(),
             "",
             set(&[FILELESS_MEMFD]),
         ),
         ("deleted-exec", "cp /usr/bin/id /tmp/kid && exec 3</tmp/kid && rm /tmp/kid && /proc/self/fd/3 | grep -q uid=".into(), "", set(&[FILELESS_MEMFD])),
-        ("shm-exec", "cp /usr/bin/id /dev/shm/kworker && /dev/shm/kworker | grep -q uid=".into(), "", set(&[FILELESS_SHM])),
+        ("tmpfs-exec", "cp /usr/bin/id /scratch/kworker && /scratch/kworker | grep -q uid=".into(), "", set(&[FILELESS_SHM])),
         // Benign look-alikes.
-        ("dropped-on-disk", "cp /usr/bin/id /tmp/kid && /tmp/kid && echo data > /dev/shm/note && cat /dev/shm/note".into(), "", set(&[])),
+        ("dropped-on-disk", "cp /usr/bin/id /tmp/kid && /tmp/kid && echo data > /scratch/note && cat /scratch/note".into(), "", set(&[])),
         ("nc-z", "nc -z 127.0.0.1 {P}; true".into(), "", set(&[])),
         ("nc-host-e", "nc -w 1 host-e 8080; nc -w 1 app-engine 8080; nc -v -w 1 server-c 443; true".into(), "", set(&[])),
         ("socat-forward", "timeout 1 socat TCP-LISTEN:0,reuseaddr,fork TCP:127.0.0.1:{P}; true".into(), "", set(&[])),
         ("shell-pipes", "echo hello | cat | sh -c 'read x; echo $x' | wc -c; ls / | grep usr".into(), "", set(&[])),
+        // An echo service (the listener gets its line back) and an HTTP-style download through
+        // /dev/tcp: bytes over a socket, nothing run from them.
+        ("nc-e-cat", "nc.traditional -e /bin/cat 127.0.0.1 {P}".into(), "uid=echoed\n", set(&[])),
+        ("dev-tcp-cat", "bash -c 'cat < /dev/tcp/127.0.0.1/{P} > /tmp/reply'; true".into(), "", set(&[])),
     ]
 }
 
@@ -152,10 +156,18 @@ async fn real_attacks_raise_exactly_their_categories() {
     let recorder = start_recorder(&dir, &ctrd.socket, &recording);
     let mut pods = Vec::new();
     let mut expected: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    // A memory-backed volume, as kubelet makes an `emptyDir` with `medium: Memory`: a tmpfs on
+    // the node bind-mounted into the pod at /scratch. (CRI mounts /dev/shm noexec.)
+    let scratch = dir.join("scratch");
+    std::fs::create_dir_all(&scratch).unwrap();
+    let mounted = Command::new("mount").args(["-t", "tmpfs", "-o", "size=16m", "tmpfs"]).arg(&scratch).status().unwrap();
+    assert!(mounted.success(), "mounting a tmpfs for the pods' memory volume");
     for (name, cmd, commands, want) in container_cases() {
         let l = listen(commands);
         let cmd = cmd.replace("{P}", &l.port.to_string());
-        let pod = ctrd.run_pod(&PodSpec::new(name, &["/bin/sh", "-c", &cmd])).await;
+        let mut spec = PodSpec::new(name, &["/bin/sh", "-c", &cmd]);
+        spec.extra_mounts.push((scratch.clone(), "/scratch".into(), false));
+        let pod = ctrd.run_pod(&spec).await;
         let got = l.thread.join().unwrap();
         if !commands.is_empty() {
             assert!(got.contains("uid="), "{name}: the attack did not really work; listener got {got:?}");

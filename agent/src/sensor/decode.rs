@@ -10,13 +10,13 @@ use std::{
 };
 
 use agent_common::{
-    exec_flags, stdio_flags, ConnectRecord, EventHeader, EventKind, ExecRecord, ExitRecord, ForkRecord,
-    RedirectRecord, StdioRaw, ARGV_MAX, EXE_BUF, NAME_READ_MAX, SCHEMA_VERSION,
+    exec_flags, stdio_flags, CgroupRecord, ConnectRecord, EventHeader, EventKind, ExecRecord, ExitRecord, ForkRecord,
+    RedirectRecord, StdioRaw, ARGV_MAX, CGROUP_PATH_MAX, EXE_BUF, NAME_READ_MAX, SCHEMA_VERSION,
 };
 
 use crate::{
     event::{
-        canonical_ip, Connect, Direction, Event, EventBody, Exec, ExeStorage, Exit, Fork, ProcessKey, RawStr, RedirectVia,
+        canonical_ip, CgroupCreated, Connect, Direction, Event, EventBody, Exec, ExeStorage, Exit, Fork, ProcessKey, RawStr, RedirectVia,
         SocketProto, Stdio, StdioRedirect,
     },
     process::procfs::{classify, split_argv},
@@ -91,6 +91,7 @@ pub fn decode(buf: &[u8]) -> Result<Event, DecodeError> {
         EventKind::Exit => size_of::<ExitRecord>(),
         EventKind::StdioRedirect => size_of::<RedirectRecord>(),
         EventKind::Connect => size_of::<ConnectRecord>(),
+        EventKind::Cgroup => size_of::<CgroupRecord>(),
     };
     if header.size as usize != expected {
         return Err(DecodeError::SizeMismatch { kind: header.kind, size: header.size, expected });
@@ -134,6 +135,14 @@ pub fn decode(buf: &[u8]) -> Result<Event, DecodeError> {
                 other => return Err(DecodeError::BadField { field: "direction", value: other.into() }),
             };
             EventBody::Connect(Connect { direction, socket: decode_stdio(&r.socket) })
+        }
+        EventKind::Cgroup => {
+            let r: CgroupRecord = read_record(buf)?;
+            let len = usize::from(r.path_len);
+            if len >= CGROUP_PATH_MAX {
+                return Err(DecodeError::BadField { field: "path_len", value: len as u64 });
+            }
+            EventBody::CgroupCreated(CgroupCreated { path: RawStr(r.path[..len].to_vec()) })
         }
     };
     Ok(Event {
@@ -425,6 +434,26 @@ mod tests {
         raw.family = AF_UNIX;
         assert_eq!(decode_stdio(&raw), Stdio::Unix { ino: 0 });
         assert_eq!(decode_stdio(&StdioRaw::default()), Stdio::Closed);
+    }
+
+    #[test]
+    fn cgroup_records_carry_the_new_cgroup_and_its_path() {
+        let path = b"/kubepods/burstable/pod0b7e/4f3c";
+        let mut r = CgroupRecord {
+            header: header(EventKind::Cgroup, size_of::<CgroupRecord>()),
+            path_len: path.len() as u16,
+            _pad: [0; 3],
+            path: [0; CGROUP_PATH_MAX],
+        };
+        r.header.cgroup_id = 77;
+        r.path[..path.len()].copy_from_slice(path);
+        let ev = decode(&as_bytes(&r)).unwrap();
+        assert_eq!(ev.cgroup_id, 77);
+        assert_eq!(ev.body, EventBody::CgroupCreated(CgroupCreated { path: RawStr(path.to_vec()) }));
+        let json = serde_json::to_string(&ev).unwrap();
+        assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), ev);
+        r.path_len = CGROUP_PATH_MAX as u16;
+        assert!(matches!(decode(&as_bytes(&r)), Err(DecodeError::BadField { field: "path_len", .. })));
     }
 
     #[test]

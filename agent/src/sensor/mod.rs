@@ -300,6 +300,9 @@ impl Sensor {
         for &name in BTF_TRACEPOINTS {
             attach(&mut ebpf, &kernel_btf, name, name)?;
         }
+        if let Err(e) = attach(&mut ebpf, &kernel_btf, "cgroup_mkdir", "cgroup_mkdir") {
+            tracing::warn!(error = %e, "cgroup_mkdir not attached: the container of a process that is gone, with its cgroup, before the agent looks stays unknown");
+        }
         let mut missing = Vec::new();
         for &name in SOCK_USE {
             if let Err(e) = attach(&mut ebpf, &kernel_btf, name, name) {

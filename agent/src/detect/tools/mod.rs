@@ -237,6 +237,39 @@ pub fn compiler_base(name: &[u8]) -> &[u8] {
     n
 }
 
+/// What a program is by its base name alone (`sh`, `python3`, `gcc-12`).
+pub fn classify_name(name: &[u8], lists: &ToolLists) -> ToolKind {
+    classify(name, lists, false)
+}
+
+/// The program of a command a tool runs (`/bin/sh`, `bash -i`, `busybox sh`): the base name of
+/// its first word, or of the applet after `busybox`.
+fn command_program(command: &str) -> Option<(String, bool)> {
+    let mut words = command.split_whitespace();
+    let base = |w: &str| w.rsplit('/').next().unwrap_or(w).to_string();
+    let first = words.next().map(base)?;
+    if is_busybox(first.as_bytes()) {
+        if let Some(applet) = words.next().map(base) {
+            return Some((applet, true));
+        }
+    }
+    Some((first, false))
+}
+
+/// What the program of a command a tool runs is.
+pub fn command_kind(command: &str, lists: &ToolLists) -> ToolKind {
+    command_program(command).map_or(ToolKind::Other, |(name, busybox)| classify(name.as_bytes(), lists, busybox))
+}
+
+/// Programs that only move or print data: a network tool serving one of them (an echo or time
+/// service) gives its peer nothing to run.
+const DATA_ONLY: &[&str] = &["cat", "date", "echo", "printf", "head", "tail", "tee", "wc", "uptime", "hostname", "true", "sleep", "od", "xxd", "base64"];
+
+/// True when a command a tool runs is a program that only moves or prints data.
+pub fn command_moves_data_only(command: &str) -> bool {
+    command_program(command).is_some_and(|(name, _)| DATA_ONLY.contains(&name.as_str()))
+}
+
 fn classify(name: &[u8], lists: &ToolLists, via_busybox: bool) -> ToolKind {
     if name.is_empty() {
         return ToolKind::Other;
@@ -653,6 +686,21 @@ impl Peer {
 #[rustfmt::skip]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_a_tool_runs_is_judged_by_its_program() {
+        let l = ToolLists::defaults_for_tests();
+        assert_eq!(command_kind("/bin/sh", &l), ToolKind::Shell);
+        assert_eq!(command_kind("bash -i", &l), ToolKind::Shell);
+        assert_eq!(command_kind("/bin/busybox sh", &l), ToolKind::Shell);
+        assert_eq!(command_kind("python3 -c 'import pty'", &l), ToolKind::Interpreter);
+        assert_eq!(command_kind("/bin/cat", &l), ToolKind::CommonCommand);
+        assert_eq!(command_kind("date", &l), ToolKind::CommonCommand);
+        assert_eq!(command_kind("/tmp/implant", &l), ToolKind::Other);
+        assert_eq!(command_kind("", &l), ToolKind::Other);
+        assert!(command_moves_data_only("/bin/cat") && command_moves_data_only("date -u") && command_moves_data_only("busybox cat"));
+        assert!(!command_moves_data_only("/bin/sh") && !command_moves_data_only("su") && !command_moves_data_only("busybox sh"));
+    }
 
     #[test]
     fn command_line_peers() {
