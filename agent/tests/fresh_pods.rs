@@ -1,5 +1,6 @@
-//! Privileged: pods whose very first process is the attack and exits at once, many times, with
-//! `shrike run` watching. Every finding must name its pod. (Its own test binary: test binaries
+//! Privileged: pods whose very first process is the attack and exits at once, many times, while
+//! `shrike run` lags behind so that each process, container and cgroup is gone when it reads the
+//! events. Every finding must name its pod. (Its own test binary: test binaries
 //! run one after another, and an agent sees every pod on the node, also another test's.)
 
 #[path = "common/agent.rs"]
@@ -10,6 +11,7 @@ mod containerd;
 
 use std::{
     collections::BTreeSet,
+    path::Path,
     time::{Duration, Instant},
 };
 
@@ -43,6 +45,10 @@ async fn first_processes_of_pods_that_exit_at_once_name_their_pod() {
     let dir = ctrd.dir.join("fresh");
     std::fs::create_dir_all(&dir).unwrap();
     let agent = start_agent(&dir, "fresh", &ctrd.socket, false);
+    // The agent falls behind, as under an exec storm (stopped, by its pid): by the time it reads
+    // the events, every attacking process, its container and its cgroup are gone.
+    // SAFETY: signalling the agent we started, by its pid.
+    unsafe { libc::kill(agent.pid as i32, libc::SIGSTOP) };
     let mut pods = Vec::new();
     for i in 0..PODS {
         let l = listen("id; exit\n");
@@ -53,6 +59,16 @@ async fn first_processes_of_pods_that_exit_at_once_name_their_pod() {
         assert!(got.contains("uid="), "{name}: the attack did not really work; listener got {got:?}");
         pods.push(pod);
     }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for pod in &pods {
+        let cgroup = Path::new("/sys/fs/cgroup").join(pod.spec.container_cgroup(&pod.container_id).trim_start_matches('/'));
+        while cgroup.exists() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(!cgroup.exists(), "{}: the container's cgroup is still there", pod.spec.name);
+    }
+    // SAFETY: as above.
+    unsafe { libc::kill(agent.pid as i32, libc::SIGCONT) };
     // Each pod raises netcat RCE, a reverse shell and remote command execution.
     let deadline = Instant::now() + Duration::from_secs(20);
     while agent.findings().iter().filter(|f| f["finding"]["category"] == NETCAT).count() < PODS && Instant::now() < deadline {
