@@ -3,9 +3,11 @@
 //! Data flows one way: kernel probes → [`sensor`] (load, attach, read, decode) → typed
 //! [`event`]s → [`process`] table → detectors → findings → sinks. Only the sensor touches the
 //! kernel; everything after it works on owned, serializable events, so [`replay`] can feed a
-//! recording through the same [`pipeline`] as live events.
+//! recording through the same [`pipeline`] as live events. The [`agent`] runs it all: events
+//! from the sensor through the pipeline to the sinks (or into a recording), and shutdown.
 #![deny(missing_docs)]
 
+pub mod agent;
 pub mod cloud;
 pub mod config;
 pub mod container;
