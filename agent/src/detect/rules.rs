@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use super::tools::ToolLists;
-use crate::config::{parse_toml, FileError};
+use crate::toml_file::{parse_toml, FileError};
 
 /// The embedded default rules.
 pub const DEFAULT_RULES: &str = include_str!("../../../rules/default.toml");
