@@ -1,9 +1,6 @@
 //! Builds the eBPF programs (agent-ebpf) and leaves the object in OUT_DIR for embedding.
 //! `SHRIKE_EBPF_OBJECT=/path/to/object` skips the build and embeds a prebuilt object.
 
-#[path = "../xtask/src/ebpf_toolchain.rs"]
-mod ebpf_toolchain;
-
 use std::path::PathBuf;
 
 fn main() {
@@ -11,7 +8,8 @@ fn main() {
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let root = manifest.parent().expect("agent/ has a parent").to_path_buf();
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("shrike.bpf.o");
-    for p in ["agent-ebpf/src", "agent-ebpf/Cargo.toml", "agent-ebpf/Cargo.lock", "agent-common/src", "agent-common/Cargo.toml", "xtask/src/ebpf_toolchain.rs"] {
+    // A change to the ebpf-toolchain crate (a build-dependency) rebuilds and reruns this script.
+    for p in ["agent-ebpf/src", "agent-ebpf/Cargo.toml", "agent-ebpf/Cargo.lock", "agent-common/src", "agent-common/Cargo.toml"] {
         println!("cargo:rerun-if-changed={}", root.join(p).display());
     }
     let object = match std::env::var_os("SHRIKE_EBPF_OBJECT") {

@@ -3,8 +3,6 @@
 
 use std::{fmt, path::Path};
 
-use aya::maps::MapType;
-
 use crate::{config::Config, container::cri::CriClient, privileges, process::procfs, sensor};
 
 /// Outcome of one check.
@@ -285,7 +283,7 @@ pub fn run_checks(config: &Config) -> Vec<Check> {
         kernel_check(),
         privileges_check(),
         btf_check(),
-        feature_check("ring-buffer", aya::sys::is_map_supported(MapType::RingBuf).map_err(|e| e.to_string()), "BPF ring buffer"),
+        feature_check("ring-buffer", sensor::ring_buffer_supported(), "BPF ring buffer"),
         cgroup_check(),
         cgroup_tree_check(),
         pid_namespace_check(),

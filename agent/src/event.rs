@@ -7,6 +7,10 @@ use std::{borrow::Cow, fmt, net::SocketAddr};
 
 use serde::{Deserialize, Serialize};
 
+mod from_kernel;
+
+pub use from_kernel::{classify, is_tty_rdev, kernel_rdev, split_argv, ARGV_MAX_ARGS, ARGV_MAX_BYTES};
+
 /// Clock ticks per second of `/proc/<pid>/stat` start times (USER_HZ; 100 on every Linux ABI).
 pub const USER_HZ: u64 = 100;
 

@@ -1,5 +1,6 @@
 //! The stages after the sensor, fed one event at a time, live or from a recording:
-//! process table → container resolver → detectors → incidents → findings.
+//! process table → container resolver ([`Tracker`]) → detectors → incidents → findings
+//! ([`Pipeline`]). A recording needs only the [`Tracker`].
 
 use std::{
     collections::VecDeque,
@@ -34,9 +35,9 @@ const FATE_KEPT_EXTRA_NS: u64 = 300_000_000_000;
 /// How long a flush waits for scripts still being judged.
 pub const SCRIPT_WAIT_AT_FLUSH: Duration = Duration::from_secs(2);
 
-/// Counters of the pipeline.
+/// Events a [`Tracker`] handled, by kind.
 #[derive(Clone, Copy, Debug, Default, serde::Serialize)]
-pub struct PipelineStats {
+pub struct EventCounts {
     /// Events handled.
     pub events: u64,
     /// Exec events handled.
@@ -51,6 +52,26 @@ pub struct PipelineStats {
     pub connects: u64,
     /// cgroups the kernel reported created.
     pub cgroups_created: u64,
+}
+
+impl EventCounts {
+    /// The counts by kind, in the order of [`crate::metrics::EVENT_KINDS`].
+    pub fn by_kind(&self) -> [(&'static str, u64); 6] {
+        let [exec, fork, exit, redirect, connect, cgroup] = crate::metrics::EVENT_KINDS;
+        [
+            (exec, self.execs),
+            (fork, self.forks),
+            (exit, self.exits),
+            (redirect, self.redirects),
+            (connect, self.connects),
+            (cgroup, self.cgroups_created),
+        ]
+    }
+}
+
+/// Counters of the pipeline after the [`Tracker`] (whose counts are [`EventCounts`]).
+#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
+pub struct PipelineStats {
     /// Times the process table was brought back in line with /proc after lost records.
     pub loss_recoveries: u64,
     /// Detections made.
@@ -65,10 +86,127 @@ pub struct PipelineStats {
     pub updates: u64,
 }
 
-/// The stages after the sensor.
-pub struct Pipeline {
+/// The stages every event goes through, judged or not: the process table and the container
+/// resolver. A recording uses only these; a [`Pipeline`] adds the detectors after them.
+pub struct Tracker {
     table: ProcessTable,
     resolver: ContainerResolver,
+    counts: EventCounts,
+    last_expire_ns: u64,
+    last_event_ns: u64,
+}
+
+impl Tracker {
+    /// A tracker whose table starts with `seed` (processes that existed before the agent).
+    pub fn new(seed: Vec<Process>, resolver: ContainerResolver) -> Self {
+        let mut table = ProcessTable::new(EXIT_GRACE_NS);
+        for p in seed {
+            table.insert_seeded(p);
+        }
+        Self { table, resolver, counts: EventCounts::default(), last_expire_ns: 0, last_event_ns: 0 }
+    }
+
+    /// Count one event, apply it to the process table and find its container (`None`: the
+    /// host).
+    pub fn observe(&mut self, ev: &Event) -> Option<Arc<ContainerRef>> {
+        self.counts.events += 1;
+        self.last_event_ns = self.last_event_ns.max(ev.ts_boot_ns);
+        let pid_ns = match &ev.body {
+            EventBody::CgroupCreated(c) => {
+                self.counts.cgroups_created += 1;
+                self.resolver.cgroup_created(ev.cgroup_id, &c.path.to_str_lossy());
+                return None;
+            }
+            EventBody::Exec(x) => {
+                self.counts.execs += 1;
+                x.pid_ns
+            }
+            EventBody::Fork(_) => {
+                self.counts.forks += 1;
+                0
+            }
+            EventBody::Exit(_) => {
+                self.counts.exits += 1;
+                0
+            }
+            EventBody::StdioRedirect(_) => {
+                self.counts.redirects += 1;
+                0
+            }
+            EventBody::Connect(_) => {
+                self.counts.connects += 1;
+                0
+            }
+        };
+        let pid_ns = match self.table.apply(ev) {
+            Some(p) if pid_ns == 0 => p.pid_ns,
+            _ => pid_ns,
+        };
+        self.resolver.identify(ev.cgroup_id, ev.process.pid, pid_ns)
+    }
+
+    /// At most once a second of kernel time: exited processes past their grace leave the
+    /// table. True when it ran.
+    pub fn expire(&mut self, now_ns: u64) -> bool {
+        if now_ns.saturating_sub(self.last_expire_ns) <= 1_000_000_000 {
+            return false;
+        }
+        self.table.expire(now_ns);
+        self.last_expire_ns = now_ns;
+        true
+    }
+
+    /// Upkeep at kernel time `now_ns`: take answers from the container runtime, and let exited
+    /// processes leave the table on time even when no event comes. True when the table was
+    /// expired.
+    pub fn poll(&mut self, now_ns: u64) -> bool {
+        self.resolver.poll();
+        now_ns >= self.last_event_ns && self.expire(now_ns)
+    }
+
+    /// Bring the process table back in line with `/proc` (read into `alive` at kernel time
+    /// `scan_ns`): processes it missed are added (seeded), processes it believes alive but
+    /// `/proc` no longer has are marked exited. Returns (added, marked exited).
+    pub fn reconcile(&mut self, alive: Vec<Process>, scan_ns: u64) -> (usize, usize) {
+        let pids: std::collections::HashSet<u32> = alive.iter().map(|p| p.key.pid).collect();
+        let mut added = 0;
+        for p in alive {
+            if self.table.insert_seeded(p) {
+                added += 1;
+            }
+        }
+        (added, self.table.reconcile_exits(&pids, scan_ns))
+    }
+
+    /// The latest kernel time seen in an event (or judged at).
+    pub fn last_event_ns(&self) -> u64 {
+        self.last_event_ns
+    }
+
+    /// Events handled, by kind.
+    pub fn counts(&self) -> EventCounts {
+        self.counts
+    }
+
+    /// The process table.
+    pub fn table(&self) -> &ProcessTable {
+        &self.table
+    }
+
+    /// The container resolver.
+    pub fn resolver(&self) -> &ContainerResolver {
+        &self.resolver
+    }
+
+    /// The container resolver, mutably.
+    pub fn resolver_mut(&mut self) -> &mut ContainerResolver {
+        &mut self.resolver
+    }
+}
+
+/// The stages after the sensor.
+pub struct Pipeline {
+    tracker: Tracker,
     engine: Engine,
     incidents: Incidents,
     held: EnrichmentQueue<Incident>,
@@ -85,8 +223,6 @@ pub struct Pipeline {
     live: bool,
     stats: PipelineStats,
     by_category: std::collections::BTreeMap<&'static str, u64>,
-    last_expire_ns: u64,
-    last_event_ns: u64,
     /// Kernel time of the last recovery from lost records, and how many were lost.
     recent_loss: Option<(u64, u64)>,
 }
@@ -103,15 +239,10 @@ impl Pipeline {
         live: bool,
         python_model: Option<Arc<python_model::Model>>,
     ) -> Self {
-        let mut table = ProcessTable::new(EXIT_GRACE_NS);
-        for p in seed {
-            table.insert_seeded(p);
-        }
         let incidents = Incidents::new(rules.incidents.settle_ms * 1_000_000, rules.incidents.dedupe_window_s * 1_000_000_000);
         let rules_for_flood = rules.clone();
         Self {
-            table,
-            resolver,
+            tracker: Tracker::new(seed, resolver),
             engine: Engine::new(rules_for_flood, python_model),
             incidents,
             held: EnrichmentQueue::new(enrichment_wait, 10_000),
@@ -123,50 +254,15 @@ impl Pipeline {
             live,
             stats: PipelineStats::default(),
             by_category: std::collections::BTreeMap::new(),
-            last_expire_ns: 0,
-            last_event_ns: 0,
             recent_loss: None,
         }
     }
 
     /// Handle one event; returns the container it came from (`None`: the host).
     pub fn handle(&mut self, ev: &Event) -> Option<Arc<ContainerRef>> {
-        self.stats.events += 1;
-        self.last_event_ns = self.last_event_ns.max(ev.ts_boot_ns);
-        let pid_ns = match &ev.body {
-            EventBody::CgroupCreated(c) => {
-                self.stats.cgroups_created += 1;
-                self.resolver.cgroup_created(ev.cgroup_id, &c.path.to_str_lossy());
-                return None;
-            }
-            EventBody::Exec(x) => {
-                self.stats.execs += 1;
-                x.pid_ns
-            }
-            EventBody::Fork(_) => {
-                self.stats.forks += 1;
-                0
-            }
-            EventBody::Exit(_) => {
-                self.stats.exits += 1;
-                0
-            }
-            EventBody::StdioRedirect(_) => {
-                self.stats.redirects += 1;
-                0
-            }
-            EventBody::Connect(_) => {
-                self.stats.connects += 1;
-                0
-            }
-        };
-        let pid_ns = match self.table.apply(ev) {
-            Some(p) if pid_ns == 0 => p.pid_ns,
-            _ => pid_ns,
-        };
-        let container = self.resolver.identify(ev.cgroup_id, ev.process.pid, pid_ns);
+        let container = self.tracker.observe(ev);
         let recent_loss = self.recent_loss.filter(|(at, _)| ev.ts_boot_ns.saturating_sub(*at) < LOSS_MARK_NS);
-        for mut d in self.engine.handle(ev, &self.table, container.as_ref(), self.live) {
+        for mut d in self.engine.handle(ev, &self.tracker.table, container.as_ref(), self.live) {
             if let Some((_, lost)) = recent_loss {
                 d.marks.records_lost = Some(lost);
             }
@@ -180,15 +276,17 @@ impl Pipeline {
     /// At most once a second of kernel time: exited processes past their grace leave the
     /// table, and the fates of incidents closed long ago are forgotten.
     fn expire(&mut self, now_ns: u64) {
-        if now_ns.saturating_sub(self.last_expire_ns) <= 1_000_000_000 {
-            return;
+        if self.tracker.expire(now_ns) {
+            self.forget_fates(now_ns);
         }
-        self.table.expire(now_ns);
+    }
+
+    /// Forget the fates of incidents closed long ago.
+    fn forget_fates(&mut self, now_ns: u64) {
         // An incident closes `dedupe_window_s` after its latest detection; its last update
         // may still wait for pod metadata a while after that.
         let keep_ns = self.engine.rules().incidents.dedupe_window_s.saturating_mul(1_000_000_000).saturating_add(FATE_KEPT_EXTRA_NS);
         self.fates.retain(|_, (_, at)| now_ns < at.saturating_add(keep_ns));
-        self.last_expire_ns = now_ns;
     }
 
     /// Judge the processes that were running before the agent started as if each had just
@@ -209,14 +307,7 @@ impl Pipeline {
     /// missing. Returns (added, marked exited).
     pub fn recover_after_loss(&mut self, alive: Vec<Process>, scan_ns: u64, lost: u64) -> (usize, usize) {
         self.recent_loss = Some((scan_ns, lost));
-        let pids: std::collections::HashSet<u32> = alive.iter().map(|p| p.key.pid).collect();
-        let mut added = 0;
-        for p in alive {
-            if self.table.insert_seeded(p) {
-                added += 1;
-            }
-        }
-        let gone = self.table.reconcile_exits(&pids, scan_ns);
+        let (added, gone) = self.tracker.reconcile(alive, scan_ns);
         self.judge_seeded(scan_ns, |m| m.records_lost = Some(lost));
         self.stats.loss_recoveries += 1;
         (added, gone)
@@ -225,6 +316,7 @@ impl Pipeline {
     /// Judge every seeded process not judged yet (no exec seen, alive), parents first.
     fn judge_seeded(&mut self, now_ns: u64, mark: impl Fn(&mut Marks)) -> usize {
         let mut keys: Vec<ProcessKey> = self
+            .tracker
             .table
             .iter()
             .filter(|p| p.seeded && !p.exec_seen && !p.judged && p.exited.is_none())
@@ -232,7 +324,7 @@ impl Pipeline {
             .collect();
         keys.sort_unstable_by_key(|k| (k.start, k.pid));
         for key in &keys {
-            let Some(p) = self.table.get(*key) else { continue };
+            let Some(p) = self.tracker.table.get(*key) else { continue };
             let ev = Event {
                 ts_boot_ns: now_ns,
                 process: p.key,
@@ -253,15 +345,15 @@ impl Pipeline {
                     stdio: p.stdio.clone(),
                 }),
             };
-            let container = self.resolver.identify(ev.cgroup_id, ev.process.pid, p.pid_ns);
-            for mut d in self.engine.handle(&ev, &self.table, container.as_ref(), self.live) {
+            let container = self.tracker.resolver.identify(ev.cgroup_id, ev.process.pid, p.pid_ns);
+            for mut d in self.engine.handle(&ev, &self.tracker.table, container.as_ref(), self.live) {
                 mark(&mut d.marks);
                 self.stats.detections += 1;
                 self.incidents.add(d, &self.origin);
             }
-            self.table.mark_judged(*key);
+            self.tracker.table.mark_judged(*key);
         }
-        self.last_event_ns = self.last_event_ns.max(now_ns);
+        self.tracker.last_event_ns = self.tracker.last_event_ns.max(now_ns);
         keys.len()
     }
 
@@ -269,10 +361,8 @@ impl Pipeline {
     /// is over at kernel time `now_ns` (all with `flush`), and turn those whose container
     /// metadata is known (or waited long enough) into findings.
     pub fn poll(&mut self, now_ns: u64, flush: bool) {
-        self.resolver.poll();
-        // Exited processes leave the table on time even when no event comes.
-        if now_ns >= self.last_event_ns {
-            self.expire(now_ns);
+        if self.tracker.poll(now_ns) {
+            self.forget_fates(now_ns);
         }
         // Verdicts on scripts read off the event loop (all of them before a flush).
         for d in self.engine.verdicts(flush.then_some(SCRIPT_WAIT_AT_FLUSH)) {
@@ -281,17 +371,17 @@ impl Pipeline {
         }
         // Kernel time now, for the wait for pod metadata (live runs only).
         let boot_now = if self.live { finding::boot_now_ns() } else { 0 };
-        for mut i in self.incidents.due(now_ns.max(self.last_event_ns), flush) {
+        for mut i in self.incidents.due(now_ns.max(self.tracker.last_event_ns), flush) {
             i.out_ns = boot_now;
             let container = i.first.container.as_ref().map(|c| c.id.clone());
             self.held.push(i, container.as_deref());
         }
         let rules = self.engine.rules().clone();
-        let now = now_ns.max(self.last_event_ns);
+        let now = now_ns.max(self.tracker.last_event_ns);
         let live = self.live;
         let (origin, findings, stats, flood, fates) =
             (&self.origin, &mut self.findings, &mut self.stats, &mut self.flood, &mut self.fates);
-        self.held.release(&self.resolver, flush, |i, info| {
+        self.held.release(&self.tracker.resolver, flush, |i, info| {
             if i.revision > 1 {
                 // An update goes where its first finding went.
                 match fates.get_mut(&i.id) {
@@ -332,7 +422,7 @@ impl Pipeline {
 
         for (i, info) in self.flood.expired(now, flush) {
             // What was known when the repeat came, else what is known now.
-            let info = info.or_else(|| i.first.container.as_ref().and_then(|c| self.resolver.info(&c.id)));
+            let info = info.or_else(|| i.first.container.as_ref().and_then(|c| self.tracker.resolver.info(&c.id)));
             let f = finding::build(&i, &rules, &self.origin, info.as_deref());
             self.stats.findings += 1;
             self.findings.push_back((f, None));
@@ -390,22 +480,27 @@ impl Pipeline {
 
     /// Number of containers the resolver knows.
     pub fn container_count(&self) -> usize {
-        self.resolver.container_count()
+        self.tracker.resolver.container_count()
+    }
+
+    /// The process table and container resolver in front of the detectors.
+    pub fn tracker(&self) -> &Tracker {
+        &self.tracker
     }
 
     /// The process table.
     pub fn table(&self) -> &ProcessTable {
-        &self.table
+        &self.tracker.table
     }
 
     /// The container resolver.
     pub fn resolver(&self) -> &ContainerResolver {
-        &self.resolver
+        &self.tracker.resolver
     }
 
     /// The container resolver, mutably.
     pub fn resolver_mut(&mut self) -> &mut ContainerResolver {
-        &mut self.resolver
+        &mut self.tracker.resolver
     }
 
     /// Counters.
@@ -420,6 +515,6 @@ impl Pipeline {
 
     /// Output that went out without complete container metadata.
     pub fn incomplete_outputs(&self) -> u64 {
-        self.resolver.stats().incomplete_outputs.load(Ordering::Relaxed)
+        self.tracker.resolver.stats().incomplete_outputs.load(Ordering::Relaxed)
     }
 }

@@ -6,7 +6,7 @@
 use libfuzzer_sys::fuzz_target;
 use shrike::{
     detect::{netcat, tools::NetcatFlavor},
-    process::procfs::split_argv,
+    event::split_argv,
 };
 
 const FLAVORS: [NetcatFlavor; 5] =

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use python_model::{FeatureVec, Model};
-use shrike::{detect::python, process::procfs::split_argv};
+use shrike::{detect::python, event::split_argv};
 
 fn model() -> &'static Model {
     static MODEL: OnceLock<Model> = OnceLock::new();

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use shrike::{detect::socat, process::procfs::split_argv};
+use shrike::{detect::socat, event::split_argv};
 
 fuzz_target!(|data: &[u8]| {
     let (argv, _) = split_argv(data, false);

@@ -14,8 +14,7 @@ use shrike::{
         socat,
         tools::{self, KnownBinary, ToolKind, ToolLists},
     },
-    event::RawStr,
-    process::procfs::split_argv,
+    event::{split_argv, RawStr},
 };
 
 fn lists() -> &'static ToolLists {

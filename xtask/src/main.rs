@@ -4,7 +4,6 @@
 mod bench;
 mod deb;
 #[allow(dead_code)]
-mod ebpf_toolchain;
 mod fuzz;
 mod image;
 mod setup;

@@ -4,7 +4,7 @@ use std::{path::Path, process::Command};
 
 use anyhow::{bail, Context, Result};
 
-use crate::ebpf_toolchain::{self, BPF_LINKER_INSTALL, DEBIAN_PACKAGES};
+use ebpf_toolchain::{BPF_LINKER_INSTALL, DEBIAN_PACKAGES};
 
 /// Debian packages the privileged tests and the benchmark use.
 pub const TEST_PACKAGES: &[&str] = &[
@@ -150,7 +150,7 @@ mod tests {
             .expect("run cargo");
         let _ = std::fs::remove_dir_all(&target);
         assert!(out.status.success(), "the CRI bindings did not build without protoc:\n{}", String::from_utf8_lossy(&out.stderr));
-        for list in [super::TEST_PACKAGES, crate::ebpf_toolchain::DEBIAN_PACKAGES] {
+        for list in [super::TEST_PACKAGES, ebpf_toolchain::DEBIAN_PACKAGES] {
             assert!(!list.contains(&"protobuf-compiler"), "nothing needs protoc any more: {list:?}");
         }
     }

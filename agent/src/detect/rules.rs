@@ -12,7 +12,7 @@ use toml::Spanned;
 
 pub use super::DetectionId;
 use super::tools::ToolLists;
-use crate::config::{parse_toml, FileError};
+use crate::toml_file::{parse_toml, FileError};
 
 /// The embedded default rules.
 pub const DEFAULT_RULES: &str = include_str!("../../../rules/default.toml");

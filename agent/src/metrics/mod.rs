@@ -26,7 +26,7 @@ pub use render::{render, CONTENT_TYPE};
 pub use server::{serve, serve_with, ServeOptions};
 
 /// The event kinds the sensor reports, in the order of [`Snapshot::events_by_kind`].
-pub const EVENT_KINDS: [&str; 5] = ["exec", "fork", "exit", "stdio_redirect", "connect"];
+pub const EVENT_KINDS: [&str; 6] = ["exec", "fork", "exit", "stdio_redirect", "connect", "cgroup_created"];
 
 /// Counters and sizes of the agent at one moment, built by the event loop and published with
 /// [`Shared::publish`]. Counters are totals since the agent started (they only grow); the
@@ -34,7 +34,7 @@ pub const EVENT_KINDS: [&str; 5] = ["exec", "fork", "exit", "stdio_redirect", "c
 #[derive(Clone, Debug)]
 pub struct Snapshot {
     /// Events handled by the pipeline, by kind (see [`EVENT_KINDS`]).
-    pub events_by_kind: [(&'static str, u64); 5],
+    pub events_by_kind: [(&'static str, u64); 6],
     /// Records the kernel side submitted to the ring buffer.
     pub ringbuf_submitted: u64,
     /// Records the kernel side dropped because the ring buffer was full.

@@ -14,12 +14,9 @@ use agent_common::{
     RedirectRecord, StdioRaw, ARGV_MAX, CGROUP_PATH_MAX, EXE_BUF, NAME_READ_MAX, SCHEMA_VERSION,
 };
 
-use crate::{
-    event::{
-        canonical_ip, CgroupCreated, Connect, Direction, Event, EventBody, Exec, ExeStorage, Exit, Fork, ProcessKey, RawStr, RedirectVia,
-        SocketProto, Stdio, StdioRedirect,
-    },
-    process::procfs::{classify, split_argv},
+use crate::event::{
+    canonical_ip, classify, split_argv, CgroupCreated, Connect, Direction, Event, EventBody, Exec, ExeStorage, Exit, Fork,
+    ProcessKey, RawStr, RedirectVia, SocketProto, Stdio, StdioRedirect,
 };
 
 const AF_UNIX: u16 = 1;
@@ -403,7 +400,7 @@ mod tests {
 
         let many: Vec<u8> = (0..40).flat_map(|i| format!("a{i}\0").into_bytes()).collect();
         let (argv, cut) = split_argv(&many, false);
-        assert_eq!(argv.len(), crate::process::procfs::ARGV_MAX_ARGS);
+        assert_eq!(argv.len(), crate::event::ARGV_MAX_ARGS);
         assert!(cut);
         assert_eq!(argv[31].as_bytes(), b"a31");
         let (argv, cut) = split_argv(b"only\0", false);

@@ -213,6 +213,12 @@ impl Default for SensorConfig {
     }
 }
 
+/// Whether the kernel has BPF ring buffers (the sensor's only way to hand over records); an
+/// error when it cannot be asked (e.g. without privileges).
+pub fn ring_buffer_supported() -> Result<bool, String> {
+    aya::sys::is_map_supported(aya::maps::MapType::RingBuf).map_err(|e| e.to_string())
+}
+
 /// Counters kept by the kernel programs, summed over CPUs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct KernelCounters {

@@ -1,5 +1,5 @@
-//! Finding a toolchain that can build the eBPF programs, and building them. Shared by the
-//! agent's build script and xtask (included by path), std only.
+//! Finding a toolchain that can build the eBPF programs, and building them. Used by the
+//! agent's build script (a build-dependency) and by xtask; std only.
 //!
 //! Two routes are known to work:
 //! - Debian's `rustc-web` (1.96, LLVM 22) with its prebuilt `core` for `bpfel-unknown-none`
