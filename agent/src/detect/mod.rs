@@ -359,6 +359,19 @@ impl Ctx<'_> {
         }
     }
 
+    /// One detection of `id` per netcat/shell pipe loop this exec completed, about the shell
+    /// netcat feeds (the incident is rooted at the shell).
+    pub fn wired_shell_detections(&self, id: DetectionId, out: &mut Vec<Detection>) {
+        for w in self.wired {
+            let summary = format!("shell (pid {}) fed by netcat (pid {}) through pipes", w.shell.pid, w.netcat.pid);
+            let mut d = self.detection(id, w.shell, summary);
+            d.process = w.shell;
+            d.peer = self.table.get(w.netcat).and_then(|nc| self.command_line_peer(nc));
+            d.evidence = Evidence::Relayed(network::Relayed { relay: w.netcat });
+            out.push(d);
+        }
+    }
+
     /// The arguments as text.
     pub fn argv_text(&self) -> String {
         self.process.argv.iter().map(|a| a.to_str_lossy()).collect::<Vec<_>>().join(" ")

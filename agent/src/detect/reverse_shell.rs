@@ -47,17 +47,7 @@ impl Detector for ReverseShell {
             return;
         }
         // Shells a netcat drives through pipes, found by the exec that completed the loop.
-        for w in ctx.wired {
-            let mut d = ctx.detection(
-                DetectionId::ReverseShell,
-                w.shell,
-                format!("shell (pid {}) fed by netcat (pid {}) through pipes", w.shell.pid, w.netcat.pid),
-            );
-            d.process = w.shell;
-            d.peer = ctx.table.get(w.netcat).and_then(|nc| ctx.command_line_peer(nc));
-            d.evidence = Evidence::Relayed(Relayed { relay: w.netcat });
-            out.push(d);
-        }
+        ctx.wired_shell_detections(DetectionId::ReverseShell, out);
         let p = ctx.process;
         let mut peer = None;
         let mut evidence = Evidence::None;
