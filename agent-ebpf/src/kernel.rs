@@ -175,10 +175,6 @@ pub fn fd_file(task: *const u8, fd: u32) -> *const u8 {
 
 /// Where an executed file lives, as [`agent_common::exec_flags`] bits: in memory (tmpfs,
 /// hugetlbfs), and without a name in any directory (nlink 0: deleted, or a memfd).
-/// Not called yet: with it in the exec program, the DaemonSet test's neighbour pod is gone
-/// before the agent hashes its shell (cause under investigation), so the fileless detections
-/// only see it in recordings that carry it.
-#[allow(dead_code)]
 #[inline(always)]
 pub fn exe_storage(file: *const u8) -> u32 {
     if file.is_null() {

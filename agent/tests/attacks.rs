@@ -28,6 +28,8 @@ const SOCAT: &str = "Execution: Socat Reverse Shell Detected";
 const RCE: &str = "Execution: Possible Remote Command Execution Detected";
 const REVERSE_SHELL: &str = "Reverse Shell";
 const COMPILER: &str = "Defense Evasion: Launch Code Compiler Tool In Container";
+const FILELESS_MEMFD: &str = "Execution: Fileless Execution in /memfd:";
+const FILELESS_SHM: &str = "Privilege Escalation: Fileless Execution in /dev/shm";
 const PYTHON: &str = "Execution: Malicious Python executed";
 
 const SHRIKE: &str = env!("CARGO_BIN_EXE_shrike");
@@ -89,6 +91,18 @@ fn container_cases() -> Vec<(&'static str, String, &'static str, BTreeSet<String
             set(&[REVERSE_SHELL, RCE]),
         ),
         ("gcc", "printf 'int main(void){return 0;}' > /tmp/t.c && gcc /tmp/t.c -o /tmp/t && /tmp/t".into(), "", set(&[COMPILER])),
+        // A program copied into a memfd and executed from it (memfd_create is syscall 319 on
+        // x86_64), and one copied to a memory-backed volume and run there.
+        (
+            "memfd-exec",
+            "perl -e 'my $n = \"kworker\"; my $fd = syscall(319, $n, 0); die \"memfd_create\" if $fd < 0; open(my $m, \">&=\", $fd) or die; \
+             open(my $i, \"<\", \"/usr/bin/id\") or die; binmode $i; binmode $m; local $/; my $b = <$i>; print {$m} $b; close $i; \
+             $m->flush; exec {\"/proc/self/fd/$fd\"} \"kworker\" or die \"exec: $!\"' | grep -q uid=".into(),
+            "",
+            set(&[FILELESS_MEMFD]),
+        ),
+        ("deleted-exec", "cp /usr/bin/id /tmp/kid && exec 3</tmp/kid && rm /tmp/kid && /proc/self/fd/3 | grep -q uid=".into(), "", set(&[FILELESS_MEMFD])),
+        ("tmpfs-exec", "cp /usr/bin/id /scratch/kworker && /scratch/kworker | grep -q uid=".into(), "", set(&[FILELESS_SHM])),
         // Benign look-alikes.
         ("dropped-on-disk", "cp /usr/bin/id /tmp/kid && /tmp/kid && echo data > /scratch/note && cat /scratch/note".into(), "", set(&[])),
         ("nc-z", "nc -z 127.0.0.1 {P}; true".into(), "", set(&[])),

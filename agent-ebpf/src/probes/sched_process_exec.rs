@@ -75,6 +75,7 @@ fn try_exec(ctx: &BtfTracePointContext) {
 
         // The full path of the file really executed.
         let file = read_ptr(bprm, off!(bprm_file));
+        flags |= kernel::exe_storage(file);
         let walk = kernel::walk_path(task, file, (*rec).exe.as_mut_ptr());
         (*rec).exe_len = walk.len as u16;
         if walk.read_error != 0 {
