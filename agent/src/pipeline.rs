@@ -364,6 +364,9 @@ impl Pipeline {
         if self.tracker.poll(now_ns) {
             self.forget_fates(now_ns);
         }
+        for cgroup_id in self.tracker.resolver.take_gone() {
+            self.engine.forget_cgroup(cgroup_id);
+        }
         // Verdicts on scripts read off the event loop (all of them before a flush).
         for d in self.engine.verdicts(flush.then_some(SCRIPT_WAIT_AT_FLUSH)) {
             self.stats.detections += 1;

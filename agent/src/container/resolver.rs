@@ -113,6 +113,8 @@ pub struct ContainerResolver {
     last_sweep: Instant,
     /// Paths of cgroups the kernel reported created, with when (see [`Self::cgroup_created`]).
     created: HashMap<u64, (Box<str>, Instant)>,
+    /// Identified cgroups found gone at sweeps, not yet taken ([`Self::take_gone`]).
+    gone: Vec<u64>,
     stats: Arc<EnrichStats>,
 }
 
@@ -155,6 +157,7 @@ impl ContainerResolver {
             record_updates: false,
             last_sweep: Instant::now(),
             created: HashMap::new(),
+            gone: Vec::new(),
             stats,
         }
     }
@@ -378,6 +381,7 @@ impl ContainerResolver {
         });
         let gone: Vec<u64> = self.identities.keys().copied().filter(|id| !paths.contains(*id)).collect();
         for cg in gone {
+            self.gone.push(cg);
             if let Some(Some(r)) = self.identities.remove(&cg) {
                 if let Some(e) = self.containers.get_mut(&r.id) {
                     e.cgroups = e.cgroups.saturating_sub(1);
@@ -387,6 +391,12 @@ impl ContainerResolver {
                 }
             }
         }
+    }
+
+    /// The identified cgroups that left the tree since the last call: what is held for them
+    /// (a container's pinned root) can go.
+    pub fn take_gone(&mut self) -> Vec<u64> {
+        std::mem::take(&mut self.gone)
     }
 
     /// What was learned since the last call (only with [`Self::record_updates`]).

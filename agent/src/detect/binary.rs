@@ -46,8 +46,19 @@ type FileKey = (u64, u64, u64, i64);
 pub struct BinaryCache {
     info: HashMap<FileKey, BinaryInfo>,
     prints: HashMap<FileKey, Option<KnownBinary>>,
-    roots: HashMap<u64, (OwnedFd, u64)>,
+    roots: HashMap<u64, PinnedRoot>,
     uses: u64,
+}
+
+/// A container's root directory and its mount namespace, held from one of its processes so that
+/// its files, mounted volumes included, can still be read after its processes are gone. Released
+/// when the container's cgroup leaves the tree ([`BinaryCache::forget_root`]) or, past
+/// [`ROOTS_MAX`], least recently used first.
+struct PinnedRoot {
+    root: OwnedFd,
+    /// Keeps the mount tree under `root` whole (see [`rootfs::open_mount_ns`]).
+    _mount_ns: Option<OwnedFd>,
+    used: u64,
 }
 
 /// Container roots kept open at once.
@@ -70,7 +81,15 @@ fn open_exe(root: Option<&OwnedFd>, pids: &[u32], path: &[u8]) -> Option<(File, 
                 }
             })
         })
-        .or_else(|| root.and_then(|r| rootfs::open_at_root(r, path).ok()))?;
+        .or_else(|| {
+            root.and_then(|r| match rootfs::open_at_root(r, path) {
+                Ok(f) => Some(f),
+                Err(e) => {
+                    tracing::debug!(path = %String::from_utf8_lossy(path), error = %e, "cannot open executable in the container's pinned root");
+                    None
+                }
+            })
+        })?;
     let m = f.metadata().ok()?;
     if !m.is_file() {
         return None;
@@ -84,7 +103,7 @@ impl BinaryCache {
     pub fn capture_root(&mut self, cgroup_id: u64, pid: u32) {
         self.uses += 1;
         if let Some(e) = self.roots.get_mut(&cgroup_id) {
-            e.1 = self.uses;
+            e.used = self.uses;
             return;
         }
         let root = match rootfs::open_root(pid) {
@@ -97,19 +116,21 @@ impl BinaryCache {
         if rootfs::is_host_root(&root) {
             return;
         }
-        tracing::debug!(cgroup_id, pid, "container root captured");
+        let mount_ns = rootfs::open_mount_ns(pid).map_err(|e| tracing::debug!(cgroup_id, pid, error = %e, "cannot hold the container's mount namespace")).ok();
+        tracing::debug!(cgroup_id, pid, mount_ns = mount_ns.is_some(), "container root captured");
         if self.roots.len() >= ROOTS_MAX {
-            if let Some(oldest) = self.roots.iter().min_by_key(|(_, (_, used))| *used).map(|(k, _)| *k) {
+            if let Some(oldest) = self.roots.iter().min_by_key(|(_, r)| r.used).map(|(k, _)| *k) {
                 self.roots.remove(&oldest);
             }
         }
-        self.roots.insert(cgroup_id, (root, self.uses));
+        self.roots.insert(cgroup_id, PinnedRoot { root, _mount_ns: mount_ns, used: self.uses });
     }
 
     /// The pinned root of a container cgroup, if captured.
     pub fn root(&self, cgroup_id: u64) -> Option<&OwnedFd> {
-        self.roots.get(&cgroup_id).map(|r| &r.0)
+        self.roots.get(&cgroup_id).map(|r| &r.root)
     }
+
 
     /// Forget a cgroup's root.
     pub fn forget_root(&mut self, cgroup_id: u64) {
@@ -119,7 +140,7 @@ impl BinaryCache {
     /// Size and SHA-256 of the executable `path` as seen from the root of the first of `roots`
     /// (pids) that is still there.
     pub fn info(&mut self, cgroup_id: u64, roots: &[u32], path: &[u8]) -> Option<BinaryInfo> {
-        let (f, key) = open_exe(self.roots.get(&cgroup_id).map(|r| &r.0), roots, path)?;
+        let (f, key) = open_exe(self.root(cgroup_id), roots, path)?;
         if let Some(i) = self.info.get(&key) {
             return Some(i.clone());
         }
@@ -150,7 +171,7 @@ impl BinaryCache {
 
     /// What known tool the executable `path` is, by its contents (opened like [`Self::info`]).
     pub fn fingerprint(&mut self, cgroup_id: u64, roots: &[u32], path: &[u8]) -> Option<KnownBinary> {
-        let (f, key) = open_exe(self.roots.get(&cgroup_id).map(|r| &r.0), roots, path)?;
+        let (f, key) = open_exe(self.root(cgroup_id), roots, path)?;
         if let Some(p) = self.prints.get(&key) {
             return *p;
         }

@@ -353,21 +353,24 @@ impl Ctx<'_> {
     /// stdio, else the peer its command line names.
     pub fn relay_evidence(&self, relay: ProcessKey) -> (Option<Connection>, Option<Peer>) {
         let Some(r) = self.table.get(relay) else { return (None, None) };
-        match r.stdio.iter().find_map(Connection::from_stdio) {
+        let own = || r.connections.iter().rev().find_map(|c| Connection::from_stdio(&c.socket));
+        match r.stdio.iter().find_map(Connection::from_stdio).or_else(own) {
             Some(c) => (Some(c), None),
             None => (None, self.command_line_peer(r)),
         }
     }
 
-    /// One detection of `id` per netcat/shell pipe loop this exec completed, about the shell
-    /// netcat feeds (the incident is rooted at the shell).
-    pub fn wired_shell_detections(&self, id: DetectionId, out: &mut Vec<Detection>) {
-        for w in self.wired {
-            let summary = format!("shell (pid {}) fed by netcat (pid {}) through pipes", w.shell.pid, w.netcat.pid);
+    /// One detection of `id` per relay/shell pipe loop this event completed (only the loops
+    /// `which` accepts), about the shell the relay feeds (the incident is rooted at the shell).
+    pub fn wired_shell_detections(&self, id: DetectionId, which: impl Fn(&network::WiredLoop) -> bool, out: &mut Vec<Detection>) {
+        for w in self.wired.iter().filter(|w| which(w)) {
+            let relay = self.table.get(w.relay);
+            let name = relay.map(|r| r.comm.to_str_lossy().into_owned()).unwrap_or_default();
+            let summary = format!("shell (pid {}) fed by {name} (pid {}) through pipes", w.shell.pid, w.relay.pid);
             let mut d = self.detection(id, w.shell, summary);
             d.process = w.shell;
-            d.peer = self.table.get(w.netcat).and_then(|nc| self.command_line_peer(nc));
-            d.evidence = Evidence::Relayed(network::Relayed { relay: w.netcat });
+            (d.connection, d.peer) = self.relay_evidence(w.relay);
+            d.evidence = Evidence::Relayed(network::Relayed { relay: w.relay });
             out.push(d);
         }
     }
@@ -461,7 +464,7 @@ impl Engine {
         let id = identify(&p.exe, &p.argv, &self.rules.lists);
         let worth_reading = live
             && match id.kind {
-                ToolKind::Other => suspicious_args(&p.argv) || stdio_on_network(p) || self.net.network_fed(table, p).is_some(),
+                ToolKind::Other => suspicious_args(&p.argv) || stdio_on_network(p) || self.net.network_fed(table, p, &self.rules.lists).is_some(),
                 ToolKind::CommonCommand | ToolKind::Compiler => stdio_on_network(p),
                 _ => false,
             };
@@ -498,6 +501,22 @@ impl Engine {
         runs_shell && cmd.peer().is_some()
     }
 
+    /// Register `p` (which talks to the network) as a client relay when it is wired to pipes
+    /// and not a relay already. True when registered.
+    fn client_relay(&mut self, p: &Process, tool: ToolKind) -> bool {
+        if self.net.relay(&p.key).is_some() || !p.stdio.iter().any(|s| s.pipe_ino().is_some()) {
+            return false;
+        }
+        self.net.add_relay(p.key, RelayKind::Client, tool);
+        true
+    }
+
+    /// A container cgroup left the tree: release what was held for it (its pinned root and
+    /// mount namespace).
+    pub fn forget_cgroup(&mut self, cgroup_id: u64) {
+        self.binaries.forget_root(cgroup_id);
+    }
+
     /// Run the detectors on one event (already applied to `table`). `live` allows reading the
     /// process's executable (not in replays, where the processes are not on this host).
     pub fn handle(
@@ -528,12 +547,26 @@ impl Engine {
                 command = ToolCommand::parse(tool, &process.argv[args_from.min(process.argv.len())..]);
                 if let Some(kind) = command.as_ref().and_then(ToolCommand::relay) {
                     self.net.add_relay(process.key, kind, tool);
+                } else if process.stdio.iter().any(|s| s.remote().is_some()) {
+                    // A program started with a socket on its stdio (`cat </dev/tcp/h/p | sh`).
+                    self.client_relay(process, tool);
                 }
-                // The exec that completes a netcat/shell pipe loop may be any member of it.
+                // The exec that completes a relay/shell pipe loop may be any member of it.
                 if container.is_some() {
                     self.wired = self.net.wired_loops(table, process, &self.rules.lists);
+                    self.net.first_seen(&mut self.wired);
                 }
                 (Some(tool), args_from, known)
+            }
+            // A program wired to pipes that connects (telnet, `openssl s_client`, socat without
+            // EXEC): the connection may be what completes a relay/shell loop.
+            EventBody::Connect(_) if container.is_some() && self.net.relay(&process.key).is_none() => {
+                let tool = identify(&process.exe, &process.argv, &self.rules.lists).kind;
+                if self.client_relay(process, tool) {
+                    self.wired = self.net.wired_loops(table, process, &self.rules.lists);
+                    self.net.first_seen(&mut self.wired);
+                }
+                (None, 1, None)
             }
             // A process that puts a socket on its stdin: what is it (a renamed shell doing
             // `exec 0<&3`)?

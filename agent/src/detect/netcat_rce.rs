@@ -8,6 +8,7 @@
 //! the shell's side of it is the Reverse Shell and Remote Command Execution detections' business.
 
 use super::{
+    network::RelayKind,
     rules::Severity,
     spec::{no_incident_properties, put, Mitre, Props, Render, Scope, Spec},
     tools::{command_moves_data_only, NetcatFlavor},
@@ -103,14 +104,14 @@ impl Detector for NetcatRce {
                 return;
             }
         }
-        for w in ctx.wired {
+        for w in ctx.wired.iter().filter(|w| w.kind == RelayKind::Netcat) {
             let mut d = ctx.detection(
                 DetectionId::NetcatRemoteCodeExecution,
-                w.netcat,
-                format!("netcat (pid {}) feeds a shell (pid {}) through pipes", w.netcat.pid, w.shell.pid),
+                w.relay,
+                format!("netcat (pid {}) feeds a shell (pid {}) through pipes", w.relay.pid, w.shell.pid),
             );
-            d.process = w.netcat;
-            d.peer = ctx.table.get(w.netcat).and_then(|nc| ctx.command_line_peer(nc));
+            d.process = w.relay;
+            d.peer = ctx.table.get(w.relay).and_then(|nc| ctx.command_line_peer(nc));
             d.evidence = Evidence::Netcat(NetcatEvidence::WiredShell { shell_pid: w.shell.pid });
             out.push(d);
         }

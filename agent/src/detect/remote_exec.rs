@@ -4,6 +4,11 @@
 //! was. A common command that is itself the one on the network (`cat` of an HTTP reply) runs
 //! nothing it received and is not reported. The incident is rooted at the topmost such
 //! process, so one attack is one finding that lists the commands it ran.
+//!
+//! Shells fed through a relay count too: a shell that reads its program from a pipe or FIFO
+//! wired to a network client (telnet, `openssl s_client`, `curl telnet://`, socat without
+//! EXEC, a `cat` of `/dev/tcp`), and commands that a shell or interpreter running inline code
+//! starts for a connection it holds itself (a popen or coprocess loop; rooted at that holder).
 
 use super::{
     network::{NetworkFed, Relayed},
@@ -12,7 +17,7 @@ use super::{
     tools::ToolKind,
     Connection, Ctx, Detection, DetectionId, Detector, Evidence,
 };
-use crate::event::EventBody;
+use crate::{event::EventBody, process::Process};
 
 /// The definition.
 pub static SPEC: Spec = Spec {
@@ -43,22 +48,35 @@ pub struct RemoteExec;
 
 impl Detector for RemoteExec {
     fn on_event(&mut self, ctx: &Ctx<'_>, out: &mut Vec<Detection>) {
-        if !matches!(ctx.event.body, EventBody::Exec(_)) || !ctx.in_scope(DetectionId::RemoteCommandExecution) {
+        if !ctx.in_scope(DetectionId::RemoteCommandExecution) {
             return;
         }
-        // Shells a netcat drives through pipes, found by the exec that completed the loop.
-        ctx.wired_shell_detections(DetectionId::RemoteCommandExecution, out);
+        // Shells a relay drives through pipes, found by the exec or connection that completed
+        // the loop.
+        ctx.wired_shell_detections(DetectionId::RemoteCommandExecution, |_| true, out);
+        if !matches!(ctx.event.body, EventBody::Exec(_)) {
+            return;
+        }
         if !matches!(ctx.tool, Some(ToolKind::Shell | ToolKind::CommonCommand | ToolKind::Interpreter)) {
             return;
         }
         let p = ctx.process;
+        // The process and its ancestors (in its container), nearest first; the topmost one fed
+        // by the network roots the incident.
+        let chain: Vec<&Process> = std::iter::once(p).chain(ctx.ancestors()).collect();
         let mut root = None;
-        if let Some(fed) = ctx.net.network_fed(ctx.table, p) {
-            root = Some((p.key, fed));
-        }
-        for a in ctx.ancestors() {
-            if let Some(fed) = ctx.net.network_fed(ctx.table, a) {
-                root = Some((a.key, fed));
+        for (i, a) in chain.iter().enumerate() {
+            // An ancestor counts only with its stdin on the socket: a shell that once sent
+            // something (`echo ok > /dev/tcp/h/p`, a readiness check) had its stdout on a socket
+            // for that moment, and what it runs later received nothing.
+            let fed = ctx.net.network_fed(ctx.table, a, ctx.lists).filter(|f| i == 0 || !matches!(f, NetworkFed::Direct { fd, .. } if *fd != 0));
+            if let Some(fed) = fed {
+                root = Some((a.key, Fed::Net(fed)));
+            } else if let Some((holder, c)) = ctx.net.holder(ctx.table, a, ctx.lists) {
+                // A holder inside the chain only (the topmost one's parent may be outside).
+                if chain.get(i + 1).is_some_and(|h| h.key == holder) {
+                    root = Some((holder, Fed::Holder(c)));
+                }
             }
         }
         let Some((root, fed)) = root else { return };
@@ -71,12 +89,24 @@ impl Detector for RemoteExec {
         }
         let mut d = ctx.detection(DetectionId::RemoteCommandExecution, root, ctx.argv_text());
         match fed {
-            NetworkFed::Direct { socket, .. } => d.connection = Connection::from_stdio(&socket),
-            NetworkFed::Relay { relay } => {
+            Fed::Net(NetworkFed::Direct { socket, .. }) => d.connection = Connection::from_stdio(&socket),
+            Fed::Net(NetworkFed::Relay { relay } | NetworkFed::Piped { relay }) => {
                 d.evidence = Evidence::Relayed(Relayed { relay });
                 (d.connection, d.peer) = ctx.relay_evidence(relay);
+            }
+            Fed::Holder(c) => {
+                d.evidence = Evidence::Relayed(Relayed { relay: root });
+                d.connection = Connection::from_stdio(&c.socket);
             }
         }
         out.push(d);
     }
+}
+
+/// How the incident's root gets its commands from the network.
+enum Fed {
+    /// Its stdio, or a relay feeding it.
+    Net(NetworkFed),
+    /// It holds a connection and runs commands for it (see [`super::network::NetState::holder`]).
+    Holder(crate::process::table::Connection),
 }

@@ -3,7 +3,7 @@
 //! `>& /dev/tcp/...`), or is fed by a network relay (socat EXEC, netcat through pipes).
 
 use super::{
-    network::{NetworkFed, Relayed},
+    network::{NetworkFed, RelayKind, Relayed},
     rules::Severity,
     spec::{put, Mitre, Props, Scope, Spec},
     tools::ToolKind,
@@ -47,7 +47,7 @@ impl Detector for ReverseShell {
             return;
         }
         // Shells a netcat drives through pipes, found by the exec that completed the loop.
-        ctx.wired_shell_detections(DetectionId::ReverseShell, out);
+        ctx.wired_shell_detections(DetectionId::ReverseShell, |w| w.kind == RelayKind::Netcat, out);
         let p = ctx.process;
         let mut peer = None;
         let mut evidence = Evidence::None;
@@ -56,7 +56,7 @@ impl Detector for ReverseShell {
                 if !matches!(ctx.tool, Some(ToolKind::Shell | ToolKind::Interpreter)) {
                     return;
                 }
-                match ctx.net.network_fed(ctx.table, p) {
+                match ctx.net.network_fed(ctx.table, p, ctx.lists) {
                     Some(NetworkFed::Direct { fd: 0, socket }) => (Connection::from_stdio(&socket), "started with stdin on a socket".to_string()),
                     Some(NetworkFed::Relay { relay }) => {
                         let (connection, named) = ctx.relay_evidence(relay);
@@ -79,7 +79,7 @@ impl Detector for ReverseShell {
         // inherited) belong to the topmost network-fed process of the chain.
         let mut root = p.key;
         for a in ctx.ancestors() {
-            if ctx.net.network_fed(ctx.table, a).is_some() {
+            if ctx.net.network_fed(ctx.table, a, ctx.lists).is_some() {
                 root = a.key;
             }
         }

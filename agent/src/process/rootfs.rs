@@ -140,6 +140,14 @@ pub fn open_root(pid: u32) -> io::Result<OwnedFd> {
     openat2(libc::AT_FDCWD, format!("/proc/{pid}/root").as_bytes(), (libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC) as u64, 0)
 }
 
+/// A handle on the mount namespace of process `pid`. While it is held the namespace's mount
+/// tree stays as it is after its last process exits: without it the kernel takes every mount
+/// off the tree (volumes, bind mounts such as a `/usr` from the host), and a pinned root handle
+/// ([`open_root`]) would then show the bare directories underneath.
+pub fn open_mount_ns(pid: u32) -> io::Result<OwnedFd> {
+    openat2(libc::AT_FDCWD, format!("/proc/{pid}/ns/mnt").as_bytes(), (libc::O_RDONLY | libc::O_CLOEXEC) as u64, 0)
+}
+
 /// True when a root handle is this agent's own root (the host), not a container's.
 pub fn is_host_root(root: &OwnedFd) -> bool {
     use std::os::unix::fs::MetadataExt;

@@ -14,6 +14,7 @@
 use crate::event::{RawStr, SocketProto};
 
 pub mod netcat;
+pub mod program;
 pub mod socat;
 
 /// Name lists, from the rules data (loaded elsewhere from `rules/default.toml`).
