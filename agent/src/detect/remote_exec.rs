@@ -17,7 +17,10 @@ use super::{
     tools::ToolKind,
     Connection, Ctx, Detection, DetectionId, Detector, Evidence,
 };
-use crate::{event::EventBody, process::Process};
+use crate::{
+    event::{EventBody, ProcessKey},
+    process::Process,
+};
 
 /// The definition.
 pub static SPEC: Spec = Spec {
@@ -52,8 +55,15 @@ impl Detector for RemoteExec {
             return;
         }
         // Shells a relay drives through pipes, found by the exec or connection that completed
-        // the loop.
+        // the loop; in the incident of whatever feeds the shell from highest up (a shell that
+        // holds the connection and started the pipeline).
+        let before = out.len();
         ctx.wired_shell_detections(DetectionId::RemoteCommandExecution, |_| true, out);
+        for d in &mut out[before..] {
+            if let Some((root, _)) = ctx.table.get(d.process).and_then(|shell| incident_root(ctx, shell)) {
+                d.root = root;
+            }
+        }
         if !matches!(ctx.event.body, EventBody::Exec(_)) {
             return;
         }
@@ -61,24 +71,7 @@ impl Detector for RemoteExec {
             return;
         }
         let p = ctx.process;
-        // The process and its ancestors (in its container), nearest first; the topmost one fed
-        // by the network roots the incident.
-        let chain: Vec<&Process> = std::iter::once(p).chain(ctx.ancestors()).collect();
-        let mut root = None;
-        for (i, a) in chain.iter().enumerate() {
-            // An ancestor counts only with its stdin on the socket: a shell that once sent
-            // something (`echo ok > /dev/tcp/h/p`, a readiness check) had its stdout on a socket
-            // for that moment, and what it runs later received nothing.
-            let fed = ctx.net.network_fed(ctx.table, a, ctx.lists).filter(|f| i == 0 || !matches!(f, NetworkFed::Direct { fd, .. } if *fd != 0));
-            if let Some(fed) = fed {
-                root = Some((a.key, Fed::Net(fed)));
-            } else if let Some((holder, c)) = ctx.net.holder(ctx.table, a, ctx.lists) {
-                // A holder inside the chain only (the topmost one's parent may be outside).
-                if chain.get(i + 1).is_some_and(|h| h.key == holder) {
-                    root = Some((holder, Fed::Holder(c)));
-                }
-            }
-        }
+        let root = incident_root(ctx, p);
         let Some((root, fed)) = root else { return };
         // A command that itself reads or writes the network and runs nothing it received (`cat`
         // of an HTTP reply from /dev/tcp into a file, the `cat` of an echo service) is not
@@ -101,6 +94,31 @@ impl Detector for RemoteExec {
         }
         out.push(d);
     }
+}
+
+/// The process whose incident a command `p` belongs to: of `p` and its ancestors in its
+/// container, the topmost one fed by the network, or that holds a connection and started the
+/// one below it for it (see [`super::network::NetState::holder`]). Both are looked at on every
+/// level, so the root does not depend on which of them the events showed first.
+fn incident_root(ctx: &Ctx<'_>, p: &Process) -> Option<(ProcessKey, Fed)> {
+    let chain: Vec<&Process> = std::iter::once(p).chain(ctx.ancestors_of(p)).collect();
+    let mut root = None;
+    for (i, a) in chain.iter().enumerate() {
+        // An ancestor counts only with its stdin on the socket: a shell that once sent
+        // something (`echo ok > /dev/tcp/h/p`, a readiness check) had its stdout on a socket
+        // for that moment, and what it runs later received nothing.
+        let fed = ctx.net.network_fed(ctx.table, a, ctx.lists).filter(|f| i == 0 || !matches!(f, NetworkFed::Direct { fd, .. } if *fd != 0));
+        if let Some(fed) = fed {
+            root = Some((a.key, Fed::Net(fed)));
+        }
+        // A holder inside the chain only (the topmost one's parent may be outside).
+        if let Some((holder, c)) = ctx.net.holder(ctx.table, a, ctx.lists) {
+            if chain.get(i + 1).is_some_and(|h| h.key == holder) {
+                root = Some((holder, Fed::Holder(c)));
+            }
+        }
+    }
+    root
 }
 
 /// How the incident's root gets its commands from the network.

@@ -266,9 +266,12 @@ pub fn command_kind(command: &str, lists: &ToolLists) -> ToolKind {
 /// service) gives its peer nothing to run.
 const DATA_ONLY: &[&str] = &["cat", "date", "echo", "printf", "head", "tail", "tee", "wc", "uptime", "hostname", "true", "sleep", "od", "xxd", "base64"];
 
-/// True when a command a tool runs is a program that only moves or prints data.
+/// True when a command a tool runs is a program that only moves or prints data. A command with
+/// shell syntax in it (`cat; sh`, `date && sh`, `$(…)`) is not: commands given to
+/// `--sh-exec`, `-c` or socat's SYSTEM run through a shell.
 pub fn command_moves_data_only(command: &str) -> bool {
-    command_program(command).is_some_and(|(name, _)| DATA_ONLY.contains(&name.as_str()))
+    !command.contains([';', '&', '|', '`', '$', '<', '>', '(', ')', '\n'])
+        && command_program(command).is_some_and(|(name, _)| DATA_ONLY.contains(&name.as_str()))
 }
 
 fn classify(name: &[u8], lists: &ToolLists, via_busybox: bool) -> ToolKind {
@@ -701,6 +704,7 @@ mod tests {
         assert_eq!(command_kind("", &l), ToolKind::Other);
         assert!(command_moves_data_only("/bin/cat") && command_moves_data_only("date -u") && command_moves_data_only("busybox cat"));
         assert!(!command_moves_data_only("/bin/sh") && !command_moves_data_only("su") && !command_moves_data_only("busybox sh"));
+        assert!(!command_moves_data_only("cat; sh") && !command_moves_data_only("date && sh -i") && !command_moves_data_only("cat $(sh)"));
     }
 
     #[test]

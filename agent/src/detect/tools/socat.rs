@@ -251,10 +251,12 @@ fn parse_address(part: &str) -> SocatAddress {
 /// addresses; `-u`/`-U` (one direction only) still hands the peer a program and is not
 /// special-cased.
 pub fn reverse_shell(cmd: &SocatCommand) -> Option<(&SocatAddress, &SocatAddress)> {
-    let exec = cmd
-        .addresses
-        .iter()
-        .find(|a| matches!(a.kind, AddressKind::Exec | AddressKind::System | AddressKind::Shell))?;
+    // A program that only moves or prints data (`EXEC:cat`, an echo service) runs nothing the
+    // peer sends.
+    let exec = cmd.addresses.iter().find(|a| {
+        matches!(a.kind, AddressKind::Exec | AddressKind::System | AddressKind::Shell)
+            && !a.target.as_deref().is_some_and(super::command_moves_data_only)
+    })?;
     let net = cmd.addresses.iter().find(|a| matches!(a.kind, AddressKind::Network { .. }))?;
     Some((exec, net))
 }
@@ -336,6 +338,9 @@ mod tests {
             &["3", "EXEC:sh"],
             &["-lf", "EXEC:x", "TCP:h:1"], // "EXEC:x" is the log file name
             &["-t", "TCP:x", "EXEC:sh"],   // "TCP:x" is the -t value
+            &["TCP-LISTEN:7,fork", "EXEC:cat"],   // an echo service
+            &["TCP:h:1", "SYSTEM:'date -u'"],
+            &["TCP-LISTEN:13,fork", "EXEC:/bin/date"],
             &["-V"],
             &[],
         ];
