@@ -18,7 +18,7 @@ fuzz_target!(|data: &[u8]| {
             return;
         }
     };
-    for id in DetectionId::ALL {
+    for &id in DetectionId::ALL {
         let _ = rules.detection(id);
     }
     let mut lines = text.lines().cycle().take(8);
@@ -26,7 +26,7 @@ fuzz_target!(|data: &[u8]| {
     let labels: BTreeMap<String, String> =
         text.lines().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let argv: Vec<String> = text.lines().map(str::to_string).collect();
-    for (i, id) in DetectionId::ALL.into_iter().enumerate() {
+    for (i, &id) in DetectionId::ALL.iter().enumerate() {
         let s = Subject {
             detection: Some(id),
             host: i % 2 == 0,
