@@ -18,7 +18,7 @@ use std::{
 
 use agent::{listen, start_agent};
 use common::privileged;
-use containerd::{Containerd, PodSpec};
+use containerd::{Containerd, PodSpec, RunningPod};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -28,6 +28,15 @@ const REVERSE_SHELL: &str = "Reverse Shell";
 
 fn categories(findings: &[&Value]) -> BTreeSet<String> {
     findings.iter().filter_map(|f| f["finding"]["category"].as_str()).map(str::to_string).collect()
+}
+
+/// Wait (until `deadline`) for a pod's container cgroup to leave the tree; true when it did.
+async fn cgroup_gone(pod: &RunningPod, deadline: Instant) -> bool {
+    let cgroup = Path::new("/sys/fs/cgroup").join(pod.spec.container_cgroup(&pod.container_id).trim_start_matches('/'));
+    while cgroup.exists() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    !cgroup.exists()
 }
 
 fn set(items: &[&str]) -> BTreeSet<String> {
@@ -63,11 +72,7 @@ async fn first_processes_of_pods_that_exit_at_once_name_their_pod() {
     }
     let deadline = Instant::now() + Duration::from_secs(20);
     for pod in &pods {
-        let cgroup = Path::new("/sys/fs/cgroup").join(pod.spec.container_cgroup(&pod.container_id).trim_start_matches('/'));
-        while cgroup.exists() && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        assert!(!cgroup.exists(), "{}: the container's cgroup is still there", pod.spec.name);
+        assert!(cgroup_gone(pod, deadline).await, "{}: the container's cgroup is still there", pod.spec.name);
     }
     // SAFETY: as above.
     unsafe { libc::kill(agent.pid as i32, libc::SIGCONT) };
@@ -118,15 +123,11 @@ async fn executable_on_a_volume_of_a_container_that_is_gone_is_hashed() {
     // SAFETY: signalling the agent we started, by its pid.
     unsafe { libc::kill(agent.pid as i32, libc::SIGSTOP) };
     let got = l.thread.join().unwrap();
-    let cgroup = Path::new("/sys/fs/cgroup").join(pod.spec.container_cgroup(&pod.container_id).trim_start_matches('/'));
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while cgroup.exists() && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let gone = cgroup_gone(&pod, Instant::now() + Duration::from_secs(20)).await;
     // SAFETY: as above.
     unsafe { libc::kill(agent.pid as i32, libc::SIGCONT) };
     assert!(got.contains("uid="), "the shell did not really run; listener got {got:?}");
-    assert!(!cgroup.exists(), "the container's cgroup is still there");
+    assert!(gone, "the container's cgroup is still there");
     let deadline = Instant::now() + Duration::from_secs(20);
     let of_pod = |f: &Value| f["finding"]["sourceProperties"]["Pod_Name"] == "gone-volume" && f["finding"]["category"] == REVERSE_SHELL;
     while !agent.findings().iter().any(of_pod) && Instant::now() < deadline {

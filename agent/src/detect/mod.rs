@@ -382,6 +382,14 @@ impl Ctx<'_> {
         }
     }
 
+    /// A detection of `id` about the relay of pipe loop `w` (the incident is rooted at the
+    /// relay), named as `tool`; the caller adds the peer and its evidence.
+    pub fn wired_relay_detection(&self, id: DetectionId, w: &network::WiredLoop, tool: &str) -> Detection {
+        let mut d = self.detection(id, w.relay, format!("{tool} (pid {}) feeds a shell (pid {}) through pipes", w.relay.pid, w.shell.pid));
+        d.process = w.relay;
+        d
+    }
+
     /// The arguments as text.
     pub fn argv_text(&self) -> String {
         self.process.argv.iter().map(|a| a.to_str_lossy()).collect::<Vec<_>>().join(" ")

@@ -105,12 +105,7 @@ impl Detector for NetcatRce {
             }
         }
         for w in ctx.wired.iter().filter(|w| w.kind == RelayKind::Netcat) {
-            let mut d = ctx.detection(
-                DetectionId::NetcatRemoteCodeExecution,
-                w.relay,
-                format!("netcat (pid {}) feeds a shell (pid {}) through pipes", w.relay.pid, w.shell.pid),
-            );
-            d.process = w.relay;
+            let mut d = ctx.wired_relay_detection(DetectionId::NetcatRemoteCodeExecution, w, "netcat");
             d.peer = ctx.table.get(w.relay).and_then(|nc| ctx.command_line_peer(nc));
             d.evidence = Evidence::Netcat(NetcatEvidence::WiredShell { shell_pid: w.shell.pid });
             out.push(d);

@@ -118,6 +118,14 @@ fn remove(map: &mut HashMap<u64, Vec<ProcessKey>>, ino: u64, key: ProcessKey) {
     }
 }
 
+/// True when `p` is a shell or interpreter that reads its program from stdin (`sh`, `sh -i`,
+/// `python3 -`): bytes piped into it are run.
+fn reads_program_from_stdin(p: &Process, lists: &ToolLists) -> bool {
+    let id = identify(&p.exe, &p.argv, lists);
+    matches!(id.kind, ToolKind::Shell | ToolKind::Interpreter)
+        && program_source(id.name, id.kind == ToolKind::Shell, &p.argv[id.args_from..]) == Some(ProgramSource::Stdin)
+}
+
 /// Maximum pipe hops between a netcat and the shell it feeds (nc → cat → sh through a FIFO).
 const MAX_HOPS: usize = 2;
 
@@ -285,13 +293,10 @@ impl NetState {
             shells.extend(self.downstream(table, r));
             for sh in shells {
                 let Some(shell) = table.get(sh) else { continue };
-                let id = identify(&shell.exe, &shell.argv, lists);
-                let runs_input = match (kind, id.kind) {
-                    (RelayKind::Netcat, ToolKind::Shell | ToolKind::Interpreter) => true,
-                    (RelayKind::Client, ToolKind::Shell | ToolKind::Interpreter) => {
-                        program_source(id.name, id.kind == ToolKind::Shell, &shell.argv[id.args_from..]) == Some(ProgramSource::Stdin)
-                    }
-                    _ => false,
+                let runs_input = match kind {
+                    RelayKind::Netcat => matches!(identify(&shell.exe, &shell.argv, lists).kind, ToolKind::Shell | ToolKind::Interpreter),
+                    RelayKind::Client => reads_program_from_stdin(shell, lists),
+                    RelayKind::Exec => false,
                 };
                 if runs_input && self.drives(table, r, shell) && !out.iter().any(|w: &WiredLoop| w.relay == relay && w.shell == sh) {
                     out.push(WiredLoop { relay, kind, tool, shell: sh });
@@ -325,10 +330,7 @@ impl NetState {
     /// The network client ([`RelayKind::Client`]) that feeds shell or interpreter `p` its
     /// program through pipes or a FIFO, if one does.
     pub fn client_feeding(&self, table: &ProcessTable, p: &Process, lists: &ToolLists) -> Option<ProcessKey> {
-        let id = identify(&p.exe, &p.argv, lists);
-        if !matches!(id.kind, ToolKind::Shell | ToolKind::Interpreter)
-            || program_source(id.name, id.kind == ToolKind::Shell, &p.argv[id.args_from..]) != Some(ProgramSource::Stdin)
-        {
+        if !reads_program_from_stdin(p, lists) {
             return None;
         }
         let mut near = self.upstream(table, p);

@@ -80,12 +80,7 @@ impl Detector for SocatShell {
         // A socat without EXEC wired to a shell that runs what it reads, found by the exec or
         // connection that completed the loop.
         for w in ctx.wired.iter().filter(|w| w.tool == ToolKind::Socat) {
-            let mut d = ctx.detection(
-                DetectionId::SocatReverseShell,
-                w.relay,
-                format!("socat (pid {}) feeds a shell (pid {}) through pipes", w.relay.pid, w.shell.pid),
-            );
-            d.process = w.relay;
+            let mut d = ctx.wired_relay_detection(DetectionId::SocatReverseShell, w, "socat");
             (d.connection, d.peer) = ctx.relay_evidence(w.relay);
             d.evidence = Evidence::Socat(SocatEvidence::WiredShell { shell_pid: w.shell.pid });
             out.push(d);
