@@ -18,6 +18,12 @@ pub const TEST_PACKAGES: &[&str] = &[
     "busybox-static",
     "perl",
     "python3",
+    // Relay attack cases in pods: `curl telnet://`, `openssl s_client` (and its s_server
+    // listener), node `child_process`, `script`.
+    "curl",
+    "openssl",
+    "nodejs",
+    "bsdutils",
     "gcc",
     "bpftool",
     "util-linux",
