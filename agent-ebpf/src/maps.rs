@@ -100,8 +100,12 @@ pub fn exec_submit_flags(pid_ns: u32, node: u32) -> u64 {
     }
 }
 
-/// Bytes waiting in the ring buffer above which the reader is woken at once (a burst).
-const WAKEUP_BYTES: u64 = 64 * 1024;
+/// Above this share of the ring buffer waiting (1/2^N), the reader is woken at once (a burst):
+/// 512 KiB, about 90 exec records, of the default 8 MiB ring. At a fixed 64 KiB a host exec
+/// storm woke the reader every dozen execs, and each wakeup costs both sides more than decoding
+/// the records it brings.
+const WAKEUP_SHARE_SHIFT: u64 = 4;
+const BPF_RB_RING_SIZE: u64 = 1;
 const BPF_RB_NO_WAKEUP: u64 = 1;
 const BPF_RB_AVAIL_DATA: u64 = 0;
 
@@ -125,7 +129,7 @@ pub fn submit_flags() -> u64 {
         },
         None => debug!(&(), "READER_ASLEEP has no entry 0"),
     }
-    if EVENTS.query(BPF_RB_AVAIL_DATA) > WAKEUP_BYTES {
+    if EVENTS.query(BPF_RB_AVAIL_DATA) > EVENTS.query(BPF_RB_RING_SIZE) >> WAKEUP_SHARE_SHIFT {
         BPF_RB_FORCE_WAKEUP
     } else {
         BPF_RB_NO_WAKEUP

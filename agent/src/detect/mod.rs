@@ -610,8 +610,7 @@ impl Engine {
             d.on_event(&ctx, &mut self.out);
         }
         if let Some(judge) = self.python.as_mut() {
-            let roots = root_pids(table, process);
-            judge.judge(&ctx, &roots, self.binaries.root(process.cgroup_id), live, &mut self.out, &mut self.scripts);
+            judge.judge(&ctx, || root_pids(table, process), self.binaries.root(process.cgroup_id), live, &mut self.out, &mut self.scripts);
         }
         if let EventBody::Exit(_) = ev.body {
             self.net.forget(&ev.process);

@@ -450,12 +450,12 @@ impl ScriptReader {
 impl PythonJudge {
     /// Judge the code of a Python exec: code on the command line at once (into `out`), a
     /// script by a [`ScriptJob`] (into `scripts`, for the caller to complete and [`Self::submit`]).
-    /// `roots` are pids whose root shows the process's files; `root` a pinned handle on the
+    /// `roots` gives the pids whose root shows the process's files (computed only for a script); `root` a pinned handle on the
     /// container root; `live` false in replays (no file access).
     pub fn judge(
         &mut self,
         ctx: &Ctx<'_>,
-        roots: &[u32],
+        roots: impl FnOnce() -> Vec<u32>,
         root: Option<&std::os::fd::OwnedFd>,
         live: bool,
         out: &mut Vec<Detection>,
@@ -485,7 +485,7 @@ impl PythonJudge {
             Some(CodeSource::Script(path)) if live => {
                 let detection = ctx.detection(DetectionId::MaliciousPython, p.key, String::new());
                 let root = root.and_then(|r| r.try_clone().ok());
-                scripts.push(ScriptJob { detection, roots: roots.to_vec(), root, path });
+                scripts.push(ScriptJob { detection, roots: roots(), root, path });
                 return;
             }
             Some(CodeSource::Stdin) => {

@@ -7,7 +7,10 @@
 //! Exited processes stay for a grace period so detectors still see the ancestry of short-lived
 //! chains; [`ProcessTable::expire`] removes them afterwards.
 
-use std::collections::{hash_map::Entry, HashMap, VecDeque};
+use std::collections::{hash_map::Entry, VecDeque};
+
+/// Keyed by pid, with a fast hasher (pids are chosen by the kernel, not by a process).
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 use serde::Serialize;
 
@@ -17,6 +20,11 @@ use crate::event::{Event, EventBody, ExeStorage, Exec, ProcessKey, RawStr, Stdio
 pub const DEFAULT_MAX_ENTRIES: usize = 65_536;
 /// Entries allocated up front (the map grows beyond this up to the configured maximum).
 const INITIAL_CAPACITY: usize = 4_096;
+/// Longest grace an exited process with no known children gets: long enough for the incident
+/// settle window and late events of its own, short enough that an exec storm of short-lived
+/// leaves (the common case: `sh -c cmd`'s `cmd`) does not fill the table for the full grace.
+/// Processes that had children keep the whole grace: they are the ancestry of what still runs.
+pub const LEAF_EXIT_GRACE_NS: u64 = 5_000_000_000;
 /// Longest parent chain [`ProcessTable::ancestors`] walks (guards against cycles in bad data).
 pub const MAX_ANCESTRY: usize = 64;
 
@@ -62,6 +70,9 @@ pub struct Process {
     /// The TCP connections it opened or accepted most recently (at most
     /// [`CONNECTIONS_KEPT`], oldest first), on whatever fd.
     pub connections: Vec<Connection>,
+    /// A child of it was seen (fork or exec naming it as parent): once exited, it keeps the
+    /// full exit grace as ancestry of what may still run.
+    pub had_children: bool,
 }
 
 /// How many of a process's latest TCP connections the table keeps.
@@ -101,6 +112,7 @@ impl Process {
             exited: None,
             exit_ts_boot_ns: 0,
             connections: Vec::new(),
+            had_children: false,
         }
     }
 
@@ -141,11 +153,15 @@ enum Slot {
 #[derive(Debug)]
 pub struct ProcessTable {
     procs: HashMap<u32, Process>,
-    /// `(exit_ts_boot_ns, key)` in the order exits were applied; entries may be outdated.
+    /// `(exit_ts_boot_ns, key)` of exited processes that had children, in the order exits were
+    /// applied; entries may be outdated.
     exit_queue: VecDeque<(u64, ProcessKey)>,
+    /// The same for exited processes with no known children (see [`LEAF_EXIT_GRACE_NS`]).
+    leaf_exit_queue: VecDeque<(u64, ProcessKey)>,
     /// Reused buffer for choosing live entries to evict.
     scratch: Vec<(bool, bool, u64, u32)>,
     exit_grace_ns: u64,
+    leaf_exit_grace_ns: u64,
     max_entries: usize,
     evictions: u64,
 }
@@ -157,16 +173,18 @@ impl ProcessTable {
         Self::with_limits(exit_grace_ns, DEFAULT_MAX_ENTRIES)
     }
 
-    /// A table keeping exited processes for `exit_grace_ns`, holding at most `max_entries`
-    /// (at least 1).
+    /// A table keeping exited processes for `exit_grace_ns` (those with no known children for at
+    /// most [`LEAF_EXIT_GRACE_NS`]), holding at most `max_entries` (at least 1).
     pub fn with_limits(exit_grace_ns: u64, max_entries: usize) -> Self {
         let max_entries = max_entries.max(1);
         let cap = max_entries.min(INITIAL_CAPACITY);
         ProcessTable {
-            procs: HashMap::with_capacity(cap),
+            procs: HashMap::with_capacity_and_hasher(cap, Default::default()),
             exit_queue: VecDeque::with_capacity(cap),
+            leaf_exit_queue: VecDeque::with_capacity(cap),
             scratch: Vec::new(),
             exit_grace_ns,
+            leaf_exit_grace_ns: exit_grace_ns.min(LEAF_EXIT_GRACE_NS),
             max_entries,
             evictions: 0,
         }
@@ -213,9 +231,11 @@ impl ProcessTable {
                 if ev.cgroup_id != 0 {
                     child.cgroup_id = ev.cgroup_id;
                 }
+                self.mark_parent(f.parent);
                 Some(self.store(child))
             }
             EventBody::Exec(e) => {
+                self.mark_parent(e.parent);
                 let p = match slot {
                     Slot::Same => self.procs.get_mut(&key.pid)?,
                     _ => self.store(Process::new(key)),
@@ -251,13 +271,8 @@ impl ProcessTable {
                     let p = self.procs.get_mut(&key.pid)?;
                     p.exited = Some(x.code);
                     p.exit_ts_boot_ns = ev.ts_boot_ns;
-                    push_exit(
-                        &mut self.exit_queue,
-                        &self.procs,
-                        self.max_entries,
-                        ev.ts_boot_ns,
-                        key,
-                    );
+                    let queue = if p.had_children || p.seeded { &mut self.exit_queue } else { &mut self.leaf_exit_queue };
+                    push_exit(queue, &self.procs, self.max_entries, ev.ts_boot_ns, key);
                     self.procs.get(&key.pid)
                 }
                 Slot::Older => {
@@ -273,25 +288,25 @@ impl ProcessTable {
     /// Remove exited processes whose exit is at least the grace period before `now_boot_ns`.
     /// Returns how many were removed.
     pub fn expire(&mut self, now_boot_ns: u64) -> usize {
-        let mut removed = 0;
-        while let Some(&(ts, key)) = self.exit_queue.front() {
-            if ts.saturating_add(self.exit_grace_ns) > now_boot_ns {
-                break;
-            }
-            self.exit_queue.pop_front();
-            if is_current_exit(&self.procs, ts, key) {
-                self.procs.remove(&key.pid);
-                removed += 1;
-            }
-        }
+        let removed = expire_queue(&mut self.exit_queue, &mut self.procs, self.exit_grace_ns, now_boot_ns)
+            + expire_queue(&mut self.leaf_exit_queue, &mut self.procs, self.leaf_exit_grace_ns, now_boot_ns);
         // After a storm the maps keep the capacity it needed: give most of it back.
         if removed > 0 && self.procs.capacity() > INITIAL_CAPACITY && self.procs.capacity() > 4 * self.procs.len() {
             self.procs.shrink_to((2 * self.procs.len()).max(INITIAL_CAPACITY));
         }
-        if self.exit_queue.capacity() > INITIAL_CAPACITY && self.exit_queue.capacity() > 4 * self.exit_queue.len() {
-            self.exit_queue.shrink_to((2 * self.exit_queue.len()).max(INITIAL_CAPACITY));
+        for queue in [&mut self.exit_queue, &mut self.leaf_exit_queue] {
+            if queue.capacity() > INITIAL_CAPACITY && queue.capacity() > 4 * queue.len() {
+                queue.shrink_to((2 * queue.len()).max(INITIAL_CAPACITY));
+            }
         }
         removed
+    }
+
+    /// Note that `parent` has (had) a child.
+    fn mark_parent(&mut self, parent: ProcessKey) {
+        if let Some(p) = self.procs.get_mut(&parent.pid).filter(|p| p.key == parent) {
+            p.had_children = true;
+        }
     }
 
     /// The process with this exact identity.
@@ -401,11 +416,14 @@ impl ProcessTable {
     /// Make room: the oldest exited entry if there is one, else a batch of live entries
     /// (unseeded before seeded, pid 1 last, oldest start first).
     fn evict(&mut self) {
-        while let Some((ts, key)) = self.exit_queue.pop_front() {
-            if is_current_exit(&self.procs, ts, key) {
-                self.procs.remove(&key.pid);
-                self.evictions += 1;
-                return;
+        // Exited leaves first, then exited ancestors.
+        for queue in [&mut self.leaf_exit_queue, &mut self.exit_queue] {
+            while let Some((ts, key)) = queue.pop_front() {
+                if is_current_exit(&self.procs, ts, key) {
+                    self.procs.remove(&key.pid);
+                    self.evictions += 1;
+                    return;
+                }
             }
         }
         // No exited entries: the table is full of live processes (or of ones whose exit was
@@ -424,6 +442,22 @@ impl ProcessTable {
             self.evictions += 1;
         }
     }
+}
+
+/// Remove the processes of `queue` whose exit is at least `grace_ns` before `now_boot_ns`.
+fn expire_queue(queue: &mut VecDeque<(u64, ProcessKey)>, procs: &mut HashMap<u32, Process>, grace_ns: u64, now_boot_ns: u64) -> usize {
+    let mut removed = 0;
+    while let Some(&(ts, key)) = queue.front() {
+        if ts.saturating_add(grace_ns) > now_boot_ns {
+            break;
+        }
+        queue.pop_front();
+        if is_current_exit(procs, ts, key) {
+            procs.remove(&key.pid);
+            removed += 1;
+        }
+    }
+    removed
 }
 
 /// Whether `(ts, key)` from the exit queue still describes a stored, exited process.
@@ -568,6 +602,37 @@ mod tests {
         assert_eq!(t.len(), 2);
         // Exit of an unknown process is ignored.
         assert!(t.apply(&exit(40, k(999, 1), 0)).is_none());
+    }
+
+    #[test]
+    fn exited_leaves_go_sooner_than_exited_ancestors() {
+        let mut t = ProcessTable::new(30 * LEAF_EXIT_GRACE_NS);
+        let sh = with_shell(&mut t);
+        // sh -c 'a; b': the intermediate shell has a child, `a` has none.
+        let mid = k(200, 60);
+        t.apply(&fork(20, mid, sh));
+        t.apply(&exec(21, mid, sh, "/bin/sh", &["sh", "-c", "a; b"]));
+        let a = k(201, 61);
+        t.apply(&fork(22, a, mid));
+        t.apply(&exec(23, a, mid, "/usr/bin/a", &["a"]));
+        assert!(t.get(mid).unwrap().had_children && !t.get(a).unwrap().had_children);
+        t.apply(&exit(30, a, 0));
+        t.apply(&exit(31, mid, 0));
+        assert_eq!(t.expire(30 + LEAF_EXIT_GRACE_NS - 1), 0, "both within the leaf grace");
+        assert_eq!(t.expire(30 + LEAF_EXIT_GRACE_NS), 1, "the leaf is gone after the leaf grace");
+        assert!(t.get(a).is_none());
+        assert_eq!(t.get(mid).unwrap().key, mid, "the ancestor stays");
+        assert_eq!(t.expire(31 + 30 * LEAF_EXIT_GRACE_NS - 1), 0);
+        assert_eq!(t.expire(31 + 30 * LEAF_EXIT_GRACE_NS), 1);
+        assert!(t.get(mid).is_none());
+        // A short table grace applies to leaves too.
+        let mut short = ProcessTable::new(1_000);
+        let sh = with_shell(&mut short);
+        let c = k(300, 70);
+        short.apply(&fork(40, c, sh));
+        short.apply(&exit(50, c, 0));
+        assert_eq!(short.expire(1_049), 0);
+        assert_eq!(short.expire(1_050), 1);
     }
 
     #[test]

@@ -75,6 +75,21 @@ fn read_record<T: Copy>(buf: &[u8]) -> Result<T, DecodeError> {
     Ok(unsafe { std::ptr::read_unaligned(buf.as_ptr().cast::<T>()) })
 }
 
+/// Run `f` on `buf` viewed as a `T` record: in place when `buf` is aligned for `T` (ring-buffer
+/// records are 8-byte aligned, so a 5 KiB exec record is not copied), else on a copy.
+fn with_record<T: Copy, R>(buf: &[u8], f: impl FnOnce(&T) -> R) -> Result<R, DecodeError> {
+    if buf.len() < size_of::<T>() {
+        return Err(DecodeError::Short { got: buf.len(), need: size_of::<T>() });
+    }
+    if buf.as_ptr().align_offset(std::mem::align_of::<T>()) == 0 {
+        // SAFETY: length and alignment checked; T is a #[repr(C)] plain-data record from
+        // agent-common for which every bit pattern is valid, and `buf` outlives the borrow.
+        Ok(f(unsafe { &*buf.as_ptr().cast::<T>() }))
+    } else {
+        Ok(f(&read_record::<T>(buf)?))
+    }
+}
+
 /// Decode one ring-buffer record.
 pub fn decode(buf: &[u8]) -> Result<Event, DecodeError> {
     let header: EventHeader = read_record(buf)?;
@@ -94,7 +109,7 @@ pub fn decode(buf: &[u8]) -> Result<Event, DecodeError> {
         return Err(DecodeError::SizeMismatch { kind: header.kind, size: header.size, expected });
     }
     let body = match kind {
-        EventKind::Exec => EventBody::Exec(decode_exec(&read_record::<ExecRecord>(buf)?)?),
+        EventKind::Exec => EventBody::Exec(with_record::<ExecRecord, _>(buf, decode_exec)??),
         EventKind::Fork => {
             let r: ForkRecord = read_record(buf)?;
             EventBody::Fork(Fork { parent: ProcessKey::from_boot_ns(r.ppid, r.parent_start_boot_ns) })
@@ -196,15 +211,13 @@ fn until_nul(b: &[u8]) -> &[u8] {
 
 /// Join path components written leaf first, each NUL-terminated, into an absolute path.
 pub fn join_components(bytes: &[u8]) -> RawStr {
-    let mut parts: Vec<&[u8]> = bytes.split(|&b| b == 0).filter(|p| !p.is_empty()).collect();
-    if parts.is_empty() {
-        return RawStr::default();
-    }
-    parts.reverse();
-    let mut path = Vec::with_capacity(bytes.len() + 1);
-    for p in parts {
+    let mut path = Vec::new();
+    for part in bytes.rsplit(|&b| b == 0).filter(|p| !p.is_empty()) {
+        if path.is_empty() {
+            path.reserve_exact(bytes.len() + 1);
+        }
         path.push(b'/');
-        path.extend_from_slice(p);
+        path.extend_from_slice(part);
     }
     RawStr(path)
 }
