@@ -5,9 +5,8 @@ mod bench;
 mod deb;
 #[allow(dead_code)]
 mod fuzz;
-mod image;
+use xtask::image;
 mod setup;
-mod train_python;
 
 use std::{path::PathBuf, process::Command};
 
@@ -151,7 +150,7 @@ fn main() -> Result<()> {
         Task::TrainPythonModel { malregistry } => {
             let r = root();
             let malregistry = if malregistry.is_absolute() { malregistry } else { r.join(malregistry) };
-            train_python::run(&r, &malregistry, &r.join("rules/python-model.bin"), &r.join("docs/python-model-evaluation.md"))?;
+            python_model_trainer::run(&r, &malregistry, &r.join("rules/python-model.bin"), &r.join("docs/python-model-evaluation.md"))?;
         }
         Task::Deb { binary, output } => {
             let bin = match binary {

@@ -53,7 +53,7 @@ struct Fixture {
 }
 
 fn fixture(name: &str) -> Fixture {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/attacks").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/attacks").join(name);
     let (mut containers, mut events) = (Vec::new(), Vec::new());
     replay::read_recording(&path, |line| match line {
         Line::Event(e) => events.push(e),
