@@ -14,7 +14,7 @@ use std::{
 
 use serde_json::Value;
 
-use crate::SHRIKE;
+use crate::shrike;
 
 /// A listener on 127.0.0.1 that sends commands to whoever connects and collects the answer.
 pub struct Listener {
@@ -128,10 +128,10 @@ pub fn start_in(dir: &Path, spec: &AgentSpec, wrapper: &[&str]) -> Agent {
     let mut cmd = match wrapper.split_first() {
         Some((program, args)) => {
             let mut c = Command::new(program);
-            c.args(args).arg(SHRIKE);
+            c.args(args).arg(shrike());
             c
         }
-        None => Command::new(SHRIKE),
+        None => Command::new(shrike()),
     };
     let ready = crate::common::spawn_ready(
         cmd.args(["run", "--config"])

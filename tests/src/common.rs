@@ -16,13 +16,11 @@ use shrike::{
     sensor::{Sensor, SensorConfig},
 };
 
-/// True when privileged tests can run here (and the binary under test is built and current, see
-/// [`crate::check_binary`]). Not root: prints the skip and returns false — except under CI
-/// (CI=true), where a skipped privileged test is a failure.
+/// True when privileged tests can run here. Not root: prints the skip and returns false —
+/// except under CI (CI=true), where a skipped privileged test is a failure.
 pub fn privileged(test: &str) -> bool {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } == 0 {
-        crate::check_binary();
         return true;
     }
     if std::env::var("CI").map(|v| v == "true" || v == "1").unwrap_or(false) {
@@ -69,6 +67,31 @@ pub async fn wait_for(
 pub fn marker(name: &str) -> String {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
     format!("shrike-test-{name}-{}-{nanos}", std::process::id())
+}
+
+/// A directory made for a test, removed with its contents on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    /// A fresh directory under the system's temporary directory, named after `tag`.
+    pub fn new(tag: &str) -> TempDir {
+        Self::new_in(&std::env::temp_dir(), tag)
+    }
+
+    /// A fresh directory under `parent`, named after `tag`.
+    pub fn new_in(parent: &Path, tag: &str) -> TempDir {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let dir = parent.join(format!("{}-{}", marker(tag), N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// A cgroup2 directory made for a test, removed (with its parents that it created) on drop.

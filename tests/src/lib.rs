@@ -7,8 +7,8 @@
 //!
 //! The binary under test is the workspace's `target/<profile>/shrike`, built by
 //! `cargo test --workspace` (the agent crate's own CLI test needs it) or `cargo xtask test`.
-//! [`common::privileged`] refuses to run a test against a binary that is missing or older than
-//! the agent's sources.
+//! Tests reach it through [`shrike`], which refuses a binary that is missing or older than the
+//! agent's sources; tests that do not run it (the sensor's, through the library) do not care.
 //!
 //! Fixtures: `fixtures/attacks/` holds the recorded attack streams replayed by
 //! `tests/replay_fixtures.rs` (rewritten by `tests/attacks.rs` with `SHRIKE_WRITE_FIXTURES=1`);
@@ -21,10 +21,10 @@ pub mod http;
 pub mod manifests;
 pub mod scc_model;
 
-/// The `shrike` binary under test: `target/<profile>/shrike` of this build.
-pub const SHRIKE: &str = env!("SHRIKE_BIN");
+/// `target/<profile>/shrike` of this build.
+const SHRIKE: &str = env!("SHRIKE_BIN");
 
-/// [`SHRIKE`], checked first (see [`check_binary`]): for tests that need no root.
+/// The `shrike` binary under test, checked first (see [`check_binary`]).
 pub fn shrike() -> &'static str {
     check_binary();
     SHRIKE
@@ -35,7 +35,7 @@ const AGENT_SOURCES: &[&str] = &["agent/src", "agent-common/src", "agent-ebpf/sr
 
 /// Panic with what to do when the binary under test is missing or older than a file of the
 /// agent's sources (a test run against a stale agent would test old code).
-pub fn check_binary() {
+fn check_binary() {
     static CHECKED: std::sync::Once = std::sync::Once::new();
     CHECKED.call_once(|| {
         let built = match std::fs::metadata(SHRIKE).and_then(|m| m.modified()) {

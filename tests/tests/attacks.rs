@@ -25,7 +25,7 @@ const FILELESS_MEMFD: &str = "Execution: Fileless Execution in /memfd:";
 const FILELESS_SHM: &str = "Privilege Escalation: Fileless Execution in /dev/shm";
 const PYTHON: &str = "Execution: Malicious Python executed";
 
-const SHRIKE: &str = shrike_tests::SHRIKE;
+use shrike_tests::shrike;
 
 /// A `shrike record` we started; killed (by its pid) if the test fails before it is stopped.
 struct Recorder(Option<std::process::Child>);
@@ -52,12 +52,12 @@ impl Drop for Recorder {
 fn start_recorder(dir: &Path, socket: &Path, out: &Path) -> Recorder {
     let config = dir.join("recorder.toml");
     std::fs::write(&config, format!("[container]\nruntime_endpoint = \"{}\"\n[metrics]\nlisten = \"\"\n", socket.display())).unwrap();
-    Recorder(Some(common::spawn_ready(Command::new(SHRIKE).args(["record", "--config"]).arg(&config).arg("--output").arg(out).stdout(Stdio::null())).child))
+    Recorder(Some(common::spawn_ready(Command::new(shrike()).args(["record", "--config"]).arg(&config).arg("--output").arg(out).stdout(Stdio::null())).child))
 }
 
 /// Categories `shrike replay` finds in a recording.
 pub fn replay_categories(file: &Path) -> BTreeSet<String> {
-    let out = Command::new(SHRIKE).arg("replay").arg(file).output().unwrap();
+    let out = Command::new(shrike()).arg("replay").arg(file).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout)
         .lines()

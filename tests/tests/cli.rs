@@ -8,14 +8,14 @@ use shrike::{
 };
 use shrike_tests::common::{marker, privileged, spawn_ready};
 
-const SHRIKE: &str = shrike_tests::SHRIKE;
+use shrike_tests::shrike;
 
 #[test]
 fn doctor_passes_on_this_host() {
     if !privileged("doctor_passes_on_this_host") {
         return;
     }
-    let out = Command::new(SHRIKE).args(["doctor", "--json"]).output().unwrap();
+    let out = Command::new(shrike()).args(["doctor", "--json"]).output().unwrap();
     let checks: serde_json::Value = serde_json::from_slice(&out.stdout).expect("doctor --json prints JSON");
     let checks = checks.as_array().expect("a list of checks");
     let names: Vec<&str> = checks.iter().filter_map(|c| c["name"].as_str()).collect();
@@ -41,7 +41,7 @@ fn record_then_replay() {
     let dir = std::env::temp_dir().join(marker("rec"));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("events.jsonl");
-    let ready = spawn_ready(Command::new(SHRIKE).args(["record", "--output"]).arg(&file).stdout(Stdio::null()));
+    let ready = spawn_ready(Command::new(shrike()).args(["record", "--output"]).arg(&file).stdout(Stdio::null()));
     let mut agent = ready.child;
     let agent_pid = agent.id();
     let mark = marker("record");
@@ -83,7 +83,7 @@ fn record_then_replay() {
         "the agent's own events are dropped in the kernel"
     );
 
-    let out = Command::new(SHRIKE).arg("replay").arg(&file).output().unwrap();
+    let out = Command::new(shrike()).arg("replay").arg(&file).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(log.contains(&format!("events={}", events.len())), "replay saw every event: {log}");
@@ -92,7 +92,7 @@ fn record_then_replay() {
     // A recording with a broken line is refused with its line number.
     let bad = dir.join("bad.jsonl");
     std::fs::write(&bad, format!("{}\nnot json\n", text.lines().next().unwrap())).unwrap();
-    let out = Command::new(SHRIKE).arg("replay").arg(&bad).output().unwrap();
+    let out = Command::new(shrike()).arg("replay").arg(&bad).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.jsonl:2"), "{}", String::from_utf8_lossy(&out.stderr));
     std::fs::remove_dir_all(&dir).unwrap();

@@ -14,7 +14,7 @@ use common::{marker, privileged, spawn_ready};
 use containerd::{Containerd, PodSpec};
 use serde_json::Value;
 
-const SHRIKE: &str = shrike_tests::SHRIKE;
+use shrike_tests::shrike;
 
 struct Recording {
     child: Child,
@@ -28,7 +28,7 @@ fn start_recording(dir: &Path, name: &str, socket: &Path) -> Recording {
         .unwrap();
     let file = dir.join(format!("{name}.jsonl"));
     let ready = spawn_ready(
-        Command::new(SHRIKE)
+        Command::new(shrike())
             .args(["record", "--config"])
             .arg(&config)
             .arg("--output")
@@ -133,7 +133,7 @@ async fn cri_pods_are_enriched_and_runtime_loss_is_survived() {
 
     // 3. Doctor reports a runtime that answers and one that does not.
     let good = dir.join("live.toml");
-    let out = Command::new(SHRIKE).args(["doctor", "--json", "--config"]).arg(&good).output().unwrap();
+    let out = Command::new(shrike()).args(["doctor", "--json", "--config"]).arg(&good).output().unwrap();
     let checks: Value = serde_json::from_slice(&out.stdout).unwrap();
     let runtime = checks.as_array().unwrap().iter().find(|c| c["name"] == "container-runtime").unwrap().clone();
     assert_eq!(runtime["verdict"], "ok", "{runtime}");

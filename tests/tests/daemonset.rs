@@ -296,7 +296,7 @@ fn make_root_shared() {
 fn import_agent_image(ctrd: &Containerd, r: &Rendered) {
     let name = r.container()["image"].as_str().unwrap().to_string();
     let archive = ctrd.dir.join("shrike-image.tar");
-    let id = image::write_archive(Path::new(shrike_tests::SHRIKE), "test", &[name], &archive).expect("image archive");
+    let id = image::write_archive(Path::new(shrike_tests::shrike()), "test", &[name], &archive).expect("image archive");
     println!("image {id}: {} bytes", std::fs::metadata(&archive).unwrap().len());
     ctrd.import_image(&archive);
 }

@@ -14,7 +14,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::{files_in, spooled_files, LogBuf};
+use common::{files_in, spooled_files, LogBuf, TempDir};
 use http::{finding_id, free_port, Req, Server};
 use serde_json::{json, Value};
 use shrike::sink::{Delivery, GoogleCredentials, SinkStats, SinksConfig, WebhookConfig};
@@ -23,24 +23,6 @@ const WAIT: Duration = Duration::from_secs(30);
 
 // ---------------------------------------------------------------------------------------------
 // Helpers.
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let d = std::env::temp_dir().join(format!("shrike-delivery-{tag}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        TempDir(d)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn id(tag: u32, i: u32) -> String {
     format!("{tag:08x}{:024x}", i)
@@ -104,7 +86,7 @@ fn webhook_config(tmp: &Path, port: u16) -> SinksConfig {
 
 #[tokio::test]
 async fn webhook_outage_and_restarts_lose_nothing() {
-    let tmp = TempDir::new("outage");
+    let tmp = TempDir::new("delivery-outage");
     let port = free_port();
     let token = tmp.0.join("token");
     std::fs::write(&token, "s3cret\n").unwrap();
@@ -176,7 +158,7 @@ async fn webhook_outage_and_restarts_lose_nothing() {
 async fn a_slow_webhook_receiver_does_not_cap_throughput() {
     let mut took = Vec::new();
     for in_flight in [1usize, 8] {
-        let tmp = TempDir::new(&format!("slow-{in_flight}"));
+        let tmp = TempDir::new(&format!("delivery-slow-{in_flight}"));
         let port = free_port();
         let mut cfg = webhook_config(&tmp.0, port);
         cfg.webhook[0].max_in_flight = in_flight;
@@ -205,7 +187,7 @@ async fn a_slow_webhook_receiver_does_not_cap_throughput() {
 
 #[tokio::test]
 async fn webhook_batches_are_arrays_and_a_refused_finding_is_set_aside() {
-    let tmp = TempDir::new("batch");
+    let tmp = TempDir::new("delivery-batch");
     let port = free_port();
     let mut cfg = webhook_config(&tmp.0, port);
     cfg.webhook[0].batch = true;
@@ -268,7 +250,7 @@ fn tls_server_config() -> Arc<rustls::ServerConfig> {
 
 #[tokio::test]
 async fn webhook_over_tls_trusts_the_configured_ca_only() {
-    let tmp = TempDir::new("tls");
+    let tmp = TempDir::new("delivery-tls");
     let port = free_port();
     let ca = tmp.0.join("ca.pem");
     std::fs::write(&ca, TEST_CA).unwrap();
@@ -300,7 +282,7 @@ async fn webhook_over_tls_trusts_the_configured_ca_only() {
 #[test]
 fn bad_configuration_is_refused_naming_the_option() {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let tmp = TempDir::new("badcfg");
+    let tmp = TempDir::new("delivery-badcfg");
     let start = |cfg: SinksConfig| rt.block_on(Delivery::start(&cfg)).map(|_| ()).unwrap_err().to_string();
     let mut cfg = webhook_config(&tmp.0, 9);
     cfg.webhook[0].url = "ftp://x/".into();
@@ -326,7 +308,7 @@ fn bad_configuration_is_refused_naming_the_option() {
 
 #[tokio::test]
 async fn file_rotation_keeps_n_files_and_never_splits_a_line() {
-    let tmp = TempDir::new("file");
+    let tmp = TempDir::new("delivery-file");
     let path = tmp.0.join("findings.jsonl");
     let mut cfg = SinksConfig { spool_dir: tmp.0.join("spool"), ..SinksConfig::default() };
     cfg.stdout.enabled = false;
@@ -372,7 +354,7 @@ fn query_param(target: &str, name: &str) -> Option<String> {
 
 #[tokio::test]
 async fn scc_sink_sends_create_finding_through_the_official_client() {
-    let tmp = TempDir::new("scc");
+    let tmp = TempDir::new("delivery-scc");
     let port = free_port();
     let (created, exists, flaky, invalid) = (id(4, 1), id(4, 2), id(4, 3), id(4, 4));
     let seen = Arc::new(Mutex::new(HashMap::<String, usize>::new()));
@@ -456,7 +438,7 @@ async fn spool_overflow_drops_the_oldest_counts_and_logs() {
     let l2 = logs.clone();
     let subscriber = tracing_subscriber::fmt().with_ansi(false).with_max_level(tracing::Level::WARN).with_writer(move || l2.clone()).finish();
     let _guard = tracing::subscriber::set_default(subscriber);
-    let tmp = TempDir::new("overflow");
+    let tmp = TempDir::new("delivery-overflow");
     let port = free_port();
     let mut cfg = webhook_config(&tmp.0, port);
     cfg.webhook[0].spool_max_bytes = 16 * 1024;
@@ -510,7 +492,7 @@ async fn child_submit_then_die() {
 
 #[tokio::test]
 async fn finding_accepted_by_submit_survives_a_killed_process() {
-    let tmp = TempDir::new("kill");
+    let tmp = TempDir::new("delivery-kill");
     let port = free_port();
     let out = std::process::Command::new(std::env::current_exe().unwrap())
         .args(["child_submit_then_die", "--exact", "--ignored", "--nocapture", "--test-threads=1"])

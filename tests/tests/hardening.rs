@@ -20,7 +20,7 @@ use common::{privileged, DROPPER};
 use containerd::{Containerd, PodSpec};
 use serde_json::Value;
 
-const SHRIKE: &str = shrike_tests::SHRIKE;
+use shrike_tests::shrike;
 
 fn reverse_shells<'a>(findings: &'a [Value], pod: &str) -> Vec<&'a Value> {
     findings_of(findings, pod, "Reverse Shell")
@@ -314,7 +314,7 @@ fn a_fifo_or_device_as_configuration_is_refused_at_once() {
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
     for config in [fifo.as_path(), Path::new("/dev/zero")] {
         let start = Instant::now();
-        let out = Command::new(SHRIKE).args(["doctor", "--config"]).arg(config).stdin(Stdio::null()).output().unwrap();
+        let out = Command::new(shrike()).args(["doctor", "--config"]).arg(config).stdin(Stdio::null()).output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{}: accepted", config.display());
         assert!(err.contains(&format!("{}: not a regular file", config.display())), "{}: {err}", config.display());

@@ -150,24 +150,6 @@ impl Relay {
     }
 }
 
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let d = std::env::temp_dir().join(format!("shrike-pubsub-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        TempDir(d)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// A finding envelope shaped like shrike's.
 fn envelope(id: &str) -> String {
     let v = json!({
@@ -225,7 +207,7 @@ async fn every_finding_arrives_once_byte_equal_across_an_emulator_restart() {
     let first = Emulator::start_with_topic_and_subscription().await;
     relay.point_at(Some(first.port));
 
-    let tmp = TempDir::new();
+    let tmp = TempDir::new("pubsub");
     let mut cfg = SinksConfig::default();
     cfg.stdout.enabled = false;
     cfg.spool_dir = tmp.0.join("spool");

@@ -30,10 +30,10 @@ use std::{
 };
 
 use agent::{belongs_to_runner, run_attack};
-use common::{marker, privileged};
+use common::{marker, privileged, TempDir};
 use serde_json::Value;
 
-const SHRIKE: &str = shrike_tests::SHRIKE;
+use shrike_tests::shrike;
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 const RCE: &str = "Execution: Possible Remote Command Execution Detected";
@@ -176,25 +176,8 @@ fn unit_copy(dir: &Path) -> PathBuf {
     let exec = "ExecStart=/usr/bin/shrike run --config /etc/shrike/shrike.toml";
     assert_eq!(unit.lines().filter(|l| l.starts_with("ExecStart=")).collect::<Vec<_>>(), [exec], "the packaged binary and config");
     let copy = dir.join("shrike.service");
-    std::fs::write(&copy, unit.replace(exec, &format!("ExecStart={SHRIKE} run --config /etc/shrike/shrike.toml"))).unwrap();
+    std::fs::write(&copy, unit.replace(exec, &format!("ExecStart={} run --config /etc/shrike/shrike.toml", shrike()))).unwrap();
     copy
-}
-
-/// A scratch directory removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(parent: &Path, name: &str) -> Scratch {
-        let dir = parent.join(marker(name));
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 #[test]
@@ -203,7 +186,7 @@ fn unit_verifies_and_stays_within_its_exposure_budget() {
     if !have(test, "systemd-analyze") {
         return;
     }
-    let dir = Scratch::new(&std::env::temp_dir(), "unit-verify");
+    let dir = TempDir::new_in(&std::env::temp_dir(), "unit-verify");
     let copy = unit_copy(&dir.0);
 
     // `verify` only warns about a misspelt key (rc 0), so any output at all fails.
@@ -317,19 +300,19 @@ exec "$@"
 /// `state` (StateDirectory), `logs` (LogsDirectory). Under /var/lib of the host: PrivateTmp
 /// hides the host's /tmp from the agent.
 struct Service {
-    dir: Scratch,
+    dir: TempDir,
 }
 
 impl Service {
     fn new(name: &str) -> Service {
-        let dir = Scratch::new(Path::new("/var/lib"), name);
+        let dir = TempDir::new_in(Path::new("/var/lib"), name);
         for d in ["bin", "etc", "state", "logs"] {
             std::fs::create_dir(dir.0.join(d)).unwrap();
         }
         std::fs::set_permissions(&dir.0, std::fs::Permissions::from_mode(0o700)).unwrap();
         // The binary under test may live under /root or /home, which ProtectHome= hides; the
         // packaged one is /usr/bin/shrike.
-        std::fs::copy(SHRIKE, dir.0.join("bin/shrike")).unwrap();
+        std::fs::copy(shrike(), dir.0.join("bin/shrike")).unwrap();
         Service { dir }
     }
 
@@ -545,12 +528,12 @@ fn status_field(pid: u32, field: &str) -> String {
 /// A copy of socat under another name, in a directory only `nobody` may enter: the agent must
 /// read the file (through the process's root) to know it is socat.
 struct HiddenSocat {
-    dir: Scratch,
+    dir: TempDir,
 }
 
 impl HiddenSocat {
     fn new() -> HiddenSocat {
-        let dir = Scratch::new(&std::env::temp_dir(), "hidden");
+        let dir = TempDir::new_in(&std::env::temp_dir(), "hidden");
         let socat = ["/usr/bin/socat", "/bin/socat"].into_iter().find(|p| Path::new(p).exists()).expect("socat is installed");
         let copy = dir.0.join("kworker");
         std::fs::copy(socat, &copy).unwrap();
@@ -828,13 +811,13 @@ fn deb_installs_verifies_and_purges_cleanly() {
         "a shrike package is already installed here; this test installs and purges its own: remove it first (dpkg --purge shrike)"
     );
     let deploy = workspace().join("deploy/systemd");
-    let out_dir = Scratch::new(&std::env::temp_dir(), "deb");
+    let out_dir = TempDir::new_in(&std::env::temp_dir(), "deb");
 
     // The packaging lives in xtask: `cargo xtask deb` around the binary under test.
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let out = run(Command::new(cargo)
         .current_dir(workspace())
-        .args(["xtask", "deb", "--binary", SHRIKE, "--output"])
+        .args(["xtask", "deb", "--binary", shrike(), "--output"])
         .arg(&out_dir.0)
         .stdin(Stdio::null()));
     assert!(out.status.success(), "cargo xtask deb: {}", text(&out.stderr));
@@ -860,7 +843,7 @@ fn deb_installs_verifies_and_purges_cleanly() {
 
     // Files.
     let installed: Vec<(&str, PathBuf, u32)> = vec![
-        ("/usr/bin/shrike", PathBuf::from(SHRIKE), 0o755),
+        ("/usr/bin/shrike", PathBuf::from(shrike()), 0o755),
         ("/lib/systemd/system/shrike.service", deploy.join("shrike.service"), 0o644),
         ("/etc/shrike/shrike.toml", deploy.join("shrike.toml"), 0o644),
         ("/etc/shrike/rules.toml", deploy.join("rules.toml"), 0o644),

@@ -211,11 +211,12 @@ fn until_nul(b: &[u8]) -> &[u8] {
 
 /// Join path components written leaf first, each NUL-terminated, into an absolute path.
 pub fn join_components(bytes: &[u8]) -> RawStr {
-    let mut path = Vec::new();
-    for part in bytes.rsplit(|&b| b == 0).filter(|p| !p.is_empty()) {
-        if path.is_empty() {
-            path.reserve_exact(bytes.len() + 1);
-        }
+    let mut parts = bytes.rsplit(|&b| b == 0).filter(|p| !p.is_empty()).peekable();
+    if parts.peek().is_none() {
+        return RawStr::default();
+    }
+    let mut path = Vec::with_capacity(bytes.len() + 1);
+    for part in parts {
         path.push(b'/');
         path.extend_from_slice(part);
     }
