@@ -26,6 +26,7 @@ pub mod pipeline;
 pub mod privileges;
 pub mod process;
 pub mod replay;
+pub mod scan;
 pub mod sensor;
 pub mod sink;
 pub mod toml_file;

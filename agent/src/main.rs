@@ -80,6 +80,29 @@ enum Command {
         #[arg(long)]
         rules: Option<PathBuf>,
     },
+    /// Judge Python files with the malicious-Python model, offline, as the agent judges a script
+    /// a container runs: verdict, score, threshold and the features behind the score.
+    ///
+    /// Exit status: 0 when nothing is malicious, 1 when a file is, 2 when nothing is but a file
+    /// could not be scanned (or the model cannot be loaded).
+    Scan {
+        /// Files, and directories to search for `*.py`, `*.pyw` and scripts with a Python `#!`
+        /// line (symbolic links inside them are not followed).
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// A model file (as written by `cargo xtask train-python-model`) instead of the embedded one.
+        #[arg(long, value_name = "FILE")]
+        model: Option<PathBuf>,
+        /// One JSON object per file, clean files included (JSON Lines).
+        #[arg(long)]
+        json: bool,
+        /// List clean files too (text output lists malicious files and errors).
+        #[arg(long)]
+        all: bool,
+        /// Features listed per file.
+        #[arg(long, default_value_t = 8, value_name = "N")]
+        top: usize,
+    },
     /// Check whether this host can run the agent, and what to do if not.
     Doctor {
         /// Print the checks as JSON.
@@ -104,6 +127,7 @@ fn main() -> ExitCode {
         LogFormat::Text => logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init(),
     }
     let result = match cli.command {
+        Command::Scan { paths, model, json, all, top } => return run_scan(&paths, model.as_deref(), &shrike::scan::ScanOptions { json, all, top }),
         Command::Doctor { json, config } => load_config(config.as_deref()).and_then(|c| run_doctor(json, &c)),
         Command::Replay { file, config, rules } => load_config(config.as_deref()).and_then(|c| {
             let (rules, model) = load_rules(&c, rules)?;
@@ -126,6 +150,37 @@ fn main() -> ExitCode {
         Err(e) => {
             tracing::error!("{e:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_scan(paths: &[PathBuf], model: Option<&Path>, options: &shrike::scan::ScanOptions) -> ExitCode {
+    let loaded = match model {
+        Some(p) => python_model::Model::load(p),
+        None => python_model::Model::from_bytes(shrike::detect::python::EMBEDDED_MODEL),
+    };
+    let model = match loaded {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::error!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    match shrike::scan::scan(&model, paths, options, &mut std::io::stdout().lock()) {
+        Ok(t) => {
+            eprintln!(
+                "{} scanned, {} malicious, {} not scanned (model {}, threshold {:.3})",
+                t.scanned,
+                t.malicious,
+                t.errors,
+                model.version(),
+                model.threshold()
+            );
+            t.exit_code()
+        }
+        Err(e) => {
+            tracing::error!("writing the report: {e}");
+            ExitCode::from(2)
         }
     }
 }

@@ -91,3 +91,41 @@ fn replay_warns_once_about_events_out_of_order() {
     assert!(out.status.success() && !log.contains("WARN") && !log.contains("back in time"), "{log}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `shrike scan` as a CI gate: exit 1 on a malicious file, 0 on clean ones, 2 when something
+/// could not be scanned or the model is unusable; JSON Lines with the evidence.
+#[test]
+fn scan_judges_files_offline_with_exit_codes_for_ci() {
+    let samples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../training/python");
+    let evil = samples.join("malicious/dropper_urlretrieve_chmod.py");
+    let fine = samples.join("benign/setup_c_extension.py");
+
+    let out = Command::new(SHRIKE).arg("scan").arg("--json").arg(&evil).arg(&fine).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    assert_eq!(lines[0]["verdict"], "malicious");
+    assert!(lines[0]["score"].as_f64().unwrap() >= lines[0]["threshold"].as_f64().unwrap());
+    assert!(lines[0]["model_version"].as_str().unwrap().starts_with("py-"));
+    assert_eq!(lines[0]["sha256"].as_str().unwrap().len(), 64);
+    let evidence = lines[0]["evidence"].as_array().unwrap();
+    assert!(!evidence.is_empty() && evidence.iter().all(|e| e["feature"].is_string() && e["contribution"].is_number()), "{evidence:?}");
+    assert_eq!(lines[1]["verdict"], "clean");
+    assert!(stderr.contains("2 scanned, 1 malicious, 0 not scanned"), "{stderr}");
+
+    let out = Command::new(SHRIKE).arg("scan").arg(&fine).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty(), "clean files are not listed without --all");
+
+    // What cannot be scanned is exit 2, at once: a device, a missing file.
+    let out = Command::new(SHRIKE).args(["scan", "/dev/zero", "/nonexistent/shrike.py"]).arg(&fine).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("/dev/zero: not a regular file") && text.contains("/nonexistent/shrike.py:"), "{text}");
+
+    // A model file that is not one: exit 2 with the reason.
+    let out = Command::new(SHRIKE).arg("scan").arg("--model").arg(&fine).arg(&evil).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a shrike Python model"), "{}", String::from_utf8_lossy(&out.stderr));
+}

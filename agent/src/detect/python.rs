@@ -62,6 +62,8 @@ pub struct PythonEvidence {
     pub unscanned: u64,
     /// The command piping code into the interpreter.
     pub stdin_writer: Option<String>,
+    /// The features behind the score, largest part first.
+    pub contributions: Vec<Contribution>,
 }
 
 impl Render for PythonEvidence {
@@ -79,6 +81,14 @@ impl Render for PythonEvidence {
         put(props, "Python_Model_Version", self.model_version.as_str());
         if self.unscanned > 0 {
             put(props, "Python_Script_Unscanned_Bytes", self.unscanned);
+        }
+        if !self.contributions.is_empty() {
+            let list = self
+                .contributions
+                .iter()
+                .map(|c| serde_json::json!({ "feature": c.feature, "contribution": (f64::from(c.contribution) * 1000.0).round() / 1000.0 }))
+                .collect::<Vec<_>>();
+            put(props, "Python_Model_Evidence", list);
         }
     }
 }
@@ -188,15 +198,119 @@ fn is_inert(code: &[u8]) -> bool {
 /// longer than it reads), which alone would flag any long file, never fires, since the whole
 /// content is read.
 pub fn score_windows(model: &Model, code: &[u8]) -> f32 {
-    let window = |from: usize| &code[from..code.len().min(from + MAX_SCAN_BYTES)];
-    let mut best = model.score(window(0));
+    best_window(model, code).0
+}
+
+/// [`score_windows`], with the window that scored highest.
+fn best_window(model: &Model, code: &[u8]) -> (f32, std::ops::Range<usize>) {
+    let window = |from: usize| from..code.len().min(from + MAX_SCAN_BYTES);
+    let mut best = (model.score(&code[window(0)]), window(0));
     let mut start = MAX_SCAN_BYTES - WINDOW_OVERLAP;
     while code.len() > MAX_SCAN_BYTES && start + WINDOW_OVERLAP < code.len() {
         let line = code[start..code.len().min(start + 4096)].iter().position(|&b| b == b'\n').map_or(start, |i| start + i + 1);
-        best = best.max(model.score(window(line.min(code.len()))));
+        let w = window(line.min(code.len()));
+        let s = model.score(&code[w.clone()]);
+        if s > best.0 {
+            best = (s, w);
+        }
         start += MAX_SCAN_BYTES - WINDOW_OVERLAP;
     }
     best
+}
+
+/// Features listed as the evidence of a verdict.
+pub const EVIDENCE_TOP: usize = 8;
+
+/// One feature's part in a score.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Contribution {
+    /// What the feature is (`a | b` when two share a hash bucket).
+    pub feature: String,
+    /// Its weight times its value: what it adds to the logit (negative: towards benign).
+    pub contribution: f32,
+}
+
+/// The `top` features behind the score of `code`, largest part first.
+pub fn contributions(model: &Model, code: &[u8], top: usize) -> Vec<Contribution> {
+    model.explain(code, top).into_iter().map(|(feature, contribution)| Contribution { feature, contribution }).collect()
+}
+
+/// Code (already normalised) judged: its score, and the `top` features behind the score of its
+/// highest window. Inert code scores 0 with no evidence.
+pub fn judge_code(model: &Model, code: &[u8], top: usize) -> (f32, Vec<Contribution>) {
+    if is_inert(code) {
+        return (0.0, Vec::new());
+    }
+    let (score, w) = best_window(model, code);
+    let evidence = if top > 0 { contributions(model, &code[w], top) } else { Vec::new() };
+    (score, evidence)
+}
+
+/// A script file read and judged.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JudgedScript {
+    /// The model's score: the highest of its windows.
+    pub score: f32,
+    /// File size.
+    pub size: u64,
+    /// Hex SHA-256 of the bytes read (the first [`SCRIPT_SCAN_LIMIT`]).
+    pub sha256: String,
+    /// Bytes read from the start.
+    pub read: u64,
+    /// Bytes neither read nor judged (beyond [`SCRIPT_SCAN_LIMIT`], before the last window).
+    pub unscanned: u64,
+    /// The first [`CONTENTS_PREFIX`] bytes, as text.
+    pub contents: String,
+    /// The features behind the score (empty unless asked for).
+    pub evidence: Vec<Contribution>,
+}
+
+/// Read and judge a script: its first [`SCRIPT_SCAN_LIMIT`] bytes in windows and, when it is
+/// longer, its last window, where appended code would be. The evidence (`top` features) is
+/// worked out for a malicious verdict, and for any verdict with `always_explain`.
+pub fn judge_file(model: &Model, file: &mut std::fs::File, top: usize, always_explain: bool) -> std::io::Result<JudgedScript> {
+    let size = file.metadata()?.size();
+    let mut buf = Vec::with_capacity((size as usize).min(SCRIPT_SCAN_LIMIT));
+    (&mut *file).take(SCRIPT_SCAN_LIMIT as u64).read_to_end(&mut buf)?;
+    let sha256 = Sha256::digest(&buf).iter().map(|b| format!("{b:02x}")).collect();
+    let code = normalise(&buf);
+    // The window that scored highest: a range of `code`, or the tail.
+    let (mut score, mut best) = if is_inert(&code) { (0.0, None) } else { let (s, w) = best_window(model, &code); (s, Some(w)) };
+    let mut tail = None;
+    let mut unscanned = 0;
+    if size > buf.len() as u64 {
+        let tail_from = size.saturating_sub(MAX_SCAN_BYTES as u64).max(buf.len() as u64);
+        unscanned = tail_from - buf.len() as u64;
+        let mut bytes = Vec::with_capacity(MAX_SCAN_BYTES);
+        if file.seek(SeekFrom::Start(tail_from)).is_ok() && (&mut *file).take(MAX_SCAN_BYTES as u64).read_to_end(&mut bytes).is_ok() {
+            let bytes = normalise(&bytes).into_owned();
+            if !is_inert(&bytes) {
+                let s = model.score(&bytes);
+                if s > score {
+                    (score, best) = (s, None);
+                    tail = Some(bytes);
+                }
+            }
+        } else {
+            unscanned = size - buf.len() as u64;
+        }
+    }
+    let explain = top > 0 && (always_explain || model.is_malicious(score));
+    let evidence = match (&tail, best) {
+        _ if !explain => Vec::new(),
+        (Some(t), _) => contributions(model, t, top),
+        (None, Some(w)) => contributions(model, &code[w], top),
+        (None, None) => Vec::new(),
+    };
+    Ok(JudgedScript {
+        score,
+        size,
+        sha256,
+        read: buf.len() as u64,
+        unscanned,
+        contents: String::from_utf8_lossy(&buf[..buf.len().min(CONTENTS_PREFIX)]).into_owned(),
+        evidence,
+    })
 }
 
 /// The interpreter's own options that take a value (CPython).
@@ -285,7 +399,7 @@ fn is_python(name: &[u8]) -> bool {
 /// scored once.
 struct ScriptReader {
     model: Arc<Model>,
-    cache: HashMap<(u64, u64, u64, i64), (f32, ScriptInfo)>,
+    cache: HashMap<(u64, u64, u64, i64), (f32, ScriptInfo, Vec<Contribution>)>,
 }
 
 /// A script to read and judge off the event loop, with the detection it becomes if malicious
@@ -387,16 +501,16 @@ impl ScriptReader {
     /// The job's detection, with the verdict's evidence when the script is malicious (true).
     fn judge_script(&mut self, job: ScriptJob) -> (Detection, bool) {
         let mut d = job.detection;
-        let Some((score, info)) = self.read_script(&job.roots, job.root.as_ref(), job.path.as_bytes()) else { return (d, false) };
+        let Some((score, info, contributions)) = self.read_script(&job.roots, job.root.as_ref(), job.path.as_bytes()) else { return (d, false) };
         let malicious = self.model.is_malicious(score);
         if malicious {
             d.summary = format!("python code judged malicious (score {score:.3})");
-            evidence(&mut d, &self.model, "script", score, Some(info));
+            evidence(&mut d, &self.model, "script", score, contributions, Some(info));
         }
         (d, malicious)
     }
 
-    fn read_script(&mut self, root_pid: &[u32], root: Option<&std::os::fd::OwnedFd>, path: &[u8]) -> Option<(f32, ScriptInfo)> {
+    fn read_script(&mut self, root_pid: &[u32], root: Option<&std::os::fd::OwnedFd>, path: &[u8]) -> Option<(f32, ScriptInfo, Vec<Contribution>)> {
         // The root of the process itself first (a chroot inside the container is its root),
         // the container's pinned root once the processes are gone.
         let mut file = root_pid
@@ -408,41 +522,21 @@ impl ScriptReader {
         if let Some(hit) = self.cache.get(&key) {
             return Some(hit.clone());
         }
-        let mut buf = Vec::with_capacity((m.size() as usize).min(SCRIPT_SCAN_LIMIT));
-        (&mut file).take(SCRIPT_SCAN_LIMIT as u64).read_to_end(&mut buf).ok()?;
-        let sha256 = Sha256::digest(&buf).iter().map(|b| format!("{b:02x}")).collect();
-        let code = normalise(&buf);
-        let mut score = if is_inert(&code) { 0.0 } else { score_windows(&self.model, &code) };
-        // Longer than the limit: its end too, where appended code would be.
-        let mut unscanned = 0;
-        if m.size() > buf.len() as u64 {
-            let tail_from = m.size().saturating_sub(MAX_SCAN_BYTES as u64).max(buf.len() as u64);
-            unscanned = tail_from - buf.len() as u64;
-            let mut tail = Vec::with_capacity(MAX_SCAN_BYTES);
-            if file.seek(SeekFrom::Start(tail_from)).is_ok() && file.take(MAX_SCAN_BYTES as u64).read_to_end(&mut tail).is_ok() {
-                let tail = normalise(&tail);
-                if !is_inert(&tail) {
-                    score = score.max(self.model.score(&tail));
-                }
-            } else {
-                unscanned = m.size() - buf.len() as u64;
-            }
-        }
-        let contents = String::from_utf8_lossy(&buf[..buf.len().min(CONTENTS_PREFIX)]).into_owned();
+        let j = judge_file(&self.model, &mut file, EVIDENCE_TOP, false).ok()?;
         let info = ScriptInfo {
             path: String::from_utf8_lossy(path).into_owned(),
-            size: m.size(),
-            sha256,
-            hashed_size: buf.len() as u64,
-            partially_hashed: (buf.len() as u64) < m.size(),
-            contents,
-            unscanned,
+            size: j.size,
+            sha256: j.sha256,
+            hashed_size: j.read,
+            partially_hashed: j.read < j.size,
+            contents: j.contents,
+            unscanned: j.unscanned,
         };
         if self.cache.len() > 4096 {
             self.cache.clear();
         }
-        self.cache.insert(key, (score, info.clone()));
-        Some((score, info))
+        self.cache.insert(key, (j.score, info.clone(), j.evidence.clone()));
+        Some((j.score, info, j.evidence))
     }
 
 }
@@ -480,7 +574,7 @@ impl PythonJudge {
                 if is_inert(&code) {
                     return;
                 }
-                (score_windows(&self.model, &code), "argument")
+                (judge_code(&self.model, &code, EVIDENCE_TOP), "argument")
             }
             Some(CodeSource::Script(path)) if live => {
                 let detection = ctx.detection(DetectionId::MaliciousPython, p.key, String::new());
@@ -502,23 +596,25 @@ impl PythonJudge {
                     model_version: self.model.version().to_string(),
                     unscanned: 0,
                     stdin_writer: Some(writer),
+                    contributions: Vec::new(),
                 });
                 out.push(d);
                 return;
             }
             _ => return,
         };
+        let (score, contributions) = score;
         if !self.model.is_malicious(score) {
             return;
         }
         let mut d = ctx.detection(DetectionId::MaliciousPython, p.key, format!("python code judged malicious (score {score:.3})"));
-        evidence(&mut d, &self.model, source_name, score, None);
+        evidence(&mut d, &self.model, source_name, score, contributions, None);
         out.push(d);
     }
 }
 
 /// The evidence of a malicious verdict.
-fn evidence(d: &mut Detection, model: &Model, source: &'static str, score: f32, script: Option<ScriptInfo>) {
+fn evidence(d: &mut Detection, model: &Model, source: &'static str, score: f32, contributions: Vec<Contribution>, script: Option<ScriptInfo>) {
     d.evidence = Evidence::Python(PythonEvidence {
         source,
         score: Some(score),
@@ -526,6 +622,7 @@ fn evidence(d: &mut Detection, model: &Model, source: &'static str, score: f32, 
         model_version: model.version().to_string(),
         unscanned: script.as_ref().map_or(0, |s| s.unscanned),
         stdin_writer: None,
+        contributions,
     });
     d.script = script;
 }

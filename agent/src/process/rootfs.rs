@@ -161,6 +161,12 @@ pub fn is_host_root(root: &OwnedFd) -> bool {
     }
 }
 
+/// Open `path` (as the agent itself sees it) for reading, only if it is a regular file on a data
+/// file system, without blocking on whatever is there (a FIFO, a device, `/proc/kmsg`).
+pub fn open_data_file(path: &[u8]) -> io::Result<File> {
+    open_regular(libc::AT_FDCWD, path, 0)
+}
+
 /// Open `path` (absolute, as the process sees it) for reading below `root`, confined to it.
 /// Only regular files are returned.
 pub fn open_at_root(root: &OwnedFd, path: &[u8]) -> io::Result<File> {
