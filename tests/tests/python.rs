@@ -92,11 +92,17 @@ async fn python_code_is_captured_and_judged_in_containers() {
     assert!(f["sourceProperties"]["Python_Model_Score"].as_f64().unwrap() >= f["sourceProperties"]["Python_Model_Threshold"].as_f64().unwrap());
     assert!(f["sourceProperties"]["Python_Model_Version"].as_str().unwrap().starts_with("py-"));
     assert_eq!(f["mitreAttack"]["primaryTechniques"][0], "PYTHON");
+    // The features behind the verdict, as `shrike scan` lists them.
+    let evidence = f["sourceProperties"]["Python_Model_Evidence"].as_array().expect("evidence");
+    assert!(!evidence.is_empty() && evidence.len() <= 8, "{evidence:?}");
+    assert!(evidence.iter().all(|e| e["feature"].as_str().is_some_and(|s| !s.is_empty()) && e["contribution"].is_number()), "{evidence:?}");
+    assert!(evidence.iter().any(|e| e["contribution"].as_f64().unwrap() > 0.0), "something pushed it over: {evidence:?}");
 
     let inline = python_findings(&findings, "py-inline");
     assert_eq!(inline.len(), 1, "one finding for the -c one-liner: {findings:#?}");
     let f = &inline[0]["finding"];
     assert_eq!(f["sourceProperties"]["Python_Code_Source"], "argument");
+    assert!(f["sourceProperties"]["Python_Model_Evidence"].as_array().is_some_and(|e| !e.is_empty()), "evidence for -c code too");
     assert!(f["processes"][0]["args"].as_array().unwrap().iter().any(|a| a.as_str().unwrap().contains("pty.spawn")), "the code is in args");
     assert!(f["processes"][0].get("script").is_none(), "no script for -c");
 
