@@ -23,6 +23,8 @@ pub enum Source {
     Defanged,
     /// Generated benign setup.py files (synth.rs), training only.
     SyntheticSetup,
+    /// Scripts of pinned Debian packages and PyPI source distributions (sources.rs).
+    Scripts,
 }
 
 impl Source {
@@ -36,6 +38,7 @@ impl Source {
             Source::Malregistry => "malregistry payload files",
             Source::Defanged => "defanged samples",
             Source::SyntheticSetup => "synthetic benign setup.py (training only)",
+            Source::Scripts => "scripts of Debian packages and PyPI sdists (benign)",
         }
     }
 }
@@ -122,7 +125,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, scripts: &mut Vec<PathBuf>) {
         let p = e.path();
         if ft.is_dir() {
             // never the repositories, shared data, build output or virtual file systems
-            if p.starts_with("/work") || p.file_name().is_some_and(|n| n == "target" && p.join("CACHEDIR.TAG").exists())
+            // (nor Rust crates' sources, whose Python files are test fixtures of parsers)
+            if p.starts_with("/work")
+                || p.file_name().is_some_and(|n| n == "target" && p.join("CACHEDIR.TAG").exists())
+                || p.ends_with(".cargo/registry")
             {
                 continue;
             }

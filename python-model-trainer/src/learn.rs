@@ -5,8 +5,11 @@
 use python_model::N_BUCKETS;
 
 pub struct Example<'a> {
+    /// Lexical features, each of value `value`.
     pub idx: &'a [u32],
     pub value: f32,
+    /// Behaviour features, each of value 1.
+    pub beh: &'a [u32],
     pub y: f32,
     pub weight: f32,
 }
@@ -24,6 +27,9 @@ pub struct Params {
     pub l1: f32,
     /// FTRL-Proximal beta (learning-rate smoothing).
     pub beta: f32,
+    /// FTRL-Proximal L1 strength for the behaviour features (few, dense, value 1: they need a
+    /// stronger pull to zero than the lexical ones not to learn the data sets' habits).
+    pub l1_behaviour: f32,
 }
 
 pub struct Trained {
@@ -83,13 +89,21 @@ fn train_ftrl(examples: &[Example], p: &Params, mut on_epoch: impl FnMut(usize, 
     let mut z = vec![0f32; N_BUCKETS];
     let mut n = vec![0f32; N_BUCKETS];
     let (mut zb, mut nb) = (0f32, 0f32);
-    let weight = |z: f32, n: f32| -> f32 {
+    let weight_l1 = |z: f32, n: f32, l1: f32| -> f32 {
         if z.abs() <= l1 {
             0.0
         } else {
             -(z - z.signum() * l1) / ((beta + n.sqrt()) / alpha + l2)
         }
     };
+    // Which coordinates are behaviour features, for their own L1.
+    let mut is_beh = vec![false; N_BUCKETS];
+    for e in examples {
+        for &j in e.beh {
+            is_beh[j as usize] = true;
+        }
+    }
+    let l1_of = |j: usize| if is_beh[j] { p.l1_behaviour } else { l1 };
     let mut order = schedule(examples, p);
     let mut rng = XorShift(p.seed | 1);
     let mut t = Trained { weights: Vec::new(), bias: 0.0 };
@@ -99,23 +113,31 @@ fn train_ftrl(examples: &[Example], p: &Params, mut on_epoch: impl FnMut(usize, 
             let e = &examples[i as usize];
             let mut dot = 0f32;
             for &j in e.idx {
-                dot += weight(z[j as usize], n[j as usize]);
+                let j = j as usize;
+                dot += weight_l1(z[j], n[j], l1_of(j));
+            }
+            let mut dot_beh = 0f32;
+            for &j in e.beh {
+                let j = j as usize;
+                dot_beh += weight_l1(z[j], n[j], l1_of(j));
             }
             let b = -zb / ((beta + nb.sqrt()) / alpha);
-            let gz = sw * (sigmoid(b + dot * e.value) - e.y);
-            for &j in e.idx {
-                let j = j as usize;
-                let g = gz * e.value;
-                let w = weight(z[j], n[j]);
-                let sigma = ((n[j] + g * g).sqrt() - n[j].sqrt()) / alpha;
-                z[j] += g - sigma * w;
-                n[j] += g * g;
+            let gz = sw * (sigmoid(b + dot * e.value + dot_beh) - e.y);
+            for (block, x) in [(e.idx, e.value), (e.beh, 1.0)] {
+                for &j in block {
+                    let j = j as usize;
+                    let g = gz * x;
+                    let w = weight_l1(z[j], n[j], l1_of(j));
+                    let sigma = ((n[j] + g * g).sqrt() - n[j].sqrt()) / alpha;
+                    z[j] += g - sigma * w;
+                    n[j] += g * g;
+                }
             }
             let sigma = ((nb + gz * gz).sqrt() - nb.sqrt()) / alpha;
             zb += gz - sigma * b;
             nb += gz * gz;
         }
-        t.weights = z.iter().zip(&n).map(|(&z, &n)| weight(z, n)).collect();
+        t.weights = z.iter().zip(&n).enumerate().map(|(j, (&z, &n))| weight_l1(z, n, l1_of(j))).collect();
         t.bias = -zb / ((beta + nb.sqrt()) / alpha);
         on_epoch(epoch, &t);
     }
@@ -137,13 +159,19 @@ fn train_adagrad(examples: &[Example], p: &Params, mut on_epoch: impl FnMut(usiz
             for &j in e.idx {
                 z += w[j as usize];
             }
-            let z = b + z * e.value;
+            let mut z_beh = 0f32;
+            for &j in e.beh {
+                z_beh += w[j as usize];
+            }
+            let z = b + z * e.value + z_beh;
             let gz = sw * (sigmoid(z) - e.y);
-            for &j in e.idx {
-                let j = j as usize;
-                let g = gz * e.value + p.l2 * w[j];
-                g2[j] += g * g;
-                w[j] -= p.lr * g / (g2[j].sqrt() + 1e-6);
+            for (block, x) in [(e.idx, e.value), (e.beh, 1.0)] {
+                for &j in block {
+                    let j = j as usize;
+                    let g = gz * x + p.l2 * w[j];
+                    g2[j] += g * g;
+                    w[j] -= p.lr * g / (g2[j].sqrt() + 1e-6);
+                }
             }
             gb2 += gz * gz;
             b -= p.lr * gz / (gb2.sqrt() + 1e-6);

@@ -13,6 +13,7 @@ mod corpus;
 mod learn;
 mod metrics;
 mod report;
+mod sources;
 mod synth;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -64,6 +65,15 @@ pub struct Recipe {
     pub beta: f32,
     /// Train only on registry files that are payload carriers (capability outside library lines).
     pub train_carriers_only: bool,
+    /// Use the behaviour features (python-model/src/behaviour.rs) beside the lexical ones.
+    pub behaviour: bool,
+    /// FTRL L1 strength of the behaviour features.
+    pub l1_behaviour: f32,
+    /// Weight of one script of the pinned benign sources (an installed file weighs 1).
+    pub script_weight: f64,
+    /// Train on the pinned benign scripts (split by project like installed files); otherwise
+    /// they are all test data.
+    pub train_on_scripts: bool,
     pub overridden: Vec<String>,
 }
 
@@ -83,6 +93,10 @@ impl Recipe {
             l1: 1.0,
             beta: 1.0,
             train_carriers_only: false,
+            behaviour: false,
+            l1_behaviour: 8.0,
+            script_weight: 4.0,
+            train_on_scripts: false,
             overridden: Vec::new(),
         };
         fn knob<T: std::str::FromStr>(name: &str, v: &mut T, over: &mut Vec<String>) -> Result<()> {
@@ -107,6 +121,10 @@ impl Recipe {
         knob("SYNTH_WEIGHT", &mut r.synth_weight, &mut o)?;
         knob("BETA", &mut r.beta, &mut o)?;
         knob("TRAIN_CARRIERS_ONLY", &mut r.train_carriers_only, &mut o)?;
+        knob("BEHAVIOUR", &mut r.behaviour, &mut o)?;
+        knob("L1_BEHAVIOUR", &mut r.l1_behaviour, &mut o)?;
+        knob("SCRIPT_WEIGHT", &mut r.script_weight, &mut o)?;
+        knob("TRAIN_ON_SCRIPTS", &mut r.train_on_scripts, &mut o)?;
         r.overridden = o;
         Ok(r)
     }
@@ -162,6 +180,8 @@ pub struct Outcome {
     pub threshold: f32,
     pub epoch_log: Vec<(usize, f64, f64)>,
     pub timing_us: Vec<f64>,
+    /// Scoring times of 256 KiB scripts.
+    pub timing_256k_us: Vec<f64>,
     pub timing_bytes: usize,
     pub score_mismatches: usize,
     pub cases: Vec<(String, String, f32, bool)>,
@@ -214,9 +234,18 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
     let defanged = corpus::load_samples(root, "malicious", Source::Defanged)?;
     log(format!("  {} hard benign samples, {} defanged malicious samples", benign_samples.len(), defanged.len()));
 
+    log("reading the pinned benign script sources (training/python/benign-sources.tsv)");
+    let known: HashSet<(u64, usize)> = installed_docs.iter().chain(&benign_samples).map(|d| corpus::content_key(&d.bytes)).collect();
+    let (script_docs, script_stats) =
+        sources::load(&root.join("training/python/benign-sources.tsv"), &sources::cache_dir(root), &known)?;
+    log(format!(
+        "  {} artifacts ({} Debian, {} PyPI): {} script files ({} over the per-project cap, {} duplicates)",
+        script_stats.artifacts, script_stats.debian, script_stats.pypi, script_stats.files, script_stats.capped, script_stats.duplicates
+    ));
+
     // malicious contents that are byte-identical to a benign file are not malicious evidence
     let benign_keys: HashSet<(u64, usize)> =
-        installed_docs.iter().chain(&benign_samples).map(|d| corpus::content_key(&d.bytes)).collect();
+        installed_docs.iter().chain(&benign_samples).chain(&script_docs).map(|d| corpus::content_key(&d.bytes)).collect();
     let mut mal_dropped_benign_dupes = 0;
     let mal_docs: Vec<RawDoc> = mal_docs
         .into_iter()
@@ -233,6 +262,10 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
     let mut raw: Vec<(RawDoc, Split)> = Vec::new();
     for d in installed_docs {
         let s = split_of(corpus::bucket100("benign", &d.group), 70, 85);
+        raw.push((d, s));
+    }
+    for d in script_docs {
+        let s = if recipe.train_on_scripts { split_of(corpus::bucket100("benign", &d.group), 70, 85) } else { Split::Test };
         raw.push((d, s));
     }
     for d in mal_docs {
@@ -278,7 +311,7 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
 
     // ------------------------------------------------------------------ features
     log(format!("extracting features of {} documents", raw.len()));
-    let fvs = extract_all(&raw);
+    let fvs = extract_all(&raw, if recipe.behaviour { python_model::FEATURE_VERSION } else { python_model::LEXICAL_FEATURE_VERSION });
     let (mut docs, mut weak): (Vec<Doc>, Vec<Doc>) = raw
         .into_iter()
         .zip(fvs)
@@ -309,6 +342,8 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
             Source::Malregistry => by_cluster.entry(d.raw.group.clone()).or_default().push(i),
             Source::Defanged => d.weight = 1.0,
             Source::SyntheticSetup => d.weight = recipe.synth_weight,
+            Source::Scripts if setup => d.weight = recipe.setup_weight,
+            Source::Scripts => d.weight = recipe.script_weight,
         }
     }
     let benign_total: f64 = docs.iter().filter(|d| !d.malicious()).map(|d| d.weight).sum();
@@ -339,6 +374,7 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
         .map(|d| learn::Example {
             idx: d.fv.indices(),
             value: d.fv.value(),
+            beh: d.fv.behaviour(),
             y: if d.malicious() { 1.0 } else { 0.0 },
             weight: d.weight as f32,
         })
@@ -352,6 +388,7 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
         max_step_weight: 4.0,
         l1: recipe.l1,
         beta: recipe.beta,
+        l1_behaviour: recipe.l1_behaviour,
     };
     let val: Vec<usize> = (0..docs.len()).filter(|&i| docs[i].split == Split::Val).collect();
     let sizes = cluster_sizes(&docs);
@@ -362,7 +399,9 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
             .iter()
             .map(|&i| {
                 let d = &docs[i];
-                let z: f32 = d.fv.indices().iter().map(|&j| t.weights[j as usize]).sum::<f32>() * d.fv.value() + t.bias;
+                let z: f32 = d.fv.indices().iter().map(|&j| t.weights[j as usize]).sum::<f32>() * d.fv.value()
+                    + d.fv.behaviour().iter().map(|&j| t.weights[j as usize]).sum::<f32>()
+                    + t.bias;
                 Item { score: 1.0 / (1.0 + (-z).exp()), malicious: d.malicious(), weight: eval_weight(d, &sizes) }
             })
             .collect();
@@ -380,7 +419,8 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
 
     // ------------------------------------------------------------------ threshold, encode
     let weights = learn::prune(&trained.weights, MAX_WEIGHTS);
-    let unthresholded = python_model::encode_model("tmp", 0.5, trained.bias, &weights);
+    let feature_version = if recipe.behaviour { python_model::FEATURE_VERSION } else { python_model::LEXICAL_FEATURE_VERSION };
+    let unthresholded = python_model::encode_model(feature_version, "tmp", 0.5, trained.bias, &weights);
     let m0 = Model::from_bytes(&unthresholded).context("decoding the freshly encoded model")?;
     let val_benign: Vec<f32> =
         val.iter().filter(|&&i| !docs[i].malicious()).map(|&i| m0.score_features(&docs[i].fv)).collect();
@@ -393,7 +433,7 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
     }
     let (threshold, plain_threshold) = robust_threshold(&val_groups);
     let val_threshold_fp = val_benign.iter().filter(|&&s| s >= threshold).count();
-    let bytes = python_model::encode_model(&format!("py-lr-{RECIPE_DATE}"), threshold, trained.bias, &weights);
+    let bytes = python_model::encode_model(feature_version, &format!("py-lr-{RECIPE_DATE}"), threshold, trained.bias, &weights);
     let model = Model::from_bytes(&bytes).context("decoding the encoded model")?;
     write(model_path, &bytes)?;
     log(format!(
@@ -445,6 +485,27 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
         }
     }
     timing_us.sort_by(|a, b| a.total_cmp(b));
+    // 256 KiB scripts: installed files joined in corpus order, cut at exactly the model's window,
+    // each scored 5 times.
+    let mut timing_256k_us = Vec::new();
+    let mut script = Vec::with_capacity(python_model::MAX_SCAN_BYTES);
+    for d in docs.iter().filter(|d| d.raw.source == Source::Installed) {
+        script.extend_from_slice(&d.raw.bytes);
+        script.push(b'\n');
+        if script.len() >= python_model::MAX_SCAN_BYTES {
+            script.truncate(python_model::MAX_SCAN_BYTES);
+            for _ in 0..5 {
+                let t = Instant::now();
+                std::hint::black_box(model.score(&script));
+                timing_256k_us.push(t.elapsed().as_secs_f64() * 1e6);
+            }
+            script.clear();
+            if timing_256k_us.len() >= 500 {
+                break;
+            }
+        }
+    }
+    timing_256k_us.sort_by(|a, b| a.total_cmp(b));
 
     // ------------------------------------------------------------------ fixture
     let cases = fixture(root, &model)?;
@@ -464,6 +525,7 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
         threshold,
         epoch_log,
         timing_us,
+        timing_256k_us,
         timing_bytes,
         score_mismatches,
         cases,
@@ -515,7 +577,7 @@ fn robust_threshold(groups: &BTreeMap<String, Vec<f32>>) -> (f32, f32) {
 /// A `setup.py` (installed) or a sample of the `setup` family.
 pub fn is_setup_py(d: &RawDoc) -> bool {
     match d.source {
-        Source::Installed => d.name.ends_with("/setup.py"),
+        Source::Installed | Source::Scripts => d.name.ends_with("/setup.py"),
         Source::BenignSample => d.group == "setup",
         _ => false,
     }
@@ -539,7 +601,7 @@ fn write(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// Features of every document, on two threads; the result is in input order.
-fn extract_all(raw: &[(RawDoc, Split)]) -> Vec<FeatureVec> {
+fn extract_all(raw: &[(RawDoc, Split)], version: u32) -> Vec<FeatureVec> {
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 2);
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut parts: Vec<Vec<(usize, FeatureVec)>> = Vec::new();
@@ -554,7 +616,7 @@ fn extract_all(raw: &[(RawDoc, Split)]) -> Vec<FeatureVec> {
                         if i >= raw.len() {
                             break;
                         }
-                        python_model::features(&raw[i].0.bytes, &mut fv);
+                        python_model::features_for(version, &raw[i].0.bytes, &mut fv);
                         out.push((i, fv.clone()));
                     }
                     out

@@ -236,6 +236,38 @@ pub fn render(o: &Outcome) -> String {
         pct(all_c.fpr()),
         yn(pkg_recall >= 0.95 && all_c.fpr() <= 0.01)
     );
+    // The precision targets: benign code of the kinds that run in containers, read apart.
+    let held_benign: Vec<&Doc> =
+        docs.iter().filter(|d| d.split == Split::Test && matches!(d.raw.source, Source::Installed | Source::Scripts)).collect();
+    let held_scripts: Vec<&Doc> = docs.iter().filter(|d| d.split == Split::Test && d.raw.source == Source::Scripts).collect();
+    let held_hard: Vec<&Doc> = docs.iter().filter(|d| d.split != Split::Train && d.raw.source == Source::BenignSample).collect();
+    let flagged = |v: &[&Doc]| v.iter().filter(|d| d.score >= t).count();
+    let rate = |v: &[&Doc]| flagged(v) as f64 / v.len().max(1) as f64;
+    let p99_256k = metrics::quantile(&o.timing_256k_us, 0.99) / 1000.0;
+    let _ = writeln!(s, "\nTargets for precision on what runs in containers (held-out data split by campaign and by project, threshold chosen on validation data only):\n");
+    let _ = writeln!(s, "- malicious packages caught (held-out campaigns, any payload file flagged): {} (≥ 97%) → {}", pct(pkg_recall), yn(pkg_recall >= 0.97));
+    let _ = writeln!(s, "- averaged over campaign templates: {} (≥ 95%) → {}", pct(pkg_macro), yn(pkg_macro >= 0.95));
+    let _ = writeln!(
+        s,
+        "- benign files flagged, held-out installed code and pinned scripts of Debian packages and PyPI projects: {} of {} = {} (≤ 0.3%) → {}; the scripts alone: {} of {} = {}",
+        flagged(&held_benign),
+        held_benign.len(),
+        pct(rate(&held_benign)),
+        yn(rate(&held_benign) <= 0.003),
+        flagged(&held_scripts),
+        held_scripts.len(),
+        pct(rate(&held_scripts))
+    );
+    let _ = writeln!(
+        s,
+        "- hard benign look-alike scripts flagged (training/python/benign, validation and test files): {} of {} = {} (≤ 3%) → {}",
+        flagged(&held_hard),
+        held_hard.len(),
+        pct(rate(&held_hard)),
+        yn(rate(&held_hard) <= 0.03)
+    );
+    let _ = writeln!(s, "- scoring a 256 KiB script, p99 on one core: {p99_256k:.2} ms over {} runs (≤ 5 ms) → {}", o.timing_256k_us.len(), yn(p99_256k <= 5.0));
+    let _ = writeln!(s, "- model file: {} bytes (≤ 4 MB) → {}", o.model_bytes, yn(o.model_bytes <= 4_000_000));
     let _ = writeln!(
         s,
         "\nFor reference (thresholds picked on the test data itself, so optimistic): recall at 1% test FPR {} per file / {} clusters weighted; \
@@ -289,7 +321,7 @@ pub fn render(o: &Outcome) -> String {
     s.push_str(
         "| source | label | unique files | groups | train | validation | test |\n|---|---|---:|---:|---:|---:|---:|\n",
     );
-    for src in [Source::Installed, Source::BenignSample, Source::SyntheticSetup, Source::Malregistry, Source::Defanged]
+    for src in [Source::Installed, Source::Scripts, Source::BenignSample, Source::SyntheticSetup, Source::Malregistry, Source::Defanged]
     {
         let groups: std::collections::BTreeSet<&str> =
             docs.iter().filter(|d| d.raw.source == src).map(|d| d.raw.group.as_str()).collect();
@@ -413,9 +445,22 @@ pub fn render(o: &Outcome) -> String {
          exec/eval count, exec without any def, exec next to a blob, URLs, IPs, obfuscated names, non-ASCII/NUL bytes, truncation). File \
          size, line count and \"starts with an import\" are deliberately not features: in the training data they separate registry payloads \
          from installed libraries without saying anything about behaviour. 2^{} hash buckets, binary values, L2-normalised per file.",
-        python_model::FEATURE_VERSION,
+        o.model.feature_version(),
         python_model::MAX_SCAN_BYTES / 1024,
         python_model::HASH_BITS
+    );
+    let _ = writeln!(
+        s,
+        "- Behaviour features (python-model/src/behaviour.rs, feature version 2): {}. From a real Python parser (`ruff_python_parser`, \
+         error-tolerant), a flow-insensitive taint pass over the module: decoded, downloaded, socket, credential, host-fact, blob, \
+         local-file, temporary/autostart-path, shell and URL values followed through names, calls and function returns into exec/eval/\
+         compile/marshal/pickle, process starts, `os.dup2`, sends, file writes and chmod (`decoded>exec`, `socket>dup2`, `cred>send`, \
+         `download>write`, ...), plus a dup2'd socket next to a shell, download → write → chmod/run, decoding layers around an exec, sinks \
+         run at import time or from a setuptools install hook, exec reached through `getattr`/`__builtins__`, a `__main__` guard, and \
+         code with no sink at all. Each is a binary feature of value 1 beside the L2-normalised lexical block, with its own L1 \
+         (`SHRIKE_PYMODEL_L1_BEHAVIOUR`). Switched on with `SHRIKE_PYMODEL_BEHAVIOUR=true`; a model records its feature version and \
+         the agent extracts exactly the features its model was trained on.",
+        if o.recipe.behaviour { "used by this model" } else { "not used by this model (the recipe's default: docs/python-model-experiments.md compares the runs)" }
     );
     let _ = writeln!(
         s,

@@ -25,8 +25,12 @@
 //! Only the first [`MAX_SCAN_BYTES`] bytes are read.
 
 /// Version of the feature definition. A model records the version it was trained with and is
-/// refused by a build that extracts a different one. Bump on ANY change to this file's output.
-pub const FEATURE_VERSION: u32 = 1;
+/// refused by a build that cannot extract it. Bump on ANY change to this file's output.
+/// Version 1 is the lexical features alone; version 2 adds the behaviour features
+/// ([`crate::behaviour`]). This build extracts both, each for the models trained with it.
+pub const FEATURE_VERSION: u32 = 2;
+/// The lexical features alone.
+pub const LEXICAL_FEATURE_VERSION: u32 = 1;
 /// log2 of the number of hash buckets.
 pub const HASH_BITS: u32 = 18;
 /// Number of hash buckets (feature dimension).
@@ -41,27 +45,38 @@ const MAX_WORDS_PER_FILE: usize = 16_384;
 /// Entropy is measured over at most this many bytes of a string.
 const ENTROPY_WINDOW: usize = 4096;
 
-/// A sparse binary feature vector: sorted, unique bucket indices, all with the same value.
+/// A sparse binary feature vector in two blocks: the lexical features (sorted, unique bucket
+/// indices, all with the same L2-normalised value) and the behaviour features
+/// ([`crate::behaviour`]: sorted, unique, each of value 1, so that a few facts about what the code
+/// does are not diluted by thousands of tokens).
 #[derive(Debug, Default, Clone)]
 pub struct FeatureVec {
     idx: Vec<u32>,
+    beh: Vec<u32>,
 }
 
 impl FeatureVec {
     pub fn new() -> FeatureVec {
-        FeatureVec { idx: Vec::with_capacity(4096) }
+        FeatureVec { idx: Vec::with_capacity(4096), beh: Vec::new() }
     }
 
     pub fn clear(&mut self) {
         self.idx.clear();
+        self.beh.clear();
     }
+
+    /// Sorted, unique bucket indices of the behaviour features (each of value 1).
+    pub fn behaviour(&self) -> &[u32] {
+        &self.beh
+    }
+
 
     /// Sorted, unique bucket indices of the present features.
     pub fn indices(&self) -> &[u32] {
         &self.idx
     }
 
-    /// The value of every present feature (L2 normalisation of a binary vector).
+    /// The value of every present lexical feature (L2 normalisation of a binary vector).
     pub fn value(&self) -> f32 {
         if self.idx.is_empty() {
             0.0
@@ -127,7 +142,7 @@ fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(&b[..b.len().min(40)]).into_owned()
 }
 
-/// Human-readable names of the features of `code`: (bucket, name) pairs, sorted, for
+/// Human-readable names of the lexical features of `code`: (bucket, name) pairs, sorted, for
 /// debugging and for reports. Runs the same extraction as [`features`].
 pub fn explain(code: &[u8]) -> Vec<(u32, String)> {
     let mut e = Explainer(Vec::new());
@@ -135,6 +150,23 @@ pub fn explain(code: &[u8]) -> Vec<(u32, String)> {
     e.0.sort();
     e.0.dedup();
     e.0
+}
+
+/// The behaviour features of `code`: (bucket, name) pairs, sorted by bucket.
+pub fn explain_behaviour(code: &[u8]) -> Vec<(u32, String)> {
+    let code = &code[..code.len().min(MAX_SCAN_BYTES)];
+    let mut v: Vec<(u32, String)> = crate::behaviour::behaviours(code).into_iter().map(|f| (bucket(behaviour_hash(&f)), format!("beh:{f}"))).collect();
+    v.sort();
+    v
+}
+
+/// The hash bucket of a behaviour fact ([`crate::behaviour::all_facts`]).
+pub fn behaviour_bucket(fact: &str) -> u32 {
+    bucket(behaviour_hash(fact))
+}
+
+fn behaviour_hash(fact: &str) -> u64 {
+    fnv_from(0xbe4a_0000_0000_0002, fact.as_bytes())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -793,9 +825,23 @@ fn num_class(num: &[u8]) -> &'static str {
 /// Extracts the features of `code` (first [`MAX_SCAN_BYTES`] bytes) into `out` (cleared first).
 /// Never panics, whatever the bytes.
 pub fn features(code: &[u8], out: &mut FeatureVec) {
+    features_for(FEATURE_VERSION, code, out);
+}
+
+/// The features of a given feature version (see [`FEATURE_VERSION`]) of `code` into `out`.
+pub fn features_for(version: u32, code: &[u8], out: &mut FeatureVec) {
     out.clear();
     extract(code, out);
     out.finish();
+    if version < 2 {
+        return;
+    }
+    let code = &code[..code.len().min(MAX_SCAN_BYTES)];
+    for f in crate::behaviour::behaviours(code) {
+        out.beh.push(bucket(behaviour_hash(&f)));
+    }
+    out.beh.sort_unstable();
+    out.beh.dedup();
 }
 
 fn h_newline_const() -> u64 {

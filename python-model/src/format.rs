@@ -18,7 +18,7 @@
 //!                                (first: from 0, then strictly increasing), i16 q != 0)
 //! ```
 
-use crate::features::{FEATURE_VERSION, HASH_BITS, N_BUCKETS};
+use crate::features::{FEATURE_VERSION, HASH_BITS, LEXICAL_FEATURE_VERSION, N_BUCKETS};
 use crate::ModelError;
 
 /// Magic bytes at the start of every model file.
@@ -43,6 +43,7 @@ pub fn fnv1a64_of(bytes: impl IntoIterator<Item = u8>) -> u64 {
 }
 
 pub(crate) struct Decoded {
+    pub feature_version: u32,
     pub version: String,
     pub threshold: f32,
     pub bias: f32,
@@ -52,7 +53,7 @@ pub(crate) struct Decoded {
 /// Serialises a model. `weights` are (bucket, weight) pairs in any order; weights that quantise
 /// to zero are dropped. The version string is `<version_prefix>-<8 hex digits of the hash of
 /// threshold, bias and the quantised weights>`.
-pub fn encode_model(version_prefix: &str, threshold: f32, bias: f32, weights: &[(u32, f32)]) -> Vec<u8> {
+pub fn encode_model(feature_version: u32, version_prefix: &str, threshold: f32, bias: f32, weights: &[(u32, f32)]) -> Vec<u8> {
     let mut w: Vec<(u32, f32)> =
         weights.iter().copied().filter(|&(i, x)| (i as usize) < N_BUCKETS && x != 0.0 && x.is_finite()).collect();
     w.sort_by_key(|&(i, _)| i);
@@ -93,7 +94,7 @@ pub fn encode_model(version_prefix: &str, threshold: f32, bias: f32, weights: &[
     assert!(version.len() <= 255 && version.is_ascii(), "version string must be short ASCII");
 
     let mut body = Vec::with_capacity(tail.len() + 64);
-    body.extend_from_slice(&FEATURE_VERSION.to_le_bytes());
+    body.extend_from_slice(&feature_version.to_le_bytes());
     body.push(HASH_BITS as u8);
     body.push(version.len() as u8);
     body.extend_from_slice(version.as_bytes());
@@ -172,7 +173,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded, ModelError> {
 
     let mut r = Reader { b: body, i: 0 };
     let fv = r.u32("truncated feature version")?;
-    if fv != FEATURE_VERSION {
+    if !(LEXICAL_FEATURE_VERSION..=FEATURE_VERSION).contains(&fv) {
         return Err(ModelError::FeatureVersion { model: fv, build: FEATURE_VERSION });
     }
     let bits = r.u8("truncated hash bits")? as u32;
@@ -213,5 +214,5 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded, ModelError> {
     if r.i != body.len() {
         return Err(ModelError::Malformed("trailing bytes after the weights"));
     }
-    Ok(Decoded { version, threshold, bias, weights })
+    Ok(Decoded { feature_version: fv, version, threshold, bias, weights })
 }

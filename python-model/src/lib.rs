@@ -2,7 +2,9 @@
 //! train-python-model`) and inference.
 //!
 //! The model is a logistic regression over hashed, L2-normalised binary features of the source
-//! (see [`features`]); the trained weights, the decision threshold and the version live in
+//! (see [`features`]), and, for models of feature version 2, binary behaviour features from a
+//! Python parser (see [`behaviour`]); a model records the features it was trained on and is
+//! scored with exactly those; the trained weights, the decision threshold and the version live in
 //! `rules/python-model.bin`, written by the trainer together with its evaluation report
 //! (docs/python-model-evaluation.md). Scoring reads at most [`MAX_SCAN_BYTES`] of the code,
 //! accepts any bytes (non-UTF-8, binary) and never panics; [`Model::explain`] lists the features
@@ -18,10 +20,11 @@ use std::cell::RefCell;
 use std::path::Path;
 
 pub mod cases;
+pub mod behaviour;
 mod features;
 mod format;
 
-pub use features::{explain, features, FeatureVec, FEATURE_VERSION, HASH_BITS, MAX_SCAN_BYTES, N_BUCKETS};
+pub use features::{behaviour_bucket, explain, explain_behaviour, features, features_for, FeatureVec, FEATURE_VERSION, LEXICAL_FEATURE_VERSION, HASH_BITS, MAX_SCAN_BYTES, N_BUCKETS};
 pub use format::{encode_model, fnv1a64, fnv1a64_of, FORMAT_VERSION, MAGIC};
 
 /// Why a model file was refused.
@@ -52,6 +55,8 @@ pub enum ModelError {
 /// A loaded classifier.
 #[derive(Clone)]
 pub struct Model {
+    /// The features the model was trained on ([`FEATURE_VERSION`]).
+    feature_version: u32,
     version: String,
     threshold: f32,
     bias: f32,
@@ -84,7 +89,7 @@ impl Model {
         for &(i, w) in &d.weights {
             weights[i as usize] = w;
         }
-        Ok(Model { version: d.version, threshold: d.threshold, bias: d.bias, n_nonzero: d.weights.len(), weights })
+        Ok(Model { feature_version: d.feature_version, version: d.version, threshold: d.threshold, bias: d.bias, n_nonzero: d.weights.len(), weights })
     }
 
     /// Reads and validates a model file.
@@ -111,7 +116,7 @@ impl Model {
 
     /// [`Model::score`] with a caller-provided scratch buffer.
     pub fn score_with(&self, code: &[u8], scratch: &mut FeatureVec) -> f32 {
-        features(code, scratch);
+        features_for(self.feature_version, code, scratch);
         self.score_features(scratch)
     }
 
@@ -121,7 +126,11 @@ impl Model {
         for &i in fv.indices() {
             sum += self.weights[i as usize & (N_BUCKETS - 1)];
         }
-        sigmoid(self.bias + sum * fv.value())
+        let mut behaviour = 0f32;
+        for &i in fv.behaviour() {
+            behaviour += self.weights[i as usize & (N_BUCKETS - 1)];
+        }
+        sigmoid(self.bias + sum * fv.value() + behaviour)
     }
 
     /// Why a score is what it is: the `top` features with the largest contribution to the logit
@@ -129,8 +138,9 @@ impl Model {
     /// together as `a | b`. For evidence in findings and for debugging; slower than [`Model::score`].
     pub fn explain(&self, code: &[u8], top: usize) -> Vec<(String, f32)> {
         let mut fv = FeatureVec::new();
-        features(code, &mut fv);
+        features_for(self.feature_version, code, &mut fv);
         let value = fv.value();
+        let behaviour = if self.feature_version >= 2 { explain_behaviour(code) } else { Vec::new() };
         let mut by_bucket: Vec<(u32, String)> = Vec::new();
         for (b, name) in explain(code) {
             match by_bucket.last_mut() {
@@ -144,11 +154,22 @@ impl Model {
         let mut v: Vec<(String, f32)> = by_bucket
             .into_iter()
             .map(|(b, n)| (n, self.weights[b as usize] * value))
+            .chain(behaviour.into_iter().map(|(b, n)| (n, self.weights[b as usize])))
             .filter(|(_, c)| *c != 0.0)
             .collect();
         v.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then_with(|| a.0.cmp(&b.0)));
         v.truncate(top);
         v
+    }
+
+    /// The feature version the model was trained with: 1 lexical, 2 lexical and behaviour.
+    pub fn feature_version(&self) -> u32 {
+        self.feature_version
+    }
+
+    /// The weight of a hash bucket (0 when pruned or never learnt).
+    pub fn weight(&self, bucket: u32) -> f32 {
+        self.weights[bucket as usize & (N_BUCKETS - 1)]
     }
 
     /// The bias (intercept) of the logit.

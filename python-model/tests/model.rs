@@ -151,7 +151,7 @@ fn load_reports_missing_file() {
 #[test]
 fn encode_decode_round_trip() {
     let w = [(7u32, 0.5f32), (3, -1.25), (python_model::N_BUCKETS as u32 - 1, 2.0), (100, 0.0)];
-    let bytes = python_model::encode_model("py-lr-test", 0.25, -0.5, &w);
+    let bytes = python_model::encode_model(python_model::FEATURE_VERSION, "py-lr-test", 0.25, -0.5, &w);
     let m = Model::from_bytes(&bytes).unwrap();
     assert_eq!(m.threshold(), 0.25);
     assert_eq!(m.nonzero_weights(), 3);
@@ -217,4 +217,23 @@ fn only_the_first_max_scan_bytes_count() {
     let only_a = fa.indices().iter().filter(|i| !fb.indices().contains(i)).count();
     let only_b = fb.indices().iter().filter(|i| !fa.indices().contains(i)).count();
     assert!(only_a <= 1 && only_b <= 1, "{only_a} {only_b}");
+}
+
+/// A model trained on the behaviour features (feature version 2) is scored with them and explains
+/// them; a lexical model (version 1) is scored without them, whatever its weights say; versions
+/// this build cannot extract are refused.
+#[test]
+fn behaviour_features_count_only_for_models_trained_with_them() {
+    let bucket = python_model::behaviour_bucket("socket>dup2");
+    let weights = [(bucket, 5.0f32)];
+    let v2 = Model::from_bytes(&python_model::encode_model(python_model::FEATURE_VERSION, "t", 0.5, 0.0, &weights)).unwrap();
+    let v1 = Model::from_bytes(&python_model::encode_model(python_model::LEXICAL_FEATURE_VERSION, "t", 0.5, 0.0, &weights)).unwrap();
+    let shell = b"import socket,os,pty\ns=socket.socket()\ns.connect(('127.0.0.1',4444))\nos.dup2(s.fileno(),0)\npty.spawn('/bin/sh')\n";
+    assert_eq!((v2.feature_version(), v1.feature_version()), (2, 1));
+    assert!(v2.score(shell) > 0.99, "{}", v2.score(shell));
+    assert!((v1.score(shell) - 0.5).abs() < 1e-6, "{}", v1.score(shell));
+    assert!(v2.explain(shell, 3).iter().any(|(f, c)| f == "beh:socket>dup2" && *c == 5.0), "{:?}", v2.explain(shell, 3));
+    assert!(v1.explain(shell, 3).is_empty());
+    let v3 = python_model::encode_model(python_model::FEATURE_VERSION + 1, "t", 0.5, 0.0, &weights);
+    assert!(matches!(Model::from_bytes(&v3), Err(ModelError::FeatureVersion { .. })));
 }

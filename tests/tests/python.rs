@@ -1,6 +1,7 @@
-//! Privileged: Python code run in real CRI pods is captured and judged. A malicious script and a
-//! `-c` one-liner raise `Execution: Malicious Python executed` with the right contents and
-//! sha256; benign Python raises nothing; a script that is a symlink to a host path yields no
+//! Privileged: Python code run in real CRI pods is captured and judged. A malicious script, a
+//! `-c` one-liner and a script fed on standard input raise `Execution: Malicious Python executed`
+//! with the right contents and sha256; benign Python raises nothing, ordinary operations scripts
+//! (a backup job, a plugin loader, an asyncio self-test, a C-extension build) included; a script that is a symlink to a host path yields no
 //! host data in any finding.
 
 use shrike_tests::{agent, common, containerd, scc_model};
@@ -34,6 +35,13 @@ async fn python_code_is_captured_and_judged_in_containers() {
     std::fs::create_dir_all(&scripts).unwrap();
     std::fs::write(scripts.join("dropper.py"), DROPPER).unwrap();
     std::fs::write(scripts.join("sum.py"), BENIGN).unwrap();
+    // Ordinary operations code that uses what malware uses (base64, exec of a file, sockets, a
+    // setup.py that runs git and builds a C extension): none of it may raise anything.
+    let ops = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/python/ops");
+    std::fs::create_dir_all(scripts.join("ext")).unwrap();
+    for f in ["backup_manifest.py", "plugin_loader.py", "echo_selftest.py", "ext/setup.py", "ext/fastsum.c"] {
+        std::fs::copy(ops.join(f), scripts.join(f)).unwrap();
+    }
     // The host's own secret, which no finding may ever contain.
     let host_secret = dir.join("host-secret.txt");
     let secret = format!("HOST-SECRET-{}", std::process::id());
@@ -63,8 +71,22 @@ async fn python_code_is_captured_and_judged_in_containers() {
     let link_cmd = format!("ln -s {} /tmp/evil.py; python3 /tmp/evil.py; ln -s /proc/1/root{} /tmp/evil2.py; python3 /tmp/evil2.py; true", host_secret.display(), host_secret.display());
     pods.push(ctrd.run_pod(&spec("py-symlink", &link_cmd)).await);
 
+    // Code fed on standard input from a file is read through the process's descriptor: the
+    // malicious one is judged, the benign one is not flagged.
+    pods.push(ctrd.run_pod(&spec("py-stdin", "cd /tmp && python3 - < /scripts/dropper.py; true")).await);
+    pods.push(ctrd.run_pod(&spec("py-stdin-benign", "python3 - 1 2 3 < /scripts/sum.py")).await);
+    let ops_runs = [
+        ("py-ops-backup", "echo '{\"app\": \"web\", \"replicas\": 3}' > /tmp/manifest.json && python3 /scripts/backup_manifest.py /tmp/manifest.json"),
+        ("py-ops-plugins", "mkdir -p /tmp/plugins && printf 'def register(hooks):\\n    hooks.on_startup(lambda: print(\"ready\"))\\n' > /tmp/plugins/ready.py && python3 /scripts/plugin_loader.py"),
+        ("py-ops-echo", "python3 /scripts/echo_selftest.py"),
+        ("py-ops-cext", "cp -r /scripts/ext /tmp/ext && cd /tmp/ext && python3 setup.py -q build_ext --inplace && python3 -c 'import fastsum; print(fastsum.total([1, 2, 3]))'"),
+    ];
+    for (name, cmd) in ops_runs {
+        pods.push(ctrd.run_pod(&spec(name, cmd)).await);
+    }
+
     // Let the pods finish (they are short), then stop the agent.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     for p in &pods {
         while std::time::Instant::now() < deadline && std::path::Path::new(&format!("/proc/{}", p.pid)).exists() {
             std::thread::sleep(std::time::Duration::from_millis(50));
@@ -107,6 +129,21 @@ async fn python_code_is_captured_and_judged_in_containers() {
     assert!(f["processes"][0].get("script").is_none(), "no script for -c");
 
     assert!(python_findings(&findings, "py-benign").is_empty(), "benign Python: {findings:#?}");
+
+    let stdin = python_findings(&findings, "py-stdin");
+    assert_eq!(stdin.len(), 1, "one finding for the script fed on stdin: {findings:#?}\n{log}");
+    let f = &stdin[0]["finding"];
+    assert_eq!(f["sourceProperties"]["Python_Code_Source"], "stdin");
+    assert_eq!(f["processes"][0]["script"]["contents"].as_str().unwrap(), DROPPER, "the code read is the file on stdin");
+    assert!(python_findings(&findings, "py-stdin-benign").is_empty(), "benign code on stdin: {findings:#?}");
+    for (name, _) in ops_runs {
+        assert!(python_findings(&findings, name).is_empty(), "ordinary operations code flagged in {name}: {findings:#?}");
+    }
+    // The C extension was really built and run (its compiler run is reported, as it should be).
+    assert!(
+        findings.iter().any(|f| f["finding"]["sourceProperties"]["Pod_Name"] == "py-ops-cext" && f["finding"]["category"].as_str().unwrap().contains("Compiler")),
+        "the extension build ran gcc in the pod: {findings:#?}\n{log}"
+    );
     assert!(python_findings(&findings, "py-symlink").is_empty(), "nothing was read through the symlinks");
 
     for p in &pods {

@@ -410,6 +410,8 @@ pub struct ScriptJob {
     roots: Vec<u32>,
     root: Option<std::os::fd::OwnedFd>,
     path: RawStr,
+    /// The code is the regular file this process has as standard input.
+    stdin_of: Option<crate::event::ProcessKey>,
 }
 
 /// Scripts waiting for the reader at most; past it a script is not judged, counted and logged.
@@ -501,22 +503,35 @@ impl ScriptReader {
     /// The job's detection, with the verdict's evidence when the script is malicious (true).
     fn judge_script(&mut self, job: ScriptJob) -> (Detection, bool) {
         let mut d = job.detection;
-        let Some((score, info, contributions)) = self.read_script(&job.roots, job.root.as_ref(), job.path.as_bytes()) else { return (d, false) };
+        let Some((score, info, contributions)) = self.read_script(&job.roots, job.root.as_ref(), job.path.as_bytes(), job.stdin_of) else { return (d, false) };
         let malicious = self.model.is_malicious(score);
         if malicious {
             d.summary = format!("python code judged malicious (score {score:.3})");
-            evidence(&mut d, &self.model, "script", score, contributions, Some(info));
+            let source = if job.stdin_of.is_some() { "stdin" } else { "script" };
+            evidence(&mut d, &self.model, source, score, contributions, Some(info));
         }
         (d, malicious)
     }
 
-    fn read_script(&mut self, root_pid: &[u32], root: Option<&std::os::fd::OwnedFd>, path: &[u8]) -> Option<(f32, ScriptInfo, Vec<Contribution>)> {
-        // The root of the process itself first (a chroot inside the container is its root),
-        // the container's pinned root once the processes are gone.
-        let mut file = root_pid
-            .iter()
-            .find_map(|p| rootfs::open_in_root(*p, path).ok())
-            .or_else(|| if path.starts_with(b"/") { root.and_then(|r| rootfs::open_at_root(r, path).ok()) } else { None })?;
+    fn read_script(&mut self, root_pid: &[u32], root: Option<&std::os::fd::OwnedFd>, path: &[u8], stdin_of: Option<crate::event::ProcessKey>) -> Option<(f32, ScriptInfo, Vec<Contribution>)> {
+        // Standard input: the file the process has open. Else the root of the process itself
+        // first (a chroot inside the container is its root), the container's pinned root once
+        // the processes are gone.
+        let mut file = match stdin_of {
+            Some(key) => {
+                let file = rootfs::open_stdin_of(key.pid).ok()?;
+                // Still that process, not another that took its pid since.
+                let stat = std::fs::read(format!("/proc/{}/stat", key.pid)).ok()?;
+                if crate::process::procfs::parse_stat(&stat)?.start != key.start {
+                    return None;
+                }
+                file
+            }
+            None => root_pid
+                .iter()
+                .find_map(|p| rootfs::open_in_root(*p, path).ok())
+                .or_else(|| if path.starts_with(b"/") { root.and_then(|r| rootfs::open_at_root(r, path).ok()) } else { None })?,
+        };
         let m = file.metadata().ok()?;
         let key = (m.dev(), m.ino(), m.size(), m.mtime());
         if let Some(hit) = self.cache.get(&key) {
@@ -579,7 +594,14 @@ impl PythonJudge {
             Some(CodeSource::Script(path)) if live => {
                 let detection = ctx.detection(DetectionId::MaliciousPython, p.key, String::new());
                 let root = root.and_then(|r| r.try_clone().ok());
-                scripts.push(ScriptJob { detection, roots: roots(), root, path });
+                scripts.push(ScriptJob { detection, roots: roots(), root, path, stdin_of: None });
+                return;
+            }
+            // Code fed from a file (`python3 < job.py`, `python3 - < job.py`): that file is read
+            // through the process's own descriptor, as a script is.
+            Some(CodeSource::Stdin) if live && matches!(p.stdio[0], crate::event::Stdio::File { .. }) => {
+                let detection = ctx.detection(DetectionId::MaliciousPython, p.key, String::new());
+                scripts.push(ScriptJob { detection, roots: Vec::new(), root: None, path: RawStr::from("/dev/stdin"), stdin_of: Some(p.key) });
                 return;
             }
             Some(CodeSource::Stdin) => {

@@ -161,6 +161,13 @@ pub fn is_host_root(root: &OwnedFd) -> bool {
     }
 }
 
+/// The file process `pid` has as standard input (`python3 < script.py`), opened through the
+/// kernel's own reference to it (`/proc/<pid>/fd/0`), only if it is a regular file on a data
+/// file system: a pipe, socket, terminal or device is refused, never read from.
+pub fn open_stdin_of(pid: u32) -> io::Result<File> {
+    open_regular(libc::AT_FDCWD, format!("/proc/{pid}/fd/0").as_bytes(), 0)
+}
+
 /// Open `path` (as the agent itself sees it) for reading, only if it is a regular file on a data
 /// file system, without blocking on whatever is there (a FIFO, a device, `/proc/kmsg`).
 pub fn open_data_file(path: &[u8]) -> io::Result<File> {
@@ -269,5 +276,24 @@ mod tests {
         let f = open_in_root(std::process::id(), exe.to_str().unwrap().as_bytes()).unwrap();
         assert!(f.metadata().unwrap().len() > 0);
         assert!(open_in_root(std::process::id(), b"/").is_err(), "directories are refused");
+    }
+
+    #[test]
+    fn standard_input_is_read_only_when_it_is_a_regular_file() {
+        use std::process::{Command, Stdio};
+        let path = std::env::temp_dir().join(format!("shrike-stdin-{}.py", std::process::id()));
+        std::fs::write(&path, b"print('fed on stdin')\n").unwrap();
+        let mut fed = Command::new("sleep").arg("5").stdin(File::open(&path).unwrap()).spawn().unwrap();
+        let mut piped = Command::new("sleep").arg("5").stdin(Stdio::piped()).spawn().unwrap();
+        let mut s = String::new();
+        open_stdin_of(fed.id()).unwrap().read_to_string(&mut s).unwrap();
+        assert_eq!(s, "print('fed on stdin')\n");
+        let e = open_stdin_of(piped.id()).unwrap_err();
+        assert!(e.to_string().contains("not a regular file"), "{e}");
+        for c in [&mut fed, &mut piped] {
+            c.kill().unwrap();
+            c.wait().unwrap();
+        }
+        std::fs::remove_file(&path).unwrap();
     }
 }
