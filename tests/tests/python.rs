@@ -86,7 +86,7 @@ async fn python_code_is_captured_and_judged_in_containers() {
     }
 
     // Let the pods finish (they are short), then stop the agent.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     for p in &pods {
         while std::time::Instant::now() < deadline && std::path::Path::new(&format!("/proc/{}", p.pid)).exists() {
             std::thread::sleep(std::time::Duration::from_millis(50));
