@@ -95,6 +95,12 @@ pub fn content_key(bytes: &[u8]) -> (u64, usize) {
     (fnv(bytes), bytes.len())
 }
 
+/// A module that only imports and binds constants (`from .main import *`, `__all__ = [...]`):
+/// it does nothing itself, whatever the modules it imports do.
+pub fn only_imports(bytes: &[u8]) -> bool {
+    python_model::behaviour::behaviours(bytes).iter().any(|f| f == "imports_only")
+}
+
 /// Deterministic number in [0, 100) for a split group.
 pub fn bucket100(salt: &str, group: &str) -> u64 {
     let mut h = fnv(format!("{salt}\0{group}").as_bytes());

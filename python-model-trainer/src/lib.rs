@@ -71,6 +71,9 @@ pub struct Recipe {
     pub l1_behaviour: f32,
     /// Weight of one script of the pinned benign sources (an installed file weighs 1).
     pub script_weight: f64,
+    /// Registry payload files that only import and bind constants (`corpus::only_imports`) are
+    /// weak labels too: not trained on, scored for package recall only.
+    pub weak_imports_only: bool,
     /// Train on the pinned benign scripts (split by project like installed files); otherwise
     /// they are all test data.
     pub train_on_scripts: bool,
@@ -97,6 +100,7 @@ impl Recipe {
             l1_behaviour: 8.0,
             script_weight: 4.0,
             train_on_scripts: false,
+            weak_imports_only: false,
             overridden: Vec::new(),
         };
         fn knob<T: std::str::FromStr>(name: &str, v: &mut T, over: &mut Vec<String>) -> Result<()> {
@@ -125,6 +129,7 @@ impl Recipe {
         knob("L1_BEHAVIOUR", &mut r.l1_behaviour, &mut o)?;
         knob("SCRIPT_WEIGHT", &mut r.script_weight, &mut o)?;
         knob("TRAIN_ON_SCRIPTS", &mut r.train_on_scripts, &mut o)?;
+        knob("WEAK_IMPORTS_ONLY", &mut r.weak_imports_only, &mut o)?;
         r.overridden = o;
         Ok(r)
     }
@@ -228,7 +233,12 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
     let (installed_docs, installed) = corpus::load_installed()?;
     log(format!("  {} paths, {} unique contents", installed.paths, installed.unique));
     log("reading malregistry payload members (in memory)");
-    let (mal_docs, packages, mal) = corpus::load_malregistry(malregistry)?;
+    let (mut mal_docs, packages, mal) = corpus::load_malregistry(malregistry)?;
+    if recipe.weak_imports_only {
+        for d in mal_docs.iter_mut().filter(|d| !d.weak) {
+            d.weak = corpus::only_imports(&d.bytes);
+        }
+    }
     log(format!("  {} packages, {} unique non-empty payload files", mal.packages, mal_docs.len()));
     let benign_samples = corpus::load_samples(root, "benign", Source::BenignSample)?;
     let defanged = corpus::load_samples(root, "malicious", Source::Defanged)?;

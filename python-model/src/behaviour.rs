@@ -90,7 +90,7 @@ pub fn all_facts() -> Vec<String> {
             v.push(format!("{l}>{}", s.name()));
         }
     }
-    for f in ["chain:socket_dup2_shell", "chain:download_write_chmod", "chain:download_write_run", "decode_layers:1", "decode_layers:2", "decode_layers:3", "exec_indirect", "main_guard", "no_sink", "too_deep"] {
+    for f in ["chain:socket_dup2_shell", "chain:download_write_chmod", "chain:download_write_run", "decode_layers:1", "decode_layers:2", "decode_layers:3", "exec_indirect", "imports_only", "main_guard", "no_sink", "too_deep"] {
         v.push(f.to_string());
     }
     v.sort();
@@ -115,6 +115,11 @@ pub fn behaviours(code: &[u8]) -> Vec<String> {
         }
     }
     let mut facts: Vec<String> = if a.too_deep { vec!["too_deep".into()] } else { a.summary() };
+    if !body.is_empty() && body.iter().all(binds_only) {
+        // A module that only imports and binds constants (a package's `__init__`): it does
+        // nothing itself.
+        facts.push("imports_only".into());
+    }
     facts.sort();
     facts.dedup();
     // A deep tree is dropped on a stack of its own (the parser grows its stack as it goes;
@@ -547,6 +552,24 @@ impl Analysis {
 }
 
 
+/// An import, a docstring, `pass`, or a name bound to a literal (`__all__ = [...]`).
+fn binds_only(s: &Stmt) -> bool {
+    let literal = |e: &Expr| {
+        matches!(
+            e,
+            Expr::StringLiteral(_) | Expr::BytesLiteral(_) | Expr::NumberLiteral(_) | Expr::BooleanLiteral(_) | Expr::NoneLiteral(_)
+        ) || matches!(e, Expr::List(l) if l.elts.iter().all(|x| matches!(x, Expr::StringLiteral(_))))
+            || matches!(e, Expr::Tuple(t) if t.elts.iter().all(|x| matches!(x, Expr::StringLiteral(_) | Expr::NumberLiteral(_))))
+    };
+    match s {
+        Stmt::Import(_) | Stmt::ImportFrom(_) | Stmt::Pass(_) => true,
+        Stmt::Expr(e) => matches!(*e.value, Expr::StringLiteral(_)),
+        Stmt::Assign(a) => literal(&a.value),
+        Stmt::AnnAssign(a) => a.value.as_deref().is_none_or(literal),
+        _ => false,
+    }
+}
+
 fn is_main_guard(test: &Expr) -> bool {
     let Expr::Compare(c) = test else { return false };
     let is_name = |e: &Expr| matches!(e, Expr::Name(n) if n.id.as_str() == "__name__");
@@ -759,6 +782,8 @@ mod tests {
         assert!(f.contains(&"filedata>exec".to_string()) && !f.contains(&"decoded>exec".to_string()), "{f:?}");
         assert!(f.contains(&"main_guard".to_string()));
         assert_eq!(behaviours(b"print('hello')\n"), vec!["no_sink".to_string()]);
+        assert_eq!(behaviours(b"\"\"\"Package.\"\"\"\nfrom .models import backends  # noqa\n__all__ = ['backends']\n"), vec!["imports_only".to_string(), "no_sink".to_string()]);
+        assert!(!behaviours(b"import os\nos.system('id')\n").contains(&"imports_only".to_string()));
     }
 
     #[test]

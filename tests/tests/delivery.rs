@@ -6,11 +6,8 @@ use shrike_tests::{common, http};
 use std::{
     collections::{BTreeSet, HashMap},
     io::Write,
-    path::{Path, PathBuf},
-    sync::{
-        atomic::{AtomicUsize, Ordering},
-        Arc, Mutex,
-    },
+    path::Path,
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 

@@ -12,12 +12,9 @@ use std::{
     collections::{BTreeMap, BTreeSet},
     io,
     net::{Shutdown, TcpListener, TcpStream},
-    path::{Path, PathBuf},
+    path::Path,
     process::{Child, Command, Stdio},
-    sync::{
-        atomic::{AtomicUsize, Ordering},
-        Arc, Mutex,
-    },
+    sync::{Arc, Mutex},
     thread,
     time::{Duration, Instant},
 };
@@ -25,6 +22,7 @@ use std::{
 use base64::Engine as _;
 use serde_json::{json, Value};
 use shrike::sink::{Delivery, GoogleCredentials, SinkStats, SinksConfig};
+use shrike_tests::common::TempDir;
 
 const EMULATOR: &str = "/usr/lib/google-cloud-sdk/platform/pubsub-emulator/bin/cloud-pubsub-emulator";
 const PROJECT: &str = "proj-1";
