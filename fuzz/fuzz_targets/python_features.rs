@@ -1,5 +1,5 @@
 //! The malicious-Python classifier on any bytes a container can hand it (scripts, `-c` code):
-//! feature extraction, scoring with the embedded model (rules/python-model.bin) and the
+//! feature extraction (lexical, and the parser-based behaviour pass), scoring with the embedded model (rules/python-model.bin) and the
 //! explanation put into findings; the model-file reader on the same bytes; and the python
 //! command-line reader (`-c`, `-m`, script, stdin) on them as argv.
 #![no_main]
@@ -20,9 +20,12 @@ fuzz_target!(|data: &[u8]| {
     let s = m.score(data);
     assert!(s.is_finite() && (0.0..=1.0).contains(&s), "score {s}");
     let mut fv = FeatureVec::new();
-    python_model::features(data, &mut fv);
+    // The features the model was trained on (lexical, or lexical and behaviour) give its score.
+    python_model::features_for(m.feature_version(), data, &mut fv);
     assert!(fv.value().is_finite());
     assert_eq!(m.score_features(&fv), s);
+    // The parser-based behaviour pass, whatever the embedded model uses.
+    let _ = python_model::behaviour::behaviours(data);
     let _ = m.is_malicious(s);
     let _ = m.explain(data, 5);
     let _ = python_model::explain(data);
