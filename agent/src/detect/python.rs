@@ -235,14 +235,15 @@ pub fn contributions(model: &Model, code: &[u8], top: usize) -> Vec<Contribution
     model.explain(code, top).into_iter().map(|(feature, contribution)| Contribution { feature, contribution }).collect()
 }
 
-/// Code (already normalised) judged: its score, and the `top` features behind the score of its
-/// highest window. Inert code scores 0 with no evidence.
+/// Code (already normalised) judged: its score and, for a malicious verdict, the `top` features
+/// behind the score of its highest window (explaining costs more than scoring, and benign
+/// code needs no evidence). Inert code scores 0 with no evidence.
 pub fn judge_code(model: &Model, code: &[u8], top: usize) -> (f32, Vec<Contribution>) {
     if is_inert(code) {
         return (0.0, Vec::new());
     }
     let (score, w) = best_window(model, code);
-    let evidence = if top > 0 { contributions(model, &code[w], top) } else { Vec::new() };
+    let evidence = if top > 0 && model.is_malicious(score) { contributions(model, &code[w], top) } else { Vec::new() };
     (score, evidence)
 }
 
