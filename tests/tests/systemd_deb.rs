@@ -30,7 +30,7 @@ use std::{
 };
 
 use agent::{belongs_to_runner, run_attack};
-use common::{marker, privileged, TempDir};
+use common::{privileged, TempDir};
 use serde_json::Value;
 
 use shrike_tests::shrike;
