@@ -10,7 +10,7 @@
 //! Sockets the sensor does not follow cost one hash lookup. Kernels before 6.3 lack the two
 //! tracepoints; `tcp_rcv_space_adjust` (TCP receives, in the receiving process) stands in for them.
 
-use agent_common::{connect_direction, counter, EventKind, RedirectRecord, RedirectVia, StdioRaw};
+use agent_common::{connect_direction, counter, EventKind, RedirectRecord, RedirectVia};
 use aya_ebpf::{
     helpers::{bpf_get_current_pid_tgid, bpf_get_current_task},
     macros::btf_tracepoint,
@@ -105,30 +105,29 @@ fn used(sk: *const u8) {
     let Some((pid, tgid)) = ids(task, pid_tgid) else {
         return;
     };
-    let mut target = StdioRaw::default();
-    kernel::describe_file(file as *const u8, &mut target);
+    // Each record is written in place in the ring buffer (no copy on the stack, which the
+    // inlined connection report above shares).
     for fd in 0..3u16 {
         if new & (1 << fd) == 0 {
             continue;
         }
-        let rec = RedirectRecord {
-            header: kernel::header(
-                EventKind::StdioRedirect as u16,
-                core::mem::size_of::<RedirectRecord>(),
-                task,
-                pid,
-                tgid,
-            ),
-            via: RedirectVia::Use as u16,
-            fd,
-            old_fd: -1,
-            target,
-        };
-        if EVENTS.output::<RedirectRecord>(&rec, submit_flags()).is_ok() {
-            count(counter::SUBMITTED);
-        } else {
+        let Some(mut entry) = EVENTS.reserve::<RedirectRecord>(0) else {
             lost(EventKind::StdioRedirect as u16);
+            continue;
+        };
+        let rec = entry.as_mut_ptr();
+        // SAFETY: `rec` points at a reserved, exclusively owned ring-buffer slot of the right
+        // size; every field is written before it is submitted.
+        unsafe {
+            (*rec).header =
+                kernel::header(EventKind::StdioRedirect as u16, core::mem::size_of::<RedirectRecord>(), task, pid, tgid);
+            (*rec).via = RedirectVia::Use as u16;
+            (*rec).fd = fd;
+            (*rec).old_fd = -1;
+            kernel::describe_file(file as *const u8, &mut (*rec).target);
         }
+        entry.submit(submit_flags());
+        count(counter::SUBMITTED);
     }
 }
 

@@ -62,6 +62,17 @@ fn attach(ebpf: &mut Ebpf, btf: &aya::Btf, program: &str, tracepoint: &str) -> R
     Ok(())
 }
 
+/// Log, as an error, a program the kernel's verifier refused for a tracepoint the kernel has:
+/// that is a defect of shrike's kernel programs, not a property of the kernel, and what the
+/// program watches goes unseen. True when that was the cause.
+fn refused_by_verifier(e: &SensorError) -> bool {
+    let SensorError::Program { source: aya::programs::ProgramError::LoadError { .. }, .. } = e else {
+        return false;
+    };
+    tracing::error!(error = %e, "the kernel refused one of shrike's programs (a defect of this build, please report it): what it watches goes unseen");
+    true
+}
+
 /// Why the sensor could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum SensorError {
@@ -307,17 +318,22 @@ impl Sensor {
             attach(&mut ebpf, &kernel_btf, name, name)?;
         }
         if let Err(e) = attach(&mut ebpf, &kernel_btf, "cgroup_mkdir", "cgroup_mkdir") {
+            refused_by_verifier(&e);
             tracing::warn!(error = %e, "cgroup_mkdir not attached: the container of a process that is gone, with its cgroup, before the agent looks stays unknown");
         }
         let mut missing = Vec::new();
         for &name in SOCK_USE {
             if let Err(e) = attach(&mut ebpf, &kernel_btf, name, name) {
-                tracing::debug!(error = %e, "optional tracepoint not attached");
+                if !refused_by_verifier(&e) {
+                    tracing::debug!(error = %e, "optional tracepoint not attached");
+                }
                 missing.push(name);
             }
         }
         if missing.contains(&"sock_recv_length") {
-            match attach(&mut ebpf, &kernel_btf, SOCK_USE_FALLBACK, SOCK_USE_FALLBACK) {
+            match attach(&mut ebpf, &kernel_btf, SOCK_USE_FALLBACK, SOCK_USE_FALLBACK).inspect_err(|e| {
+                refused_by_verifier(e);
+            }) {
                 Ok(()) => tracing::warn!(
                     missing = ?missing,
                     "this kernel lacks the socket send/receive tracepoints (Linux 6.3+): a socket put on a shell's stdin after it started is seen when the shell receives on it (tcp_rcv_space_adjust), not when it writes"
