@@ -21,6 +21,9 @@ pub mod socat;
 ///
 /// Entries may end in `*` for a prefix match (`"python3.*"`, `"python*"`); otherwise an entry
 /// matches the name exactly.
+/// The lists are read once, when rules are loaded; the first classification builds an index of
+/// them (exact names hashed, prefix entries apart), so an exec costs one hash lookup and a few
+/// prefix comparisons however long the lists are. Change no list after the first use.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ToolLists {
@@ -37,7 +40,79 @@ pub struct ToolLists {
     pub compilers: Vec<String>,
     /// Everyday commands (`ls`, `cat`, `id`, ...).
     pub common_commands: Vec<String>,
+    #[serde(skip)]
+    index: IndexCell,
 }
+
+/// Which lists a name is on, one bit per list, in the order [`classify`] gives them precedence.
+const ON_NETCAT: u8 = 1;
+const ON_SOCAT: u8 = 1 << 1;
+const ON_SHELLS: u8 = 1 << 2;
+const ON_INTERPRETERS: u8 = 1 << 3;
+const ON_COMPILERS: u8 = 1 << 4;
+const ON_COMMON: u8 = 1 << 5;
+
+/// [`ToolLists`] as a lookup: exact entries in a hash map, prefix entries (`python3.*`) in a
+/// short list.
+#[derive(Debug, Default)]
+struct NameIndex {
+    exact: std::collections::HashMap<Box<[u8]>, u8, foldhash::fast::FixedState>,
+    prefixes: Vec<(Box<[u8]>, u8)>,
+}
+
+impl NameIndex {
+    fn new(lists: &ToolLists) -> Self {
+        let mut index = NameIndex::default();
+        for (list, bit) in [
+            (&lists.netcat, ON_NETCAT),
+            (&lists.socat, ON_SOCAT),
+            (&lists.shells, ON_SHELLS),
+            (&lists.interpreters, ON_INTERPRETERS),
+            (&lists.compilers, ON_COMPILERS),
+            (&lists.common_commands, ON_COMMON),
+        ] {
+            for entry in list {
+                match entry.as_bytes().split_last() {
+                    Some((b'*', prefix)) => match index.prefixes.iter_mut().find(|(p, _)| **p == *prefix) {
+                        Some((_, bits)) => *bits |= bit,
+                        None => index.prefixes.push((prefix.into(), bit)),
+                    },
+                    _ => *index.exact.entry(entry.as_bytes().into()).or_default() |= bit,
+                }
+            }
+        }
+        index
+    }
+
+    /// The lists `name` is on.
+    fn lists_of(&self, name: &[u8]) -> u8 {
+        let mut bits = self.exact.get(name).copied().unwrap_or(0);
+        for (prefix, on) in &self.prefixes {
+            if name.starts_with(prefix) {
+                bits |= on;
+            }
+        }
+        bits
+    }
+}
+
+/// The index of a [`ToolLists`], built on first use; not part of its value.
+#[derive(Debug, Default)]
+struct IndexCell(std::sync::OnceLock<NameIndex>);
+
+impl Clone for IndexCell {
+    fn clone(&self) -> Self {
+        IndexCell::default()
+    }
+}
+
+impl PartialEq for IndexCell {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for IndexCell {}
 
 fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| (*s).to_string()).collect()
@@ -73,6 +148,7 @@ impl ToolLists {
                 "chown", "touch", "find", "sort", "uniq", "wc", "cut", "tr", "xargs", "test", "[",
                 "basename", "dirname", "readlink", "stat", "hostname", "tee", "printf", "pwd",
             ]),
+            index: IndexCell::default(),
         }
     }
 }
@@ -278,23 +354,29 @@ fn classify(name: &[u8], lists: &ToolLists, via_busybox: bool) -> ToolKind {
     if name.is_empty() {
         return ToolKind::Other;
     }
-    if name_matches(&lists.netcat, name) || flavor_of(name) != NetcatFlavor::Unknown {
+    let index = lists.index.0.get_or_init(|| NameIndex::new(lists));
+    let on = index.lists_of(name);
+    if on & ON_NETCAT != 0 || flavor_of(name) != NetcatFlavor::Unknown {
         let flavor = if via_busybox { NetcatFlavor::Busybox } else { flavor_of(name) };
         return ToolKind::Netcat(flavor);
     }
-    if name_matches(&lists.socat, name) {
+    if on & ON_SOCAT != 0 {
         return ToolKind::Socat;
     }
-    if name_matches(&lists.shells, name) {
+    if on & ON_SHELLS != 0 {
         return ToolKind::Shell;
     }
-    if name_matches(&lists.interpreters, name) {
+    if on & ON_INTERPRETERS != 0 {
         return ToolKind::Interpreter;
     }
-    if name_matches(&lists.compilers, name) || name_matches(&lists.compilers, compiler_base(name)) {
+    if on & ON_COMPILERS != 0 {
         return ToolKind::Compiler;
     }
-    if name_matches(&lists.common_commands, name) {
+    let base = compiler_base(name);
+    if base != name && index.lists_of(base) & ON_COMPILERS != 0 {
+        return ToolKind::Compiler;
+    }
+    if on & ON_COMMON != 0 {
         return ToolKind::CommonCommand;
     }
     ToolKind::Other
@@ -840,6 +922,53 @@ mod tests {
         assert_eq!((id.kind, id.name, id.args_from), (K::Shell, &b"bash"[..], 1));
         let id = identify_fingerprinted(KnownBinary::Python, &exe, &argv, &lists);
         assert_eq!((id.kind, id.name), (K::Interpreter, &b"python3"[..]));
+    }
+
+    /// The index gives every name the kind a scan of the lists in precedence order gives, for
+    /// the shipped rules' lists and for lists whose entries are on several lists at once.
+    #[test]
+    fn indexed_lists_classify_like_a_scan_in_precedence_order() {
+        fn scan(name: &[u8], l: &ToolLists) -> ToolKind {
+            if name.is_empty() {
+                ToolKind::Other
+            } else if name_matches(&l.netcat, name) || flavor_of(name) != NetcatFlavor::Unknown {
+                ToolKind::Netcat(flavor_of(name))
+            } else if name_matches(&l.socat, name) {
+                ToolKind::Socat
+            } else if name_matches(&l.shells, name) {
+                ToolKind::Shell
+            } else if name_matches(&l.interpreters, name) {
+                ToolKind::Interpreter
+            } else if name_matches(&l.compilers, name) || name_matches(&l.compilers, compiler_base(name)) {
+                ToolKind::Compiler
+            } else if name_matches(&l.common_commands, name) {
+                ToolKind::CommonCommand
+            } else {
+                ToolKind::Other
+            }
+        }
+        let shipped = crate::detect::rules::Rules::defaults().lists;
+        let mut overlapping = ToolLists::defaults_for_tests();
+        overlapping.common_commands.extend(strings(&["sh", "gcc", "python3.11", "py*", "x86_64-linux-gnu-cc", "go*"]));
+        overlapping.shells.extend(strings(&["python3.1*", "ncx*"]));
+        overlapping.compilers.extend(strings(&["nc*", "tcc*"]));
+        for lists in [&shipped, &overlapping, &ToolLists::default()] {
+            let mut names: Vec<Vec<u8>> = Vec::new();
+            for entry in [&lists.netcat, &lists.socat, &lists.shells, &lists.interpreters, &lists.compilers, &lists.common_commands]
+                .into_iter()
+                .flatten()
+            {
+                let stem = entry.trim_end_matches('*');
+                for n in [stem.to_string(), format!("{stem}1"), format!("{stem}.12"), format!("x86_64-linux-gnu-{stem}-12"), format!("{stem}-posix")] {
+                    names.push(n.into_bytes());
+                }
+                names.push(stem.as_bytes()[..stem.len().saturating_sub(1)].to_vec());
+            }
+            names.extend([&b"noop"[..], b"", b"-", b"ncat", b"nc.openbsd", b"busybox", b"gcc-12.2", b"i686-w64-mingw32-gcc-win32"].map(<[u8]>::to_vec));
+            for name in &names {
+                assert_eq!(classify(name, lists, false), scan(name, lists), "{}", String::from_utf8_lossy(name));
+            }
+        }
     }
 
     #[test]
