@@ -3,7 +3,7 @@
 //! This is the record/replay seam: `shrike record` writes these as JSON lines and `shrike replay`
 //! reads them back into the same pipeline, so no stage after the sensor needs a kernel.
 
-use std::{borrow::Cow, fmt, net::SocketAddr};
+use std::{borrow::Cow, fmt, net::SocketAddr, sync::Arc};
 
 use serde::{Deserialize, Serialize};
 
@@ -39,9 +39,14 @@ impl fmt::Display for ProcessKey {
 
 /// Bytes from the kernel that are usually, but not always, UTF-8 (paths, argv, comm).
 /// Serialized as a JSON string when valid UTF-8, else as an array of byte values, so a
-/// recording round-trips exactly.
+/// recording round-trips exactly. Shared, not copied, when cloned: a forked child and the
+/// process table hold the exec's own bytes.
 #[derive(Clone, Default, PartialEq, Eq, Hash)]
-pub struct RawStr(pub Vec<u8>);
+pub struct RawStr(pub Arc<[u8]>);
+
+/// A command line: made once when the exec is decoded, then shared by the event, the process
+/// table entry and every child forked before the next exec.
+pub type Argv = Arc<[RawStr]>;
 
 impl RawStr {
     /// The bytes.
@@ -67,12 +72,17 @@ impl RawStr {
 
 impl From<&str> for RawStr {
     fn from(s: &str) -> Self {
-        RawStr(s.as_bytes().to_vec())
+        RawStr(s.as_bytes().into())
     }
 }
 impl From<&[u8]> for RawStr {
     fn from(s: &[u8]) -> Self {
-        RawStr(s.to_vec())
+        RawStr(s.into())
+    }
+}
+impl From<Vec<u8>> for RawStr {
+    fn from(s: Vec<u8>) -> Self {
+        RawStr(s.into())
     }
 }
 
@@ -105,8 +115,8 @@ impl<'de> Deserialize<'de> for RawStr {
             Bytes(Vec<u8>),
         }
         Ok(match Repr::deserialize(d)? {
-            Repr::Text(t) => RawStr(t.into_bytes()),
-            Repr::Bytes(b) => RawStr(b),
+            Repr::Text(t) => RawStr(t.into_bytes().into()),
+            Repr::Bytes(b) => RawStr(b.into()),
         })
     }
 }
@@ -245,7 +255,7 @@ pub struct Exec {
     #[serde(default)]
     pub exe_storage: ExeStorage,
     /// Arguments.
-    pub argv: Vec<RawStr>,
+    pub argv: Argv,
     /// Arguments were cut (byte or count limit).
     pub argv_truncated: bool,
     /// fds 0, 1, 2.

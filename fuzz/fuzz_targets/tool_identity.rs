@@ -47,7 +47,7 @@ fuzz_target!(|data: &[u8]| {
         Some(i) => (&data[..i], &data[i + 1..]),
         None => (data, &[][..]),
     };
-    let exe = RawStr(exe.to_vec());
+    let exe = RawStr::from(exe);
     let (argv, _) = split_argv(rest, false);
     let lists = lists();
     let id = tools::identify(&exe, &argv, lists);

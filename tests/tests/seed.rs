@@ -83,7 +83,7 @@ fn lost_records_are_recovered_from_proc() {
         exe: RawStr::from("/bin/ghost"),
         exe_truncated: false,
         exe_storage: Default::default(),
-        argv: vec![RawStr::from("ghost")],
+        argv: vec![RawStr::from("ghost")].into(),
         argv_truncated: false,
         stdio: [Stdio::Closed, Stdio::Closed, Stdio::Closed],
     };

@@ -428,6 +428,19 @@ pub struct PythonJudge {
     verdicts: Option<std::sync::mpsc::Receiver<(Detection, bool)>>,
     pending: usize,
     dropped: u64,
+    /// The reader thread, joined when the judge is dropped.
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for PythonJudge {
+    /// Close the job queue and wait for the reader to finish the script in hand (reads are
+    /// bounded in bytes and time), so no thread outlives its judge.
+    fn drop(&mut self) {
+        self.jobs.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 impl PythonJudge {
@@ -445,11 +458,19 @@ impl PythonJudge {
             }
         });
         match spawned {
-            Ok(_) => Self { model, reader: None, jobs: Some(jobs), verdicts: Some(verdicts), pending: 0, dropped: 0 },
+            Ok(thread) => Self {
+                model,
+                reader: None,
+                jobs: Some(jobs),
+                verdicts: Some(verdicts),
+                pending: 0,
+                dropped: 0,
+                thread: Some(thread),
+            },
             Err(e) => {
                 tracing::warn!(error = %e, "no thread for reading scripts: they are read on the event loop");
                 let reader = ScriptReader { model: model.clone(), cache: HashMap::new() };
-                Self { model, reader: Some(reader), jobs: None, verdicts: None, pending: 0, dropped: 0 }
+                Self { model, reader: Some(reader), jobs: None, verdicts: None, pending: 0, dropped: 0, thread: None }
             }
         }
     }
@@ -664,7 +685,7 @@ mod tests {
         assert_eq!(code_source(&args(&["x.py"])).0, Some(CodeSource::Script("x.py".into())));
         assert_eq!(code_source(&args(&["-u", "-W", "ignore", "/app/run.py", "--flag"])).0, Some(CodeSource::Script("/app/run.py".into())));
         // A path that is not UTF-8 stays the bytes it is.
-        let odd = RawStr(b"/tmp/\xffx.py".to_vec());
+        let odd = RawStr::from(&b"/tmp/\xffx.py"[..]);
         assert_eq!(code_source(&[odd.clone()]).0, Some(CodeSource::Script(odd)));
         assert_eq!(code_source(&args(&["-c", "print(1)"])), (Some(CodeSource::Argument), Some(b"print(1)".to_vec())));
         assert_eq!(code_source(&args(&["-Bc", "import os"])), (Some(CodeSource::Argument), Some(b"import os".to_vec())));

@@ -275,7 +275,7 @@ impl Seeder<'_> {
                 if b.ends_with(b" (deleted)") {
                     b.truncate(b.len() - b" (deleted)".len());
                 }
-                RawStr(b)
+                RawStr::from(b)
             })
             .unwrap_or_default();
         let cgroup_id = self.cgroup_id(&dir).unwrap_or(0);
@@ -291,7 +291,7 @@ impl Seeder<'_> {
         let key = ProcessKey { pid, start: stat.start };
         let p = Process {
             exe,
-            argv,
+            argv: argv.into(),
             argv_truncated,
             comm: stat.comm,
             cgroup_id,
@@ -483,8 +483,8 @@ mod tests {
         let exe = std::env::current_exe().unwrap().into_os_string().into_vec();
         assert_eq!(me.exe.as_bytes(), exe.as_slice());
         let args: Vec<RawStr> =
-            std::env::args_os().take(crate::event::ARGV_MAX_ARGS).map(|a| RawStr(a.into_vec())).collect();
-        assert_eq!(me.argv, args);
+            std::env::args_os().take(crate::event::ARGV_MAX_ARGS).map(|a| RawStr::from(a.into_vec())).collect();
+        assert_eq!(*me.argv, *args);
         assert!(me.seeded && !me.exec_seen && me.exited.is_none());
         assert!(me.cgroup_id != 0 && me.pid_ns != 0);
         let parent = me.parent.unwrap();
@@ -493,7 +493,7 @@ mod tests {
         assert_eq!(me.uid, uid);
 
         assert_eq!(kid.parent, Some(me.key));
-        assert_eq!(kid.argv, vec![RawStr::from("sleep"), RawStr::from("5")]);
+        assert_eq!(*kid.argv, [RawStr::from("sleep"), RawStr::from("5")]);
         assert_eq!(kid.comm.as_bytes(), b"sleep");
         assert_eq!(kid.cgroup_id, me.cgroup_id);
         match &kid.stdio[0] {

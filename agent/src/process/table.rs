@@ -14,7 +14,7 @@ type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState
 
 use serde::Serialize;
 
-use crate::event::{Event, EventBody, ExeStorage, Exec, ProcessKey, RawStr, Stdio};
+use crate::event::{Argv, Event, EventBody, ExeStorage, Exec, ProcessKey, RawStr, Stdio};
 
 /// Default maximum number of entries of a [`ProcessTable`].
 pub const DEFAULT_MAX_ENTRIES: usize = 65_536;
@@ -39,8 +39,8 @@ pub struct Process {
     pub exe: RawStr,
     /// Where the executable lives (in memory, unlinked); inherited like `exe`.
     pub exe_storage: ExeStorage,
-    /// Arguments.
-    pub argv: Vec<RawStr>,
+    /// Arguments (shared with the exec event and with children forked since).
+    pub argv: Argv,
     /// `argv` was cut (byte or count limit).
     pub argv_truncated: bool,
     /// Task command name.
@@ -97,7 +97,7 @@ impl Process {
             parent: None,
             exe: RawStr::default(),
             exe_storage: ExeStorage::default(),
-            argv: Vec::new(),
+            argv: Argv::default(),
             argv_truncated: false,
             comm: RawStr::default(),
             cgroup_id: 0,

@@ -154,7 +154,7 @@ pub fn decode(buf: &[u8]) -> Result<Event, DecodeError> {
             if len >= CGROUP_PATH_MAX {
                 return Err(DecodeError::BadField { field: "path_len", value: len as u64 });
             }
-            EventBody::CgroupCreated(CgroupCreated { path: RawStr(r.path[..len].to_vec()) })
+            EventBody::CgroupCreated(CgroupCreated { path: RawStr::from(&r.path[..len]) })
         }
     };
     Ok(Event {
@@ -188,15 +188,15 @@ fn decode_exec(r: &ExecRecord) -> Result<Exec, DecodeError> {
         uid: r.uid,
         gid: r.gid,
         pid_ns: r.pid_ns,
-        comm: RawStr(until_nul(&r.comm).to_vec()),
-        filename: RawStr(until_nul(&r.filename[..filename_len]).to_vec()),
-        exe: if exe_unreadable { RawStr(until_nul(&r.filename[..filename_len]).to_vec()) } else { exe },
+        comm: RawStr::from(until_nul(&r.comm)),
+        filename: RawStr::from(until_nul(&r.filename[..filename_len])),
+        exe: if exe_unreadable { RawStr::from(until_nul(&r.filename[..filename_len])) } else { exe },
         exe_truncated: r.flags & exec_flags::EXE_TRUNCATED != 0 || exe_unreadable,
         exe_storage: ExeStorage {
             in_memory_fs: r.flags & exec_flags::EXE_IN_MEMORY_FS != 0,
             unlinked: r.flags & exec_flags::EXE_UNLINKED != 0,
         },
-        argv,
+        argv: argv.into(),
         argv_truncated,
         stdio: [decode_stdio(&r.stdio[0]), decode_stdio(&r.stdio[1]), decode_stdio(&r.stdio[2])],
     })
@@ -220,7 +220,7 @@ pub fn join_components(bytes: &[u8]) -> RawStr {
         path.push(b'/');
         path.extend_from_slice(part);
     }
-    RawStr(path)
+    RawStr::from(path)
 }
 
 /// Turn what the kernel saw at an fd into a [`Stdio`].
@@ -460,7 +460,7 @@ mod tests {
         r.path[..path.len()].copy_from_slice(path);
         let ev = decode(&as_bytes(&r)).unwrap();
         assert_eq!(ev.cgroup_id, 77);
-        assert_eq!(ev.body, EventBody::CgroupCreated(CgroupCreated { path: RawStr(path.to_vec()) }));
+        assert_eq!(ev.body, EventBody::CgroupCreated(CgroupCreated { path: RawStr::from(&path[..]) }));
         let json = serde_json::to_string(&ev).unwrap();
         assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), ev);
         r.path_len = CGROUP_PATH_MAX as u16;

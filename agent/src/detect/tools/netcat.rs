@@ -464,7 +464,7 @@ mod tests {
         let c = run(Traditional, &["-p", "5555", "h"]);
         assert_eq!(c.port, None);
         // Non-UTF-8 bytes survive lossily.
-        let c = parse(Traditional, &[RawStr::from(&b"-e"[..]), RawStr(vec![b'/', 0xff])]);
+        let c = parse(Traditional, &[RawStr::from(&b"-e"[..]), RawStr::from(vec![b'/', 0xff])]);
         assert_eq!(c.exec.map(|e| e.program), Some("/\u{fffd}".to_string()));
     }
 

@@ -411,7 +411,7 @@ mod tests {
         assert_eq!(c.addresses[1].target.as_deref(), Some("1"));
 
         // A non-UTF-8 argument is read lossily and still parsed.
-        let c = parse(&[RawStr(b"TCP:h\xff:1".to_vec()), RawStr::from("EXEC:sh")]);
+        let c = parse(&[RawStr::from(&b"TCP:h\xff:1"[..]), RawStr::from("EXEC:sh")]);
         assert!(reverse_shell(&c).is_some());
     }
 
