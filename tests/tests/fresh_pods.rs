@@ -71,9 +71,18 @@ async fn first_processes_of_pods_that_exit_at_once_name_their_pod() {
     }
     // SAFETY: as above.
     unsafe { libc::kill(agent.pid as i32, libc::SIGCONT) };
-    // Each pod raises netcat RCE, a reverse shell and remote command execution.
+    // Each pod raises netcat RCE, a reverse shell and remote command execution: wait for all of
+    // them with their pod (stopping the agent earlier would flush a finding still waiting for
+    // its pod's metadata, marked incomplete).
+    let each_pod_complete = |findings: &[Value]| {
+        (0..PODS).all(|i| {
+            let name = format!("fresh-{i}");
+            let own: Vec<&Value> = findings.iter().filter(|f| f["finding"]["sourceProperties"]["Pod_Name"] == name.as_str()).collect();
+            categories(&own) == set(&[NETCAT, REVERSE_SHELL, RCE])
+        })
+    };
     let deadline = Instant::now() + Duration::from_secs(20);
-    while agent.findings().iter().filter(|f| f["finding"]["category"] == NETCAT).count() < PODS && Instant::now() < deadline {
+    while !each_pod_complete(&agent.findings()) && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let (findings, log) = agent.stop();
