@@ -76,7 +76,7 @@ def raw(s):
 # ---------------------------------------------------------------------------------------------
 # decode: ring-buffer records (agent-common layouts, little-endian x86_64)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 USER_HZ_NS = 10_000_000
 S_IFIFO, S_IFCHR, S_IFREG, S_IFSOCK = 0o010000, 0o020000, 0o100000, 0o140000
 VIA = {"dup": 1, "dup2": 2, "dup3": 3, "connect": 4, "fcntl": 5}
@@ -132,9 +132,11 @@ def exec_record(ev):
                        ev["parent"]["start"] * USER_HZ_NS, ev["pid_ns"], len(exe), len(argv), len(filename),
                        bytes(6), raw(ev["comm"])[:16].ljust(16, b"\0"))
     body += b"".join(stdio_raw(s) for s in ev["stdio"])
-    body += filename.ljust(256, b"\0") + exe.ljust(1280, b"\0") + argv.ljust(4096, b"\0")
+    body += filename.ljust(256, b"\0") + exe.ljust(1280, b"\0")
+    assert 40 + len(body) == 1800, 40 + len(body)
+    # As the kernel sends it: the head, then argv.
+    body += argv
     size = 40 + len(body)
-    assert size == 5896, size
     return header(1, size, ev) + body
 
 

@@ -8,7 +8,7 @@
 #![deny(missing_docs)]
 
 /// Version of the record layouts in this crate. The decoder refuses records of another version.
-pub const SCHEMA_VERSION: u16 = 2;
+pub const SCHEMA_VERSION: u16 = 3;
 
 /// Bytes of argv copied per exec. Longer command lines are cut and flagged.
 pub const ARGV_MAX: usize = 4096;
@@ -131,10 +131,34 @@ pub mod exec_flags {
     pub const EXE_UNLINKED: u32 = 1 << 5;
 }
 
-/// A process image was replaced.
+/// A process image was replaced: an [`ExecHead`] followed by `argv_len` bytes of argv. The
+/// record is only as long as its argv (`header.size` = size of [`ExecHead`] + `argv_len`; the
+/// ring buffer itself starts every record on 8 bytes), so a ring buffer holds three times more
+/// typical execs than with a fixed 4 KiB of argv space each. The kernel builds it in an
+/// [`ExecRecord`] scratch buffer and copies the used part out.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct ExecRecord {
+    /// Every field but argv.
+    pub head: ExecHead,
+    /// argv as laid out in memory: NUL-separated strings; `head.argv_len` bytes used.
+    pub argv: [u8; ARGV_MAX],
+}
+
+impl ExecRecord {
+    /// Bytes of the record sent for `argv_len` bytes of argv: the head and argv. Never more
+    /// than `size_of::<ExecRecord>()` for `argv_len <= ARGV_MAX`. (No padding: the verifier
+    /// bounds `x + 7 & !7` by `x + 7`, which would let the copy run past the scratch record.)
+    #[inline(always)]
+    pub const fn sent_size(argv_len: usize) -> usize {
+        core::mem::size_of::<ExecHead>() + argv_len
+    }
+}
+
+/// The fixed part of an exec record.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct ExecHead {
     /// Common header.
     pub header: EventHeader,
     /// tgid of `real_parent`.
@@ -165,8 +189,6 @@ pub struct ExecRecord {
     pub filename: [u8; NAME_READ_MAX],
     /// Components of the executable's full path, leaf first, each NUL-terminated.
     pub exe: [u8; EXE_BUF],
-    /// argv as laid out in memory: NUL-separated strings.
-    pub argv: [u8; ARGV_MAX],
 }
 
 /// A new process was created.
@@ -543,10 +565,11 @@ mod user {
 const _: () = assert!(core::mem::size_of::<EventHeader>() == 40);
 const _: () = assert!(core::mem::size_of::<StdioRaw>() == 56);
 const _: () = assert!(
-    core::mem::size_of::<ExecRecord>()
-        == 40 + 4 * 4 + 8 + 4 + 2 * 3 + 6 + COMM_LEN + 3 * 56 + NAME_READ_MAX + EXE_BUF + ARGV_MAX
+    core::mem::size_of::<ExecHead>() == 40 + 4 * 4 + 8 + 4 + 2 * 3 + 6 + COMM_LEN + 3 * 56 + NAME_READ_MAX + EXE_BUF
 );
-const _: () = assert!(core::mem::size_of::<ExecRecord>() % 8 == 0);
+const _: () = assert!(core::mem::size_of::<ExecHead>() % 8 == 0);
+const _: () = assert!(core::mem::size_of::<ExecRecord>() == core::mem::size_of::<ExecHead>() + ARGV_MAX);
+const _: () = assert!(ExecRecord::sent_size(ARGV_MAX) == core::mem::size_of::<ExecRecord>());
 const _: () = assert!(core::mem::size_of::<ForkRecord>() == 56);
 const _: () = assert!(core::mem::size_of::<ExitRecord>() == 48);
 const _: () = assert!(core::mem::size_of::<RedirectRecord>() == 40 + 8 + 56);

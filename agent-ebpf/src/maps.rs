@@ -14,7 +14,7 @@ pub static CONFIG: ProbeConfig = ProbeConfig::DEFAULT;
 
 /// Records to userspace. Userspace may resize it before load.
 #[map]
-pub static EVENTS: RingBuf = RingBuf::with_byte_size(8 * 1024 * 1024, 0);
+pub static EVENTS: RingBuf = RingBuf::with_byte_size(4 * 1024 * 1024, 0);
 
 /// Per-CPU counters, indexed by `agent_common::counter`.
 #[map]
@@ -101,7 +101,7 @@ pub fn exec_submit_flags(pid_ns: u32, node: u32) -> u64 {
 }
 
 /// Above this share of the ring buffer waiting (1/2^N), the reader is woken at once (a burst):
-/// 512 KiB, about 90 exec records, of the default 8 MiB ring. At a fixed 64 KiB a host exec
+/// 256 KiB, about 140 exec records of a typical command line, of the default 4 MiB ring. At a fixed 64 KiB a host exec
 /// storm woke the reader every dozen execs, and each wakeup costs both sides more than decoding
 /// the records it brings.
 const WAKEUP_SHARE_SHIFT: u64 = 4;

@@ -106,7 +106,7 @@ pub struct SensorSettings {
 
 impl Default for SensorSettings {
     fn default() -> Self {
-        Self { ring_buffer_bytes: 8 * 1024 * 1024 }
+        Self { ring_buffer_bytes: crate::sensor::DEFAULT_RING_BUFFER_BYTES }
     }
 }
 

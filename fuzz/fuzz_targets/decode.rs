@@ -8,7 +8,7 @@
 
 use std::{mem::size_of, path::Path};
 
-use agent_common::{EventHeader, EventKind, ExecRecord, ExitRecord, ForkRecord, RedirectRecord, SCHEMA_VERSION};
+use agent_common::{EventHeader, EventKind, ExecHead, ExecRecord, ExitRecord, ForkRecord, RedirectRecord, ARGV_MAX, SCHEMA_VERSION};
 use libfuzzer_sys::fuzz_target;
 use shrike::{
     replay::{self, Line},
@@ -35,7 +35,8 @@ fuzz_target!(|data: &[u8]| {
         round_trip(&ev);
     }
     // The same bytes with a valid header: the kind field's own value when it names a kind,
-    // else one picked by it; the version and size that kind needs; zeros past the input.
+    // else one picked by it; the version and size that kind needs (for an exec, the head and as
+    // much argv as the input has room for, as the kernel sends it); zeros past the input.
     let kind_at = std::mem::offset_of!(EventHeader, kind);
     let version_at = std::mem::offset_of!(EventHeader, version);
     let size_at = std::mem::offset_of!(EventHeader, size);
@@ -44,6 +45,10 @@ fuzz_target!(|data: &[u8]| {
         .into_iter()
         .find(|(k, _)| *k as u16 == raw_kind)
         .unwrap_or(KINDS[usize::from(raw_kind) % KINDS.len()]);
+    let size = match kind {
+        EventKind::Exec => ExecRecord::sent_size(data.len().saturating_sub(size_of::<ExecHead>()).min(ARGV_MAX)),
+        _ => size,
+    };
     let mut rec = vec![0u8; size];
     let n = data.len().min(size);
     rec[..n].copy_from_slice(&data[..n]);

@@ -1,5 +1,9 @@
 //! `tp_btf/sched_process_exec`: a process image was replaced. Emits an `ExecRecord` with the
 //! full executable path, argv, credentials, parent and what fds 0-2 are.
+//!
+//! The record is built in a per-CPU scratch buffer and only its used part goes to the ring
+//! buffer (`bpf_ringbuf_output`): the head and argv's real length, not 4 KiB of argv space.
+//! `bpf_ringbuf_reserve` takes only a constant size.
 
 use agent_common::{
     counter, exec_flags, EventKind, ExecRecord, ARGV_MAX, EXE_MAX_DEPTH, NAME_READ_MAX,
@@ -9,7 +13,8 @@ use aya_ebpf::{
         bpf_get_current_comm, bpf_get_current_pid_tgid, bpf_get_current_uid_gid,
         generated::{bpf_probe_read_kernel_str, bpf_probe_read_user},
     },
-    macros::btf_tracepoint,
+    macros::{btf_tracepoint, map},
+    maps::PerCpuArray,
     programs::BtfTracePointContext,
 };
 use aya_log_ebpf::debug;
@@ -18,6 +23,11 @@ use crate::{
     kernel::{self, off, read, read_ptr},
     maps::{agent_tgid, count, lost, exec_submit_flags, EVENTS},
 };
+
+/// Where the exec record is built before its used part is copied to the ring buffer. One per
+/// CPU: the program runs with migration disabled and does not nest with itself.
+#[map]
+static EXEC_SCRATCH: PerCpuArray<ExecRecord> = PerCpuArray::with_max_entries(1, 0);
 
 #[btf_tracepoint(function = "sched_process_exec")]
 pub fn sched_process_exec(ctx: BtfTracePointContext) -> i32 {
@@ -39,45 +49,41 @@ fn try_exec(ctx: &BtfTracePointContext) {
         count(counter::SELF_DROPPED);
         return;
     }
-    let Some(mut entry) = EVENTS.reserve::<ExecRecord>(0) else {
-        lost(EventKind::Exec as u16);
+    let Some(rec) = EXEC_SCRATCH.get_ptr_mut(0) else {
+        debug!(ctx, "EXEC_SCRATCH has no entry 0");
         return;
     };
-    let rec = entry.as_mut_ptr();
-    // SAFETY: `rec` points at a reserved, exclusively owned ring-buffer slot of the right size.
+    let argv_len;
+    // SAFETY: `rec` points at this CPU's scratch record, which nothing else uses meanwhile.
     unsafe {
-        (*rec).header = kernel::header(
-            EventKind::Exec as u16,
-            core::mem::size_of::<ExecRecord>(),
-            task,
-            pid,
-            tgid,
-        );
+        let h = &mut (*rec).head;
+        // The size is set once argv's length is known.
+        h.header = kernel::header(EventKind::Exec as u16, 0, task, pid, tgid);
         let (ppid, pstart) = kernel::parent_of(task, node);
-        (*rec).ppid = ppid;
-        (*rec).parent_start_boot_ns = pstart;
+        h.ppid = ppid;
+        h.parent_start_boot_ns = pstart;
         let uid_gid = bpf_get_current_uid_gid();
-        (*rec).uid = uid_gid as u32;
-        (*rec).gid = (uid_gid >> 32) as u32;
-        (*rec).pid_ns = kernel::pid_ns(task);
-        (*rec).comm = bpf_get_current_comm().unwrap_or([0; 16]);
-        (*rec)._pad = [0; 6];
+        h.uid = uid_gid as u32;
+        h.gid = (uid_gid >> 32) as u32;
+        h.pid_ns = kernel::pid_ns(task);
+        h.comm = bpf_get_current_comm().unwrap_or([0; 16]);
+        h._pad = [0; 6];
         let mut flags = 0u32;
 
         // The path as given to execve.
         let filename = read_ptr(bprm, off!(bprm_filename));
         let n = bpf_probe_read_kernel_str(
-            (*rec).filename.as_mut_ptr().cast(),
+            h.filename.as_mut_ptr().cast(),
             NAME_READ_MAX as u32,
             filename.cast(),
         );
-        (*rec).filename_len = if n > 0 { (n - 1) as u16 } else { 0 };
+        h.filename_len = if n > 0 { (n - 1) as u16 } else { 0 };
 
         // The full path of the file really executed.
         let file = read_ptr(bprm, off!(bprm_file));
         flags |= kernel::exe_storage(file);
-        let walk = kernel::walk_path(task, file, (*rec).exe.as_mut_ptr());
-        (*rec).exe_len = walk.len as u16;
+        let walk = kernel::walk_path(task, file, h.exe.as_mut_ptr());
+        h.exe_len = walk.len as u16;
         if walk.read_error != 0 {
             debug!(ctx, "exec of pid {}: reading a path component failed: {}", tgid, walk.read_error);
         }
@@ -113,22 +119,32 @@ fn try_exec(ctx: &BtfTracePointContext) {
             if r < 0 {
                 flags |= exec_flags::ARGV_UNREADABLE;
                 debug!(ctx, "exec of pid {}: reading argv failed: {}", tgid, r);
-                (*rec).argv_len = 0;
+                argv_len = 0;
             } else {
-                (*rec).argv_len = len as u16;
+                argv_len = len;
             }
         } else {
-            (*rec).argv_len = 0;
+            argv_len = 0;
         }
+        let h = &mut (*rec).head;
+        h.argv_len = argv_len as u16;
 
         for i in 0..3u32 {
             let f = kernel::fd_file(task, i);
-            kernel::describe_file(f, &mut (*rec).stdio[i as usize]);
+            kernel::describe_file(f, &mut h.stdio[i as usize]);
         }
-        (*rec).flags = flags;
+        h.flags = flags;
     }
-    // SAFETY: reading back a field written above.
-    let pid_ns = unsafe { (*rec).pid_ns };
-    entry.submit(exec_submit_flags(pid_ns, node));
+    // The used part: the head and argv, bounded for the verifier.
+    let size = ExecRecord::sent_size((argv_len & (ARGV_MAX as u32 * 2 - 1)).min(ARGV_MAX as u32) as usize);
+    // SAFETY: fields of the scratch record written above; `size` never exceeds the record.
+    let (flags, used) = unsafe {
+        (*rec).head.header.size = size as u32;
+        (exec_submit_flags((*rec).head.pid_ns, node), core::slice::from_raw_parts(rec.cast::<u8>(), size))
+    };
+    if EVENTS.output::<[u8]>(used, flags).is_err() {
+        lost(EventKind::Exec as u16);
+        return;
+    }
     count(counter::SUBMITTED);
 }

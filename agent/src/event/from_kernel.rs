@@ -2,7 +2,7 @@
 //! limits, and file modes classified as stdio kinds. The sensor's decoder and the reading of
 //! `/proc` share these, so that a process seen either way looks the same.
 
-use super::{RawStr, Stdio};
+use super::{Argv, RawStr, Stdio};
 
 /// Bytes of argv kept per process (the kernel side's limit; longer command lines are cut).
 pub const ARGV_MAX_BYTES: usize = 4096;
@@ -17,7 +17,9 @@ const S_IFIFO: u16 = 0o010_000;
 
 /// Split a NUL-separated argv buffer with the kernel side's limits ([`ARGV_MAX_BYTES`],
 /// [`ARGV_MAX_ARGS`]). The flag is set when anything was cut (or `truncated` was already set).
-pub fn split_argv(buf: &[u8], truncated: bool) -> (Vec<RawStr>, bool) {
+/// One allocation for the list and one per argument: the arguments are counted first, so the
+/// shared slice is built at its final size.
+pub fn split_argv(buf: &[u8], truncated: bool) -> (Argv, bool) {
     let mut truncated = truncated;
     let mut buf = buf;
     if buf.len() > ARGV_MAX_BYTES {
@@ -25,17 +27,16 @@ pub fn split_argv(buf: &[u8], truncated: bool) -> (Vec<RawStr>, bool) {
         truncated = true;
     }
     let buf = buf.strip_suffix(&[0]).unwrap_or(buf);
-    let mut argv = Vec::new();
     if buf.is_empty() {
-        return (argv, truncated);
+        return (Argv::from([]), truncated);
     }
-    for (i, arg) in buf.split(|&b| b == 0).enumerate() {
-        if i == ARGV_MAX_ARGS {
-            truncated = true;
-            break;
-        }
-        argv.push(RawStr::from(arg));
+    let parts = buf.iter().filter(|&&b| b == 0).count() + 1;
+    if parts > ARGV_MAX_ARGS {
+        truncated = true;
     }
+    let mut args = buf.split(|&b| b == 0);
+    // A mapped range has an exact length, which lets the Arc be allocated once.
+    let argv = (0..parts.min(ARGV_MAX_ARGS)).map(|_| RawStr::from(args.next().unwrap_or_default())).collect();
     (argv, truncated)
 }
 
@@ -77,9 +78,9 @@ mod tests {
     #[test]
     fn argv_limits() {
         let (a, t) = split_argv(b"sh\0-c\0\0echo hi\0", false);
-        assert_eq!(a, vec!["sh".into(), "-c".into(), "".into(), RawStr::from("echo hi")]);
+        assert_eq!(&a[..], &["sh".into(), "-c".into(), "".into(), RawStr::from("echo hi")]);
         assert!(!t);
-        assert_eq!(split_argv(b"", false), (vec![], false));
+        assert_eq!(split_argv(b"", false), (Argv::from([]), false));
         let many: Vec<u8> = (0..40).flat_map(|i| format!("a{i}\0").into_bytes()).collect();
         let (a, t) = split_argv(&many, false);
         assert_eq!((a.len(), t, a[31].as_bytes()), (ARGV_MAX_ARGS, true, &b"a31"[..]));

@@ -291,7 +291,7 @@ impl Seeder<'_> {
         let key = ProcessKey { pid, start: stat.start };
         let p = Process {
             exe,
-            argv: argv.into(),
+            argv,
             argv_truncated,
             comm: stat.comm,
             cgroup_id,

@@ -187,7 +187,13 @@ pub struct Btf {
     /// Indexed by type id; id 0 is void.
     types: Vec<Ty>,
     strings: Vec<u8>,
+    /// The `btf_trace_<tracepoint>` typedefs: (type id, name offset). A BTF tracepoint program
+    /// is loaded against the id of its tracepoint's typedef.
+    trace_typedefs: Vec<(u32, u32)>,
 }
+
+/// Prefix of the typedef the kernel declares for each BTF tracepoint.
+const TRACE_TYPEDEF_PREFIX: &[u8] = b"btf_trace_";
 
 impl std::fmt::Debug for Btf {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -263,6 +269,7 @@ impl Btf {
         // Reads are limited to the type section; positions stay absolute for error messages.
         let tsec = data.get(..te).unwrap_or(&[]);
         let mut types = vec![Ty::Void];
+        let mut trace_typedefs = Vec::new();
         // Largest referenced type id and where: checked once all types are known.
         let mut max_ref: (u32, usize) = (0, 0);
         let mut note_ref = |id: u32, at: usize| {
@@ -331,6 +338,9 @@ impl Btf {
                 }
                 KIND_TYPEDEF | KIND_VOLATILE | KIND_CONST | KIND_RESTRICT | KIND_TYPE_TAG => {
                     note_ref(size_or_type, at);
+                    if kind == KIND_TYPEDEF && strings.get(name_off as usize..).is_some_and(|n| n.starts_with(TRACE_TYPEDEF_PREFIX)) {
+                        trace_typedefs.push((types.len() as u32, name_off));
+                    }
                     Ty::Modifier(size_or_type)
                 }
                 KIND_ENUM | KIND_ENUM64 | KIND_FLOAT => Ty::Sized(size_or_type),
@@ -344,7 +354,62 @@ impl Btf {
                 format!("type id {} referenced, only {} exist", max_ref.0, types.len() - 1);
             return Err(malformed(reason, max_ref.1));
         }
-        Ok(Btf { types, strings })
+        Ok(Btf { types, strings, trace_typedefs })
+    }
+
+    /// The type id of the typedef `btf_trace_<tracepoint>`, if the kernel has that tracepoint.
+    pub fn tracepoint_type_id(&self, tracepoint: &str) -> Option<u32> {
+        self.trace_typedefs.iter().find_map(|&(id, name_off)| {
+            let name = self.name(name_off);
+            (name.strip_prefix(TRACE_TYPEDEF_PREFIX) == Some(tracepoint.as_bytes())).then_some(id)
+        })
+    }
+
+    /// A BTF blob for loading BTF tracepoint programs of `tracepoints` with aya, which looks the
+    /// typedef `btf_trace_<name>` up by name and hands its id to the kernel: the kernel's
+    /// typedefs of those tracepoints at their own type ids, every other id up to the last of them
+    /// a nameless pointer. About 12 bytes per type instead of the whole of the kernel's BTF,
+    /// whose parse by aya peaked at some 30 MB of the agent's memory. Tracepoints the kernel
+    /// lacks are left out (loading them fails as it would against the full BTF).
+    pub fn attach_btf(&self, tracepoints: &[&str]) -> Vec<u8> {
+        let mut names = vec![0u8];
+        let mut wanted: Vec<(u32, u32)> = tracepoints
+            .iter()
+            .filter_map(|tp| {
+                let id = self.tracepoint_type_id(tp)?;
+                let off = names.len() as u32;
+                names.extend_from_slice(TRACE_TYPEDEF_PREFIX);
+                names.extend_from_slice(tp.as_bytes());
+                names.push(0);
+                Some((id, off))
+            })
+            .collect();
+        wanted.sort_unstable();
+        let last = wanted.last().map_or(0, |&(id, _)| id);
+        let mut type_section = Vec::with_capacity(last as usize * TYPE_LEN);
+        let mut next = wanted.iter().peekable();
+        for id in 1..=last {
+            let (name_off, kind) = match next.peek() {
+                Some(&&(want, off)) if want == id => {
+                    next.next();
+                    (off, KIND_TYPEDEF)
+                }
+                _ => (0, KIND_PTR),
+            };
+            // name offset, info (kind in bits 24-28), type: void.
+            for word in [name_off, kind << 24, 0] {
+                type_section.extend_from_slice(&word.to_le_bytes());
+            }
+        }
+        let mut blob = Vec::with_capacity(HEADER_LEN + type_section.len() + names.len());
+        blob.extend_from_slice(&BTF_MAGIC.to_le_bytes());
+        blob.extend_from_slice(&[1, 0]); // version, flags
+        for word in [HEADER_LEN as u32, 0, type_section.len() as u32, type_section.len() as u32, names.len() as u32] {
+            blob.extend_from_slice(&word.to_le_bytes());
+        }
+        blob.extend_from_slice(&type_section);
+        blob.extend_from_slice(&names);
+        blob
     }
 
     /// Number of types, not counting void.
@@ -959,6 +1024,32 @@ mod tests {
         assert!(!o.has_pid_numbers());
     }
 
+    /// The small BTF handed to aya gives the same tracepoint type ids as the full one, and
+    /// leaves out tracepoints the kernel lacks.
+    #[test]
+    fn attach_btf_keeps_the_tracepoint_typedef_ids() {
+        let mut b = Builder::new();
+        let int = b.int("int", 4);
+        let proto = b.ty("", KIND_PTR, false, 0, int);
+        let exec = b.ty("btf_trace_sched_process_exec", KIND_TYPEDEF, false, 0, proto);
+        b.ty("not_a_trace", KIND_TYPEDEF, false, 0, int);
+        b.strukt("task_struct", 8, &[("pid", int, 0)]);
+        let fork = b.ty("btf_trace_sched_process_fork", KIND_TYPEDEF, false, 0, proto);
+        let btf = Btf::parse(&b.build()).unwrap();
+        assert_eq!(btf.tracepoint_type_id("sched_process_exec"), Some(exec));
+        assert_eq!(btf.tracepoint_type_id("sched_process_fork"), Some(fork));
+        assert_eq!(btf.tracepoint_type_id("sched_process"), None);
+        assert_eq!(btf.tracepoint_type_id("not_a_trace"), None);
+        let blob = btf.attach_btf(&["sched_process_fork", "sched_process_exec", "sock_recv_length"]);
+        let small = aya::Btf::parse(&blob, aya::Endianness::default()).unwrap();
+        let id = |name: &str| small.id_by_type_name_kind(name, aya_obj::btf::BtfKind::Typedef).ok();
+        assert_eq!(id("btf_trace_sched_process_exec"), Some(exec));
+        assert_eq!(id("btf_trace_sched_process_fork"), Some(fork));
+        assert_eq!(id("btf_trace_sock_recv_length"), None);
+        // Our own parser reads it too: the last id is the last typedef asked for.
+        assert_eq!(Btf::parse(&blob).unwrap().type_count(), fork as usize);
+    }
+
     #[test]
     fn running_kernel() {
         if !Path::new(VMLINUX_BTF_PATH).exists() {
@@ -972,6 +1063,16 @@ mod tests {
         };
         let o = resolve_kernel_offsets(&btf).unwrap_or_else(|e| panic!("resolving offsets: {e}"));
         println!("{btf:?}\n{o:#?}");
+        // The tracepoint type ids the agent hands to aya are the ones aya finds in the whole BTF.
+        let full = aya::Btf::from_sys_fs().unwrap();
+        let tracepoints = ["sched_process_exec", "sched_process_fork", "sched_process_exit", "inet_sock_set_state"];
+        let small = aya::Btf::parse(&btf.attach_btf(&tracepoints), aya::Endianness::default()).unwrap();
+        for tp in tracepoints {
+            let name = format!("btf_trace_{tp}");
+            let want = full.id_by_type_name_kind(&name, aya_obj::btf::BtfKind::Typedef).unwrap();
+            assert_eq!(btf.tracepoint_type_id(tp), Some(want), "{tp}");
+            assert_eq!(small.id_by_type_name_kind(&name, aya_obj::btf::BtfKind::Typedef).unwrap(), want, "{tp}");
+        }
         #[rustfmt::skip]
         let required = [
             o.task_pid, o.task_tgid, o.task_real_parent, o.task_group_leader, o.task_start_boottime,

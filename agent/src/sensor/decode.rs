@@ -10,7 +10,7 @@ use std::{
 };
 
 use agent_common::{
-    exec_flags, stdio_flags, CgroupRecord, ConnectRecord, EventHeader, EventKind, ExecRecord, ExitRecord, ForkRecord,
+    exec_flags, stdio_flags, CgroupRecord, ConnectRecord, EventHeader, EventKind, ExecHead, ExecRecord, ExitRecord, ForkRecord,
     RedirectRecord, StdioRaw, ARGV_MAX, CGROUP_PATH_MAX, EXE_BUF, NAME_READ_MAX, SCHEMA_VERSION,
 };
 
@@ -98,7 +98,17 @@ pub fn decode(buf: &[u8]) -> Result<Event, DecodeError> {
     }
     let kind = EventKind::from_u16(header.kind).ok_or(DecodeError::UnknownKind(header.kind))?;
     let expected = match kind {
-        EventKind::Exec => size_of::<ExecRecord>(),
+        // Exec records are as long as their argv: the head, then up to ARGV_MAX bytes.
+        EventKind::Exec => {
+            let size = header.size as usize;
+            if !(size_of::<ExecHead>()..=size_of::<ExecRecord>()).contains(&size) {
+                return Err(DecodeError::SizeMismatch { kind: header.kind, size: header.size, expected: size_of::<ExecHead>() });
+            }
+            if buf.len() < size {
+                return Err(DecodeError::Short { got: buf.len(), need: size });
+            }
+            size
+        }
         EventKind::Fork => size_of::<ForkRecord>(),
         EventKind::Exit => size_of::<ExitRecord>(),
         EventKind::StdioRedirect => size_of::<RedirectRecord>(),
@@ -109,7 +119,10 @@ pub fn decode(buf: &[u8]) -> Result<Event, DecodeError> {
         return Err(DecodeError::SizeMismatch { kind: header.kind, size: header.size, expected });
     }
     let body = match kind {
-        EventKind::Exec => EventBody::Exec(with_record::<ExecRecord, _>(buf, decode_exec)??),
+        EventKind::Exec => {
+            let argv = &buf[size_of::<ExecHead>()..expected];
+            EventBody::Exec(with_record::<ExecHead, _>(buf, |h| decode_exec(h, argv))??)
+        }
         EventKind::Fork => {
             let r: ForkRecord = read_record(buf)?;
             EventBody::Fork(Fork { parent: ProcessKey::from_boot_ns(r.ppid, r.parent_start_boot_ns) })
@@ -166,9 +179,10 @@ pub fn decode(buf: &[u8]) -> Result<Event, DecodeError> {
     })
 }
 
-fn decode_exec(r: &ExecRecord) -> Result<Exec, DecodeError> {
+/// An exec record's head and the argv bytes after it.
+fn decode_exec(r: &ExecHead, argv: &[u8]) -> Result<Exec, DecodeError> {
     let argv_len = usize::from(r.argv_len);
-    if argv_len > ARGV_MAX {
+    if argv_len > ARGV_MAX || argv_len > argv.len() {
         return Err(DecodeError::BadField { field: "argv_len", value: argv_len as u64 });
     }
     let exe_len = usize::from(r.exe_len);
@@ -180,7 +194,7 @@ fn decode_exec(r: &ExecRecord) -> Result<Exec, DecodeError> {
         return Err(DecodeError::BadField { field: "filename_len", value: filename_len as u64 });
     }
     let (argv, argv_truncated) =
-        split_argv(&r.argv[..argv_len], r.flags & exec_flags::ARGV_TRUNCATED != 0);
+        split_argv(&argv[..argv_len], r.flags & exec_flags::ARGV_TRUNCATED != 0);
     let exe = join_components(&r.exe[..exe_len]);
     let exe_unreadable = r.flags & exec_flags::EXE_UNREADABLE != 0 || exe.is_empty();
     Ok(Exec {
@@ -196,7 +210,7 @@ fn decode_exec(r: &ExecRecord) -> Result<Exec, DecodeError> {
             in_memory_fs: r.flags & exec_flags::EXE_IN_MEMORY_FS != 0,
             unlinked: r.flags & exec_flags::EXE_UNLINKED != 0,
         },
-        argv: argv.into(),
+        argv,
         argv_truncated,
         stdio: [decode_stdio(&r.stdio[0]), decode_stdio(&r.stdio[1]), decode_stdio(&r.stdio[2])],
     })
@@ -209,18 +223,19 @@ fn until_nul(b: &[u8]) -> &[u8] {
     }
 }
 
-/// Join path components written leaf first, each NUL-terminated, into an absolute path.
+/// Join path components written leaf first, each NUL-terminated, into an absolute path. The
+/// path is exactly as long as the components with their terminators: it is put together in a
+/// buffer on the stack and allocated once, at its size.
 pub fn join_components(bytes: &[u8]) -> RawStr {
-    let mut parts = bytes.rsplit(|&b| b == 0).filter(|p| !p.is_empty()).peekable();
-    if parts.peek().is_none() {
-        return RawStr::default();
+    let mut path = [0u8; EXE_BUF + 1];
+    let mut len = 0;
+    for part in bytes.rsplit(|&b| b == 0).filter(|p| !p.is_empty()) {
+        let Some(dst) = path.get_mut(len..len + 1 + part.len()) else { break };
+        dst[0] = b'/';
+        dst[1..].copy_from_slice(part);
+        len += 1 + part.len();
     }
-    let mut path = Vec::with_capacity(bytes.len() + 1);
-    for part in parts {
-        path.push(b'/');
-        path.extend_from_slice(part);
-    }
-    RawStr::from(path)
+    RawStr::from(&path[..len])
 }
 
 /// Turn what the kernel saw at an fd into a [`Stdio`].
@@ -290,22 +305,22 @@ mod tests {
     fn exec_record() -> Box<ExecRecord> {
         // SAFETY: all-zero is a valid value for this plain-data record.
         let mut r: Box<ExecRecord> = Box::new(unsafe { std::mem::zeroed() });
-        r.header = header(EventKind::Exec, size_of::<ExecRecord>());
-        r.ppid = 1;
-        r.parent_start_boot_ns = 10_000_000;
-        r.uid = 1000;
-        r.gid = 1000;
-        r.comm[..2].copy_from_slice(b"nc");
+        r.head.header = header(EventKind::Exec, size_of::<ExecRecord>());
+        r.head.ppid = 1;
+        r.head.parent_start_boot_ns = 10_000_000;
+        r.head.uid = 1000;
+        r.head.gid = 1000;
+        r.head.comm[..2].copy_from_slice(b"nc");
         let argv = b"nc\0-e\0/bin/sh\x00127.0.0.1\x004444\0";
         r.argv[..argv.len()].copy_from_slice(argv);
-        r.argv_len = argv.len() as u16;
+        r.head.argv_len = argv.len() as u16;
         let exe = b"nc.traditional\0bin\0usr\0";
-        r.exe[..exe.len()].copy_from_slice(exe);
-        r.exe_len = exe.len() as u16;
+        r.head.exe[..exe.len()].copy_from_slice(exe);
+        r.head.exe_len = exe.len() as u16;
         let fname = b"/bin/nc\0";
-        r.filename[..fname.len()].copy_from_slice(fname);
-        r.filename_len = 7;
-        r.stdio[0] = StdioRaw {
+        r.head.filename[..fname.len()].copy_from_slice(fname);
+        r.head.filename_len = 7;
+        r.head.stdio[0] = StdioRaw {
             mode: S_IFSOCK | 0o777,
             family: AF_INET,
             sock_type: 1,
@@ -316,8 +331,8 @@ mod tests {
             remote_addr: [127, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
             ..Default::default()
         };
-        r.stdio[1] = StdioRaw { mode: 0o010600, ino: 55, ..Default::default() };
-        r.stdio[2] = StdioRaw { mode: 0o020620, rdev: (136 << 20) | 3, ..Default::default() };
+        r.head.stdio[1] = StdioRaw { mode: 0o010600, ino: 55, ..Default::default() };
+        r.head.stdio[2] = StdioRaw { mode: 0o020620, rdev: (136 << 20) | 3, ..Default::default() };
         r
     }
 
@@ -370,10 +385,10 @@ mod tests {
     #[test]
     fn bad_lengths_are_refused_not_read() {
         let mut r = exec_record();
-        r.argv_len = (ARGV_MAX + 1) as u16;
+        r.head.argv_len = (ARGV_MAX + 1) as u16;
         assert!(matches!(decode(&as_bytes(&*r)), Err(DecodeError::BadField { field: "argv_len", .. })));
         let mut r = exec_record();
-        r.exe_len = u16::MAX;
+        r.head.exe_len = u16::MAX;
         assert!(matches!(decode(&as_bytes(&*r)), Err(DecodeError::BadField { field: "exe_len", .. })));
         let mut redirect = RedirectRecord {
             header: header(EventKind::StdioRedirect, size_of::<RedirectRecord>()),
@@ -387,15 +402,47 @@ mod tests {
         assert!(matches!(decode(&as_bytes(&redirect)), Err(DecodeError::BadField { field: "via", .. })));
     }
 
+    /// The kernel sends only the head and argv: such a record decodes like the whole one;
+    /// argv_len past what was sent, or a size outside head..whole, is refused.
+    #[test]
+    fn exec_records_are_as_long_as_their_argv() {
+        let r = exec_record();
+        let whole = decode(&as_bytes(&*r)).unwrap();
+        let argv_len = usize::from(r.head.argv_len);
+        let sent = ExecRecord::sent_size(argv_len);
+        assert_eq!(sent, size_of::<ExecHead>() + 29, "{argv_len} bytes of argv");
+        let mut short = r.clone();
+        short.head.header.size = sent as u32;
+        let bytes = as_bytes(&*short);
+        assert_eq!(decode(&bytes[..sent]).unwrap(), whole);
+        // Too little sent for argv_len.
+        let mut cut = short.clone();
+        cut.head.header.size = (sent - 1) as u32;
+        assert!(matches!(decode(&as_bytes(&*cut)[..sent - 1]), Err(DecodeError::BadField { field: "argv_len", .. })));
+        // No argv at all is a valid record.
+        let mut bare = short.clone();
+        bare.head.argv_len = 0;
+        bare.head.header.size = size_of::<ExecHead>() as u32;
+        let EventBody::Exec(e) = decode(&as_bytes(&*bare)[..size_of::<ExecHead>()]).unwrap().body else { panic!() };
+        assert!(e.argv.is_empty());
+        // Sizes outside the head..whole range, and a buffer shorter than its size.
+        for size in [size_of::<ExecHead>() - 1, size_of::<ExecRecord>() + 1] {
+            let mut bad = short.clone();
+            bad.head.header.size = size as u32;
+            assert!(matches!(decode(&as_bytes(&*bad)), Err(DecodeError::SizeMismatch { .. })), "size {size}");
+        }
+        assert!(matches!(decode(&bytes[..sent - 1]), Err(DecodeError::Short { .. })));
+    }
+
     #[test]
     fn non_utf8_argv_and_paths_survive_and_round_trip() {
         let mut r = exec_record();
         let argv = b"/tmp/\xff\xfe\0-x\0";
         r.argv[..argv.len()].copy_from_slice(argv);
-        r.argv_len = argv.len() as u16;
+        r.head.argv_len = argv.len() as u16;
         let exe = b"b\xc3\x28d\0tmp\0";
-        r.exe[..exe.len()].copy_from_slice(exe);
-        r.exe_len = exe.len() as u16;
+        r.head.exe[..exe.len()].copy_from_slice(exe);
+        r.head.exe_len = exe.len() as u16;
         let ev = decode(&as_bytes(&*r)).unwrap();
         let EventBody::Exec(e) = &ev.body else { panic!() };
         assert_eq!(e.argv[0].as_bytes(), b"/tmp/\xff\xfe");
@@ -408,7 +455,7 @@ mod tests {
     #[test]
     fn argv_truncation_by_bytes_and_count() {
         let mut r = exec_record();
-        r.flags = exec_flags::ARGV_TRUNCATED;
+        r.head.flags = exec_flags::ARGV_TRUNCATED;
         let EventBody::Exec(e) = decode(&as_bytes(&*r)).unwrap().body else { panic!() };
         assert!(e.argv_truncated);
 
@@ -427,8 +474,8 @@ mod tests {
     #[test]
     fn unreadable_exe_falls_back_to_filename() {
         let mut r = exec_record();
-        r.exe_len = 0;
-        r.flags = exec_flags::EXE_UNREADABLE;
+        r.head.exe_len = 0;
+        r.head.flags = exec_flags::EXE_UNREADABLE;
         let EventBody::Exec(e) = decode(&as_bytes(&*r)).unwrap().body else { panic!() };
         assert_eq!(e.exe.as_bytes(), b"/bin/nc");
         assert!(e.exe_truncated);

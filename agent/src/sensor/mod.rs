@@ -25,6 +25,11 @@ use crate::event::Event;
 /// The compiled kernel programs, built by `build.rs` and embedded in the binary.
 pub static EBPF_OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/shrike.bpf.o"));
 
+/// Default ring buffer size. Exec records are as long as their argv (about 1.9 KiB for a
+/// typical command line, 5.9 KiB at most), so 4 MiB holds some 2,200 execs; its data pages
+/// count twice in the agent's RSS (the kernel maps them twice, for wrap-around reads).
+pub const DEFAULT_RING_BUFFER_BYTES: u32 = 4 * 1024 * 1024;
+
 /// How often an active reader looks at the ring buffer (see [`Sensor::read_batch`]).
 pub const POLL_INTERVAL: std::time::Duration = std::time::Duration::from_millis(20);
 /// How long a sleeping reader waits for a wakeup before it looks anyway: the bound on how late
@@ -36,6 +41,10 @@ pub const ASLEEP_POLL_INTERVAL: std::time::Duration = std::time::Duration::from_
 /// on the tracing slow path. BTF tracepoints attach through the BPF syscall by BTF id and need no
 /// tracefs.
 const BTF_TRACEPOINTS: &[&str] = &["sched_process_exec", "sched_process_fork", "sched_process_exit", "inet_sock_set_state"];
+
+/// BTF tracepoints the sensor does without when the kernel lacks them (see where each is
+/// attached for what goes unseen).
+const OPTIONAL_TRACEPOINTS: &[&str] = &["cgroup_mkdir"];
 
 /// Where a process sends or receives on a socket (Linux 6.3+): how a socket on a standard fd is
 /// found however it got there. Each is optional; [`SOCK_USE_FALLBACK`] stands in for the receive
@@ -62,15 +71,31 @@ fn attach(ebpf: &mut Ebpf, btf: &aya::Btf, program: &str, tracepoint: &str) -> R
     Ok(())
 }
 
-/// Log, as an error, a program the kernel's verifier refused for a tracepoint the kernel has:
-/// that is a defect of shrike's kernel programs, not a property of the kernel, and what the
-/// program watches goes unseen. True when that was the cause.
-fn refused_by_verifier(e: &SensorError) -> bool {
-    let SensorError::Program { source: aya::programs::ProgramError::LoadError { .. }, .. } = e else {
-        return false;
-    };
-    tracing::error!(error = %e, "the kernel refused one of shrike's programs (a defect of this build, please report it): what it watches goes unseen");
-    true
+/// What became of a program whose tracepoint the kernel may lack.
+#[derive(Debug)]
+enum Optional {
+    Attached,
+    /// The kernel has no such tracepoint (or cannot attach it): a property of the kernel,
+    /// logged at debug level here; the caller says what goes unseen.
+    Missing(SensorError),
+    /// The verifier refused the program for a tracepoint the kernel has: a defect of shrike's
+    /// kernel programs, already logged as an error.
+    Refused,
+}
+
+/// Load and attach a program whose tracepoint may be absent (see [`Optional`]).
+fn attach_optional(ebpf: &mut Ebpf, btf: &aya::Btf, program: &str) -> Optional {
+    match attach(ebpf, btf, program, program) {
+        Ok(()) => Optional::Attached,
+        Err(e @ SensorError::Program { source: aya::programs::ProgramError::LoadError { .. }, .. }) => {
+            tracing::error!(error = %e, "the kernel refused one of shrike's programs (a defect of this build, please report it): what it watches goes unseen");
+            Optional::Refused
+        }
+        Err(e) => {
+            tracing::debug!(error = %e, "optional tracepoint not attached");
+            Optional::Missing(e)
+        }
+    }
 }
 
 /// Why the sensor could not start.
@@ -216,7 +241,7 @@ impl Default for SensorConfig {
             None
         });
         Self {
-            ring_buffer_bytes: 8 * 1024 * 1024,
+            ring_buffer_bytes: DEFAULT_RING_BUFFER_BYTES,
             agent_tgid: std::process::id(),
             node_pid_ns,
             kernel_log: KernelLogLevel::from_log_filter(),
@@ -283,8 +308,16 @@ impl Sensor {
         if let Err(e) = raise_memlock_rlimit() {
             tracing::warn!(error = %e, "could not raise RLIMIT_MEMLOCK; kernels >= 5.11 account BPF memory to the cgroup instead");
         }
-        let our_btf = btf::Btf::from_sys()?;
-        let offsets = btf::resolve_kernel_offsets(&our_btf)?;
+        // The kernel's BTF (5 MB here) is parsed here for struct offsets and for the type ids
+        // the tracepoint programs attach by, and dropped at once. aya gets a BTF of those
+        // typedefs only: each of its parses of the whole held some 15 MB, and two were alive at
+        // once (the agent's memory peak).
+        let (offsets, attach_btf) = {
+            let kernel = btf::Btf::from_sys()?;
+            let tracepoints: Vec<&str> =
+                BTF_TRACEPOINTS.iter().chain(OPTIONAL_TRACEPOINTS).chain(SOCK_USE).chain([&SOCK_USE_FALLBACK]).copied().collect();
+            (btf::resolve_kernel_offsets(&kernel)?, kernel.attach_btf(&tracepoints))
+        };
         let node_pid_ns = match cfg.node_pid_ns {
             Some(0) => return Err(SensorError::NodeScope { node_pid_ns: 0, reason: "0 is no pid namespace".into() }),
             Some(ns) if !offsets.has_pid_numbers() => {
@@ -302,9 +335,10 @@ impl Sensor {
             None => 0,
         };
         let probe_config = ProbeConfig { agent_tgid: cfg.agent_tgid, node_pid_ns, offsets };
-        let kernel_btf = aya::Btf::from_sys_fs()?;
+        // A loader parses the whole kernel BTF when it is made; it is dropped at once (the object
+        // has no CO-RE relocations to resolve against it).
         let mut ebpf = EbpfLoader::new()
-            .btf(Some(&kernel_btf))
+            .btf(None)
             .override_global("CONFIG", &probe_config, true)
             .override_global(aya_log::LEVEL, &cfg.kernel_log.global(), true)
             .map_max_entries("EVENTS", cfg.ring_buffer_bytes)
@@ -314,38 +348,38 @@ impl Sensor {
             _ => Some(read_kernel_log(&mut ebpf)?),
         };
 
+        let kernel_btf = aya::Btf::parse(&attach_btf, aya::Endianness::default())?;
+        drop(attach_btf);
         for &name in BTF_TRACEPOINTS {
             attach(&mut ebpf, &kernel_btf, name, name)?;
         }
-        if let Err(e) = attach(&mut ebpf, &kernel_btf, "cgroup_mkdir", "cgroup_mkdir") {
-            refused_by_verifier(&e);
+        if let Optional::Missing(e) = attach_optional(&mut ebpf, &kernel_btf, OPTIONAL_TRACEPOINTS[0]) {
             tracing::warn!(error = %e, "cgroup_mkdir not attached: the container of a process that is gone, with its cgroup, before the agent looks stays unknown");
         }
-        let mut missing = Vec::new();
+        let mut lacking = Vec::new();
         for &name in SOCK_USE {
-            if let Err(e) = attach(&mut ebpf, &kernel_btf, name, name) {
-                if !refused_by_verifier(&e) {
-                    tracing::debug!(error = %e, "optional tracepoint not attached");
-                }
-                missing.push(name);
+            if let Optional::Missing(_) = attach_optional(&mut ebpf, &kernel_btf, name) {
+                lacking.push(name);
             }
         }
-        if missing.contains(&"sock_recv_length") {
-            match attach(&mut ebpf, &kernel_btf, SOCK_USE_FALLBACK, SOCK_USE_FALLBACK).inspect_err(|e| {
-                refused_by_verifier(e);
-            }) {
-                Ok(()) => tracing::warn!(
-                    missing = ?missing,
+        // The fallback stands in for a receive tracepoint the kernel lacks; a refused program
+        // is a defect of this build, logged as such above.
+        if lacking.contains(&"sock_recv_length") {
+            match attach_optional(&mut ebpf, &kernel_btf, SOCK_USE_FALLBACK) {
+                Optional::Attached => tracing::warn!(
+                    missing = ?lacking,
                     "this kernel lacks the socket send/receive tracepoints (Linux 6.3+): a socket put on a shell's stdin after it started is seen when the shell receives on it (tcp_rcv_space_adjust), not when it writes"
                 ),
-                Err(e) => tracing::warn!(
+                Optional::Missing(e) => tracing::warn!(
                     error = %e,
                     "this kernel lacks the socket send/receive tracepoints (Linux 6.3+) and tcp_rcv_space_adjust: a socket put on a shell's stdin after it started is seen only when the shell starts a program"
                 ),
+                Optional::Refused => {}
             }
-        } else if !missing.is_empty() {
-            tracing::warn!(missing = ?missing, "socket tracepoint missing: a socket on a standard fd is seen when the process receives on it");
+        } else if !lacking.is_empty() {
+            tracing::warn!(missing = ?lacking, "socket tracepoint missing: a socket on a standard fd is seen when the process receives on it");
         }
+        drop(kernel_btf);
 
         let ring = RingBuf::try_from(
             ebpf.take_map("EVENTS").ok_or(SensorError::Map { name: "EVENTS", reason: "missing".into() })?,
