@@ -148,23 +148,28 @@ pub enum SocketProto {
     Other,
 }
 
+/// An IPv4 or IPv6 socket.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InetSocket {
+    /// Transport.
+    pub proto: SocketProto,
+    /// Local address and port.
+    pub local: SocketAddr,
+    /// Remote address and port (unspecified when not connected).
+    pub remote: SocketAddr,
+    /// Socket inode.
+    pub ino: u64,
+}
+
 /// What a standard fd (0, 1, 2) refers to.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Stdio {
     /// Not open.
     Closed,
-    /// An IPv4 or IPv6 socket.
-    Inet {
-        /// Transport.
-        proto: SocketProto,
-        /// Local address and port.
-        local: SocketAddr,
-        /// Remote address and port (unspecified when not connected).
-        remote: SocketAddr,
-        /// Socket inode.
-        ino: u64,
-    },
+    /// An IPv4 or IPv6 socket (boxed: it is rare on stdio, and inline its two addresses would
+    /// make every `Stdio` five times larger).
+    Inet(Box<InetSocket>),
     /// A unix-domain socket.
     Unix {
         /// Socket inode.
@@ -205,16 +210,25 @@ pub enum Stdio {
 }
 
 impl Stdio {
+    /// An IPv4 or IPv6 socket.
+    pub fn inet(proto: SocketProto, local: SocketAddr, remote: SocketAddr, ino: u64) -> Stdio {
+        Stdio::Inet(Box::new(InetSocket { proto, local, remote, ino }))
+    }
+    /// The socket, for IPv4/IPv6 sockets.
+    pub fn as_inet(&self) -> Option<&InetSocket> {
+        match self {
+            Stdio::Inet(s) => Some(s),
+            _ => None,
+        }
+    }
     /// True for an IPv4/IPv6 socket.
     pub fn is_inet(&self) -> bool {
-        matches!(self, Stdio::Inet { .. })
+        matches!(self, Stdio::Inet(_))
     }
     /// The remote address of a connected inet socket.
     pub fn remote(&self) -> Option<SocketAddr> {
         match self {
-            Stdio::Inet { remote, .. } if !remote.ip().is_unspecified() || remote.port() != 0 => {
-                Some(*remote)
-            }
+            Stdio::Inet(s) if !s.remote.ip().is_unspecified() || s.remote.port() != 0 => Some(s.remote),
             _ => None,
         }
     }

@@ -143,10 +143,10 @@ async fn connections_on_any_fd_and_a_socket_moved_onto_stdin() {
     assert!(child.wait().unwrap().success());
     let EventBody::StdioRedirect(r) = &redirect.body else { unreachable!() };
     assert_eq!((r.via, r.fd, r.old_fd), (RedirectVia::Use, 0, -1));
-    let Stdio::Inet { proto, local: l, remote, ino } = &r.target else { panic!("not inet: {:?}", r.target) };
-    assert_eq!(*proto, SocketProto::Tcp);
-    assert_eq!((*l, *remote), (local, peer), "both addresses");
-    assert!(*ino > 0);
+    let Stdio::Inet(s) = &r.target else { panic!("not inet: {:?}", r.target) };
+    assert_eq!(s.proto, SocketProto::Tcp);
+    assert_eq!((s.local, s.remote), (local, peer), "both addresses");
+    assert!(s.ino > 0);
 
     // The exec saw the socket on fd 3 only: stdin was /dev/null then.
     let exec = seen.iter().find(|e| e.process.pid == pid && argv_has(e, &mark)).expect("exec before the redirect");
@@ -167,8 +167,8 @@ async fn connections_on_any_fd_and_a_socket_moved_onto_stdin() {
     let out = connects.iter().find(|c| c.direction == Direction::Outbound).expect("outbound connection of this process");
     assert_eq!((out.socket.remote(), &out.socket), (Some(peer), &r.target), "same socket, same addresses");
     let inbound = connects.iter().find(|c| c.direction == Direction::Inbound).expect("inbound connection, attributed when used");
-    let Stdio::Inet { local: il, remote: ir, .. } = &inbound.socket else { panic!("{inbound:?}") };
-    assert_eq!((*il, *ir), (peer, local));
+    let Stdio::Inet(s) = &inbound.socket else { panic!("{inbound:?}") };
+    assert_eq!((s.local, s.remote), (peer, local));
 }
 
 /// A socket created while fd 0 is closed (so it *is* fd 0) and connected before exec: the exec

@@ -76,7 +76,7 @@ impl Connection {
     /// From an inet stdio description.
     pub fn from_stdio(s: &Stdio) -> Option<Connection> {
         match s {
-            Stdio::Inet { proto, local, remote, .. } => Some(Connection { local: *local, remote: *remote, proto: *proto }),
+            Stdio::Inet(s) => Some(Connection { local: s.local, remote: s.remote, proto: s.proto }),
             _ => None,
         }
     }

@@ -323,7 +323,7 @@ impl NetState {
         if !matches!(source, Some(ProgramSource::Inline | ProgramSource::Stdin)) {
             return None;
         }
-        let wired = |s: &Stdio| matches!(s, Stdio::Pipe { .. } | Stdio::Inet { .. } | Stdio::Unix { .. }) && !parent.stdio.contains(s);
+        let wired = |s: &Stdio| matches!(s, Stdio::Pipe { .. } | Stdio::Inet(_) | Stdio::Unix { .. }) && !parent.stdio.contains(s);
         (wired(&p.stdio[0]) || wired(&p.stdio[1])).then(|| (parent.key, connection.clone()))
     }
 
@@ -388,7 +388,7 @@ mod tests {
     }
 
     fn socket() -> Stdio {
-        Stdio::Inet { proto: SocketProto::Tcp, local: "127.0.0.1:40000".parse().unwrap(), remote: "127.0.0.1:4444".parse().unwrap(), ino: 77 }
+        Stdio::inet(SocketProto::Tcp, "127.0.0.1:40000".parse().unwrap(), "127.0.0.1:4444".parse().unwrap(), 77)
     }
 
     fn proc(pid: u32, parent: u32, exe: &str, argv: &[&str], stdio: [Stdio; 3]) -> Process {

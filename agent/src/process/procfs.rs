@@ -242,7 +242,7 @@ impl NetTables {
 
     fn stdio(&self, ino: u64) -> Stdio {
         if let Some(&(proto, local, remote)) = self.inet.get(&ino) {
-            Stdio::Inet { proto, local, remote, ino }
+            Stdio::inet(proto, local, remote, ino)
         } else if self.unix.contains(&ino) {
             Stdio::Unix { ino }
         } else {
@@ -497,9 +497,9 @@ mod tests {
         assert_eq!(kid.comm.as_bytes(), b"sleep");
         assert_eq!(kid.cgroup_id, me.cgroup_id);
         match &kid.stdio[0] {
-            Stdio::Inet { proto, local, remote, ino } => {
-                assert_eq!((*proto, *local, *remote), (SocketProto::Tcp, client_local, server));
-                assert!(*ino != 0);
+            Stdio::Inet(s) => {
+                assert_eq!((s.proto, s.local, s.remote), (SocketProto::Tcp, client_local, server));
+                assert!(s.ino != 0);
             }
             other => panic!("stdin is {other:?}"),
         }

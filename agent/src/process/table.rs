@@ -152,7 +152,9 @@ enum Slot {
 /// All known processes, keyed by pid, with pid-reuse detection, exit grace and a size cap.
 #[derive(Debug)]
 pub struct ProcessTable {
-    procs: HashMap<u32, Process>,
+    /// Boxed: most entries are short-lived leaves, and a map of boxes keeps its slack and its
+    /// growth copies small (a map of inline entries doubled ~400-byte slots during a storm).
+    procs: HashMap<u32, Box<Process>>,
     /// `(exit_ts_boot_ns, key)` of exited processes that had children, in the order exits were
     /// applied; entries may be outdated.
     exit_queue: VecDeque<(u64, ProcessKey)>,
@@ -273,7 +275,7 @@ impl ProcessTable {
                     p.exit_ts_boot_ns = ev.ts_boot_ns;
                     let queue = if p.had_children || p.seeded { &mut self.exit_queue } else { &mut self.leaf_exit_queue };
                     push_exit(queue, &self.procs, self.max_entries, ev.ts_boot_ns, key);
-                    self.procs.get(&key.pid)
+                    self.procs.get(&key.pid).map(|p| &**p)
                 }
                 Slot::Older => {
                     // The stored process is gone (its pid was reused) and its exit was missed.
@@ -311,12 +313,12 @@ impl ProcessTable {
 
     /// The process with this exact identity.
     pub fn get(&self, key: ProcessKey) -> Option<&Process> {
-        self.procs.get(&key.pid).filter(|p| p.key.start == key.start)
+        self.procs.get(&key.pid).filter(|p| p.key.start == key.start).map(|p| &**p)
     }
 
     /// The process currently stored for a pid, whatever its start time.
     pub fn get_pid(&self, pid: u32) -> Option<&Process> {
-        self.procs.get(&pid)
+        self.procs.get(&pid).map(|p| &**p)
     }
 
     /// Number of stored processes (exited ones in their grace period included).
@@ -331,7 +333,7 @@ impl ProcessTable {
 
     /// All stored processes, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = &Process> {
-        self.procs.values()
+        self.procs.values().map(|p| &**p)
     }
 
     /// Entries evicted because the table was full.
@@ -406,10 +408,11 @@ impl ProcessTable {
         }
         match self.procs.entry(p.key.pid) {
             Entry::Occupied(mut o) => {
-                o.insert(p);
+                // Reuse the box of the process this one replaces.
+                **o.get_mut() = p;
                 o.into_mut()
             }
-            Entry::Vacant(v) => v.insert(p),
+            Entry::Vacant(v) => v.insert(Box::new(p)),
         }
     }
 
@@ -445,7 +448,7 @@ impl ProcessTable {
 }
 
 /// Remove the processes of `queue` whose exit is at least `grace_ns` before `now_boot_ns`.
-fn expire_queue(queue: &mut VecDeque<(u64, ProcessKey)>, procs: &mut HashMap<u32, Process>, grace_ns: u64, now_boot_ns: u64) -> usize {
+fn expire_queue(queue: &mut VecDeque<(u64, ProcessKey)>, procs: &mut HashMap<u32, Box<Process>>, grace_ns: u64, now_boot_ns: u64) -> usize {
     let mut removed = 0;
     while let Some(&(ts, key)) = queue.front() {
         if ts.saturating_add(grace_ns) > now_boot_ns {
@@ -461,7 +464,7 @@ fn expire_queue(queue: &mut VecDeque<(u64, ProcessKey)>, procs: &mut HashMap<u32
 }
 
 /// Whether `(ts, key)` from the exit queue still describes a stored, exited process.
-fn is_current_exit(procs: &HashMap<u32, Process>, ts: u64, key: ProcessKey) -> bool {
+fn is_current_exit(procs: &HashMap<u32, Box<Process>>, ts: u64, key: ProcessKey) -> bool {
     procs
         .get(&key.pid)
         .is_some_and(|p| p.key == key && p.exited.is_some() && p.exit_ts_boot_ns == ts)
@@ -470,7 +473,7 @@ fn is_current_exit(procs: &HashMap<u32, Process>, ts: u64, key: ProcessKey) -> b
 /// Queue an exit; drop outdated queue entries when the queue grows past twice the table size.
 fn push_exit(
     queue: &mut VecDeque<(u64, ProcessKey)>,
-    procs: &HashMap<u32, Process>,
+    procs: &HashMap<u32, Box<Process>>,
     max_entries: usize,
     ts: u64,
     key: ProcessKey,
@@ -563,12 +566,7 @@ mod tests {
         )
     }
     fn inet() -> Stdio {
-        Stdio::Inet {
-            proto: SocketProto::Tcp,
-            local: "10.0.0.2:40000".parse().unwrap(),
-            remote: "10.0.0.9:4444".parse().unwrap(),
-            ino: 99,
-        }
+        Stdio::inet(SocketProto::Tcp, "10.0.0.2:40000".parse().unwrap(), "10.0.0.9:4444".parse().unwrap(), 99)
     }
     /// A table with a shell (pid 100) whose parent is init.
     fn with_shell(t: &mut ProcessTable) -> ProcessKey {

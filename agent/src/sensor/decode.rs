@@ -259,21 +259,21 @@ pub fn decode_stdio(raw: &StdioRaw) -> Stdio {
     match raw.family {
         AF_INET => {
             let ip = |a: &[u8; 16]| IpAddr::V4(Ipv4Addr::new(a[0], a[1], a[2], a[3]));
-            Stdio::Inet {
+            Stdio::inet(
                 proto,
-                local: SocketAddr::new(ip(&raw.local_addr), raw.local_port),
-                remote: SocketAddr::new(ip(&raw.remote_addr), raw.remote_port),
-                ino: raw.ino,
-            }
+                SocketAddr::new(ip(&raw.local_addr), raw.local_port),
+                SocketAddr::new(ip(&raw.remote_addr), raw.remote_port),
+                raw.ino,
+            )
         }
         AF_INET6 => {
             let ip = |a: &[u8; 16]| canonical_ip(IpAddr::V6(Ipv6Addr::from(*a)));
-            Stdio::Inet {
+            Stdio::inet(
                 proto,
-                local: SocketAddr::new(ip(&raw.local_addr), raw.local_port),
-                remote: SocketAddr::new(ip(&raw.remote_addr), raw.remote_port),
-                ino: raw.ino,
-            }
+                SocketAddr::new(ip(&raw.local_addr), raw.local_port),
+                SocketAddr::new(ip(&raw.remote_addr), raw.remote_port),
+                raw.ino,
+            )
         }
         AF_UNIX => Stdio::Unix { ino: raw.ino },
         family => Stdio::OtherSocket { family, ino: raw.ino },
@@ -352,12 +352,7 @@ mod tests {
         assert!(!e.argv_truncated && !e.exe_truncated);
         assert_eq!(
             e.stdio[0],
-            Stdio::Inet {
-                proto: SocketProto::Tcp,
-                local: "127.0.0.1:40000".parse().unwrap(),
-                remote: "127.0.0.2:4444".parse().unwrap(),
-                ino: 99
-            }
+            Stdio::inet(SocketProto::Tcp, "127.0.0.1:40000".parse().unwrap(), "127.0.0.2:4444".parse().unwrap(), 99)
         );
         assert_eq!(e.stdio[1], Stdio::Pipe { ino: 55, named: false });
         assert_eq!(e.stdio[2], Stdio::Tty { rdev: (136 << 20) | 3 });
