@@ -157,20 +157,22 @@ pub fn header(kind: u16, size: usize, task: *const u8, pid: u32, tgid: u32) -> E
     }
 }
 
-/// The `struct file *` at index `fd` of a task's fd table, null when not open.
+/// The `struct file *` of fds 0, 1 and 2 (null when not open): the fd table is walked once and
+/// the three pointers read together, 5 kernel reads instead of 15.
 #[inline(always)]
-pub fn fd_file(task: *const u8, fd: u32) -> *const u8 {
+pub fn std_files(task: *const u8) -> [*const u8; 3] {
+    let none = [core::ptr::null(); 3];
     let files = read_ptr(task, off!(task_files));
     let fdt = read_ptr(files, off!(files_fdt));
-    let max = read::<u32>(fdt, off!(fdt_max_fds)).unwrap_or(0);
-    if fd >= max {
-        return core::ptr::null();
+    // An fd table always has room for at least BITS_PER_LONG fds.
+    if read::<u32>(fdt, off!(fdt_max_fds)).unwrap_or(0) < 3 {
+        return none;
     }
     let fds = read_ptr(fdt, off!(fdt_fd));
     if fds.is_null() {
-        return core::ptr::null();
+        return none;
     }
-    read_ptr(fds, fd * 8)
+    read::<[*const u8; 3]>(fds, 0).unwrap_or(none)
 }
 
 /// Where an executed file lives, as [`agent_common::exec_flags`] bits: in memory (tmpfs,
@@ -289,6 +291,8 @@ pub fn walk_path(task: *const u8, file: *const u8, buf: *mut u8) -> PathWalk {
         (read_ptr(root, off!(path_dentry)), read_ptr(root, off!(path_mnt)))
     };
     let mut len: u32 = 0;
+    // Read again only when the walk crosses into the parent mount.
+    let mut mnt_root = read_ptr(vfsmnt, off!(vfsmount_root));
     for _ in 0..EXE_MAX_DEPTH {
         if dentry.is_null() {
             break;
@@ -297,7 +301,6 @@ pub fn walk_path(task: *const u8, file: *const u8, buf: *mut u8) -> PathWalk {
             out.complete = true;
             break;
         }
-        let mnt_root = read_ptr(vfsmnt, off!(vfsmount_root));
         if dentry == mnt_root {
             let parent = read_ptr(mnt, off!(mount_parent));
             if parent.is_null() || parent == mnt {
@@ -307,6 +310,7 @@ pub fn walk_path(task: *const u8, file: *const u8, buf: *mut u8) -> PathWalk {
             dentry = read_ptr(mnt, off!(mount_mountpoint));
             mnt = parent;
             vfsmnt = mnt.wrapping_add(mount_mnt as usize);
+            mnt_root = read_ptr(vfsmnt, off!(vfsmount_root));
             continue;
         }
         let parent = read_ptr(dentry, off!(dentry_parent));

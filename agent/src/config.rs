@@ -102,11 +102,14 @@ impl ContainerConfig {
 pub struct SensorSettings {
     /// Ring buffer size in bytes: a power of two, at least 64 KiB.
     pub ring_buffer_bytes: u32,
+    /// Have the kernel count each program's runs and run time (the `shrike_bpf_program_*`
+    /// metrics); off by default, as counting costs two clock reads per program run.
+    pub program_stats: bool,
 }
 
 impl Default for SensorSettings {
     fn default() -> Self {
-        Self { ring_buffer_bytes: crate::sensor::DEFAULT_RING_BUFFER_BYTES }
+        Self { ring_buffer_bytes: crate::sensor::DEFAULT_RING_BUFFER_BYTES, program_stats: false }
     }
 }
 

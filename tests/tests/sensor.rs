@@ -378,3 +378,27 @@ async fn kernel_diagnostics_cost_nothing_off_and_reach_the_log_on() {
     assert!(text.contains("shrike::kernel"), "{text}");
     drop(on);
 }
+
+/// `program_stats` turns the kernel's per-program counts on for the sensor's life: every
+/// attached program is listed, and an exec adds runs and run time to the exec program.
+#[tokio::test(flavor = "current_thread")]
+async fn program_stats_count_the_runs_of_each_attached_program() {
+    if !privileged("program_stats_count_the_runs_of_each_attached_program") {
+        return;
+    }
+    use shrike::sensor::{Sensor, SensorConfig};
+    let sensor = Sensor::start(&SensorConfig { ring_buffer_bytes: 1 << 20, agent_tgid: 0, program_stats: true, ..SensorConfig::default() })
+        .expect("sensor starts with program statistics");
+    let exec_stats = || sensor.program_stats().into_iter().find(|p| p.program == "sched_process_exec").expect("exec program listed");
+    let before = exec_stats();
+    let names: Vec<&str> = sensor.program_stats().iter().map(|p| p.program).collect();
+    for name in ["sched_process_exec", "sched_process_fork", "sched_process_exit", "inet_sock_set_state"] {
+        assert!(names.contains(&name), "{name} missing from {names:?}");
+    }
+    for _ in 0..5 {
+        assert!(Command::new("/bin/true").status().unwrap().success());
+    }
+    let after = exec_stats();
+    assert!(after.runs >= before.runs + 5, "5 execs, runs {} -> {}", before.runs, after.runs);
+    assert!(after.run_time_ns > before.run_time_ns, "run time {} -> {}", before.run_time_ns, after.run_time_ns);
+}

@@ -16,6 +16,9 @@ use std::{
 
 use anyhow::{bail, Context, Result};
 
+/// The agent's metrics endpoint in its default configuration.
+const METRICS_ADDR: &str = "127.0.0.1:9477";
+
 /// Program name prefixes (bpftool shows at most 15 characters).
 const PROGRAMS: &[&str] = &[
     "sched_process_exec",
@@ -336,6 +339,36 @@ fn bpf_run_stats() -> Result<(u64, u64)> {
     Ok((ns, cnt))
 }
 
+/// Runs and run time (ns) of each of the agent's programs, from its metrics endpoint (full
+/// program names, which bpftool cuts to 15 characters).
+fn program_stats(addr: &str) -> Result<std::collections::BTreeMap<String, (u64, f64)>> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).with_context(|| format!("metrics endpoint {addr}"))?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(s, "GET /metrics HTTP/1.0\r\nHost: {addr}\r\n\r\n")?;
+    let mut body = String::new();
+    s.read_to_string(&mut body)?;
+    let mut out = std::collections::BTreeMap::<String, (u64, f64)>::new();
+    for line in body.lines() {
+        let (runs, rest) = if let Some(r) = line.strip_prefix("shrike_bpf_program_runs_total{program=\"") {
+            (true, r)
+        } else if let Some(r) = line.strip_prefix("shrike_bpf_program_run_time_seconds_total{program=\"") {
+            (false, r)
+        } else {
+            continue;
+        };
+        let Some((name, value)) = rest.split_once("\"} ") else { continue };
+        let v: f64 = value.trim().parse().with_context(|| format!("metric line {line:?}"))?;
+        let slot = out.entry(name.to_string()).or_default();
+        if runs {
+            slot.0 = v as u64;
+        } else {
+            slot.1 = v * 1e9;
+        }
+    }
+    Ok(out)
+}
+
 fn set_bpf_stats(on: bool) -> Result<()> {
     std::fs::write("/proc/sys/kernel/bpf_stats_enabled", if on { "1" } else { "0" }).context("kernel.bpf_stats_enabled (needs root)")
 }
@@ -452,6 +485,7 @@ pub fn run(shrike: &Path, root: &Path, n: usize, rounds: usize) -> Result<String
     let mut off = Vec::new();
     let mut on = Vec::new();
     let (mut bpf_ns, mut bpf_cnt, mut cpu_s, mut drops, mut submitted, mut decoded, mut decode_errors) = (0u64, 0u64, 0f64, 0u64, 0u64, 0u64, 0u64);
+    let mut per_program = std::collections::BTreeMap::<String, (u64, f64)>::new();
     for round in 0..rounds {
         eprintln!("round {}/{rounds}: without agent", round + 1);
         off.push(storm(&bin, &nonce, n)?);
@@ -459,10 +493,17 @@ pub fn run(shrike: &Path, root: &Path, n: usize, rounds: usize) -> Result<String
         let agent = Agent::start(shrike, &["run"])?;
         set_bpf_stats(true)?;
         let (ns0, c0) = bpf_run_stats()?;
+        let p0 = program_stats(METRICS_ADDR)?;
         let cpu0 = agent.cpu_seconds()?;
         on.push(storm(&bin, &nonce, n)?);
         let (ns1, c1) = bpf_run_stats()?;
         let cpu1 = agent.cpu_seconds()?;
+        for (name, (runs, ns)) in program_stats(METRICS_ADDR)? {
+            let (r0, n0) = p0.get(&name).copied().unwrap_or_default();
+            let slot = per_program.entry(name).or_default();
+            slot.0 += runs.saturating_sub(r0);
+            slot.1 += (ns - n0).max(0.0);
+        }
         set_bpf_stats(false)?;
         let last = agent.stop()?;
         bpf_ns += ns1 - ns0;
@@ -527,6 +568,12 @@ pub fn run(shrike: &Path, root: &Path, n: usize, rounds: usize) -> Result<String
     writeln!(md, "| kernel: eBPF programs (`bpf_stats_enabled`, {bpf_cnt} program runs) | {kernel_us:.2} |")?;
     writeln!(md, "| userspace: agent CPU (utime+stime, 10 ms resolution) | {user_us:.2} |")?;
     writeln!(md, "| total | {:.2} |", kernel_us + user_us)?;
+    writeln!(md, "\nPer kernel program, from the agent's `shrike_bpf_program_*` metrics over the same rounds:\n")?;
+    writeln!(md, "| program | runs | ns per run | µs per exec |")?;
+    writeln!(md, "|---|---:|---:|---:|")?;
+    for (name, (runs, ns)) in per_program.iter().filter(|(_, (runs, _))| *runs > 0) {
+        writeln!(md, "| `{name}` | {runs} | {:.0} | {:.2} |", ns / *runs as f64, ns / 1000.0 / total_execs)?;
+    }
     eprintln!("peer: bpftrace execsnoop-style (filename + argv) over one storm");
     let (peer_k, peer_u) = peer_per_exec(&bin, &nonce, n)?;
     writeln!(md, "\nSide by side, per exec (µs): the same storm beside a bpftrace script printing each exec's pid, filename and argv from `syscalls:sys_enter_execve` (`{PEER_EXEC_SCRIPT}`), output discarded:\n")?;

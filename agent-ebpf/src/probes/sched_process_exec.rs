@@ -129,9 +129,9 @@ fn try_exec(ctx: &BtfTracePointContext) {
         let h = &mut (*rec).head;
         h.argv_len = argv_len as u16;
 
-        for i in 0..3u32 {
-            let f = kernel::fd_file(task, i);
-            kernel::describe_file(f, &mut h.stdio[i as usize]);
+        let files = kernel::std_files(task);
+        for (f, out) in files.iter().zip(h.stdio.iter_mut()) {
+            kernel::describe_file(*f, out);
         }
         h.flags = flags;
     }

@@ -82,7 +82,11 @@ impl Agent<Sensor> {
     /// ready` when done.
     pub async fn start(config: &Config, job: Job) -> anyhow::Result<Agent<Sensor>> {
         privileges::require().map_err(|e| anyhow::anyhow!("{e}"))?;
-        let cfg = SensorConfig { ring_buffer_bytes: config.sensor.ring_buffer_bytes, ..SensorConfig::default() };
+        let cfg = SensorConfig {
+            ring_buffer_bytes: config.sensor.ring_buffer_bytes,
+            program_stats: config.sensor.program_stats,
+            ..SensorConfig::default()
+        };
         let sensor = Sensor::start(&cfg).context("starting the sensor")?;
         let origin = origin(config, true).await;
         let wait = config.container.enrichment_wait();

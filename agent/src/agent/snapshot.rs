@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 
 use super::{EventSource, Work};
 use crate::{
-    metrics::{SinkSnapshot, Snapshot},
+    metrics::{ProgramSnapshot, SinkSnapshot, Snapshot},
     sink::SinkStats,
 };
 
@@ -40,6 +40,11 @@ pub(super) fn take(source: &impl EventSource, work: &Work) -> Snapshot {
         enrichment_failures: e.failures.load(Ordering::Relaxed),
         enrichment_latency_seconds_sum: e.latency_us_sum.load(Ordering::Relaxed) as f64 / 1e6,
         enrichment_incomplete: e.incomplete_outputs.load(Ordering::Relaxed),
+        bpf_programs: source
+            .program_stats()
+            .into_iter()
+            .map(|p| ProgramSnapshot { program: p.program, runs: p.runs, run_time_ns: p.run_time_ns })
+            .collect(),
         ..Snapshot::default()
     };
     if let Work::Detect(d) = work {

@@ -4,7 +4,7 @@ use std::future::Future;
 
 use crate::{
     event::Event,
-    sensor::{KernelCounters, Sensor},
+    sensor::{KernelCounters, ProgramStats, Sensor},
 };
 
 /// A source of events for the [`Agent`](super::Agent): the kernel [`Sensor`], or any other
@@ -16,6 +16,11 @@ pub trait EventSource {
 
     /// The source's counters (all zero for a source that keeps none).
     fn counters(&self) -> SourceCounters;
+
+    /// Runs and run time of the kernel programs behind the source (none for other sources).
+    fn program_stats(&self) -> Vec<ProgramStats> {
+        Vec::new()
+    }
 }
 
 /// Counters of an [`EventSource`].
@@ -42,5 +47,9 @@ impl EventSource for Sensor {
             decoded: stats.decoded.load(std::sync::atomic::Ordering::Relaxed),
             decode_errors: stats.decode_errors.load(std::sync::atomic::Ordering::Relaxed),
         }
+    }
+
+    fn program_stats(&self) -> Vec<ProgramStats> {
+        Sensor::program_stats(self)
     }
 }

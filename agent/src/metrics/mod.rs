@@ -74,6 +74,19 @@ pub struct Snapshot {
     pub finding_latency: LatencyHistogram,
     /// One entry per configured sink.
     pub sinks: Vec<SinkSnapshot>,
+    /// Runs and run time of each attached kernel program (counted while BPF statistics are on).
+    pub bpf_programs: Vec<ProgramSnapshot>,
+}
+
+/// Runs and run time of one kernel program (see [`Snapshot::bpf_programs`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProgramSnapshot {
+    /// Program (= tracepoint) name.
+    pub program: &'static str,
+    /// Runs counted.
+    pub runs: u64,
+    /// Run time counted, in nanoseconds.
+    pub run_time_ns: u64,
 }
 
 impl Default for Snapshot {
@@ -98,6 +111,7 @@ impl Default for Snapshot {
             finding_updates: 0,
             finding_latency: LatencyHistogram::default(),
             sinks: Vec::new(),
+            bpf_programs: Vec::new(),
         }
     }
 }

@@ -39,7 +39,11 @@ const PREFIX: &str = "shrike";
 ///   first finding to the sinks, less any wait for pod metadata;
 /// - per sink: `shrike_sink_queue_depth{sink}`, `shrike_sink_spool_bytes{sink}` (gauges),
 ///   `shrike_sink_delivered_total{sink}`, `shrike_sink_failures_total{sink}`,
-///   `shrike_sink_dropped_total{sink}`.
+///   `shrike_sink_dropped_total{sink}`;
+/// - per attached kernel program: `shrike_bpf_program_runs_total{program}` and
+///   `shrike_bpf_program_run_time_seconds_total{program}`, as the kernel counts them while BPF
+///   statistics are on (`[sensor] program_stats`, or `kernel.bpf_stats_enabled`); divide the
+///   run time's rate by the runs' rate for the cost of one run.
 ///
 /// Repeated label values (two entries of one category or sink) are summed into one series, so
 /// the output never holds duplicate series.
@@ -346,6 +350,28 @@ impl Collector for SnapshotCollector {
             let series = aggregate(s.sinks.iter().map(|k| (k.name.as_str(), field(k))));
             labelled(e, name, help, metric_type, "sink", &series)?;
         }
+
+        if !s.bpf_programs.is_empty() {
+            let runs = aggregate(s.bpf_programs.iter().map(|p| (p.program, p.runs)));
+            labelled(
+                e,
+                "bpf_program_runs",
+                "Runs of each attached kernel program, counted while BPF statistics are on.",
+                MetricType::Counter,
+                "program",
+                &runs,
+            )?;
+            let run_ns = aggregate(s.bpf_programs.iter().map(|p| (p.program, p.run_time_ns)));
+            let mut family = e.encode_descriptor(
+                "bpf_program_run_time",
+                "Time spent running each attached kernel program, counted while BPF statistics are on.",
+                Some(&Unit::Seconds),
+                MetricType::Counter,
+            )?;
+            for (program, ns) in &run_ns {
+                ConstCounter::new(*ns as f64 / 1e9).encode(family.encode_family(&[("program", *program)])?)?;
+            }
+        }
         Ok(())
     }
 }
@@ -376,6 +402,10 @@ mod tests {
             failures: 1,
             dropped: 0,
         }];
+        s.bpf_programs = vec![
+            crate::metrics::ProgramSnapshot { program: "sched_process_exec", runs: 4, run_time_ns: 12_000 },
+            crate::metrics::ProgramSnapshot { program: "sched_process_exit", runs: 3, run_time_ns: 1_500_000_000 },
+        ];
         s
     }
 
@@ -400,6 +430,13 @@ mod tests {
             "shrike_sink_queue_depth{sink=\"webhook\"} 5",
             "shrike_sink_spool_bytes{sink=\"webhook\"} 1024",
             "shrike_sink_delivered_total{sink=\"webhook\"} 9",
+            "# TYPE shrike_bpf_program_runs counter",
+            "shrike_bpf_program_runs_total{program=\"sched_process_exec\"} 4",
+            "shrike_bpf_program_runs_total{program=\"sched_process_exit\"} 3",
+            "# TYPE shrike_bpf_program_run_time_seconds counter",
+            "# UNIT shrike_bpf_program_run_time_seconds seconds",
+            "shrike_bpf_program_run_time_seconds_total{program=\"sched_process_exec\"} 0.000012",
+            "shrike_bpf_program_run_time_seconds_total{program=\"sched_process_exit\"} 1.5",
             "# TYPE shrike_build info",
         ] {
             assert!(out.lines().any(|l| l == line), "missing {line:?} in\n{out}");

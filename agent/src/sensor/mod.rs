@@ -177,6 +177,22 @@ pub struct SensorConfig {
     /// The kernel programs' own diagnostics (aya-log). The default follows the log filter:
     /// on when `shrike::kernel` is enabled at debug level (`SHRIKE_LOG=shrike::kernel=debug`).
     pub kernel_log: KernelLogLevel,
+    /// Have the kernel count each program's runs and run time for as long as the sensor lives
+    /// (`BPF_ENABLE_STATS`; two clock reads per program run). Without it the counts move only
+    /// while `kernel.bpf_stats_enabled` is 1.
+    pub program_stats: bool,
+}
+
+/// How often and how long one attached kernel program ran, as the kernel counts it while BPF
+/// statistics are on (see [`SensorConfig::program_stats`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProgramStats {
+    /// Program (= tracepoint) name.
+    pub program: &'static str,
+    /// Runs counted.
+    pub runs: u64,
+    /// Total run time counted, in nanoseconds.
+    pub run_time_ns: u64,
 }
 
 /// Target of the kernel programs' diagnostics in the agent's log.
@@ -245,6 +261,7 @@ impl Default for SensorConfig {
             agent_tgid: std::process::id(),
             node_pid_ns,
             kernel_log: KernelLogLevel::from_log_filter(),
+            program_stats: false,
         }
     }
 }
@@ -292,6 +309,10 @@ pub struct Sensor {
     node_pid_ns: Option<u32>,
     /// Reads the kernel programs' diagnostics into the log while they are on.
     kernel_log: Option<JoinHandle<()>>,
+    /// The programs attached, for [`Sensor::program_stats`].
+    attached: Vec<&'static str>,
+    /// Keeps the kernel's program statistics on while the sensor lives (closed on drop).
+    _stats_on: Option<std::os::fd::OwnedFd>,
 }
 
 impl Drop for Sensor {
@@ -348,28 +369,49 @@ impl Sensor {
             _ => Some(read_kernel_log(&mut ebpf)?),
         };
 
+        // Before the programs run, so that their counts cover the sensor's whole life.
+        let stats_on = if cfg.program_stats {
+            match aya::sys::enable_stats(aya::sys::Stats::RunTime) {
+                Ok(fd) => Some(fd),
+                Err(e) => {
+                    tracing::warn!(error = %e, "program statistics not turned on: shrike_bpf_program_* metrics move only while kernel.bpf_stats_enabled is 1");
+                    None
+                }
+            }
+        } else {
+            None
+        };
         let kernel_btf = aya::Btf::parse(&attach_btf, aya::Endianness::default())?;
         drop(attach_btf);
+        let mut attached = Vec::with_capacity(BTF_TRACEPOINTS.len() + OPTIONAL_TRACEPOINTS.len() + SOCK_USE.len() + 1);
         for &name in BTF_TRACEPOINTS {
             attach(&mut ebpf, &kernel_btf, name, name)?;
+            attached.push(name);
         }
-        if let Optional::Missing(e) = attach_optional(&mut ebpf, &kernel_btf, OPTIONAL_TRACEPOINTS[0]) {
-            tracing::warn!(error = %e, "cgroup_mkdir not attached: the container of a process that is gone, with its cgroup, before the agent looks stays unknown");
+        match attach_optional(&mut ebpf, &kernel_btf, OPTIONAL_TRACEPOINTS[0]) {
+            Optional::Attached => attached.push(OPTIONAL_TRACEPOINTS[0]),
+            Optional::Missing(e) => tracing::warn!(error = %e, "cgroup_mkdir not attached: the container of a process that is gone, with its cgroup, before the agent looks stays unknown"),
+            Optional::Refused => {}
         }
         let mut lacking = Vec::new();
         for &name in SOCK_USE {
-            if let Optional::Missing(_) = attach_optional(&mut ebpf, &kernel_btf, name) {
-                lacking.push(name);
+            match attach_optional(&mut ebpf, &kernel_btf, name) {
+                Optional::Attached => attached.push(name),
+                Optional::Missing(_) => lacking.push(name),
+                Optional::Refused => {}
             }
         }
         // The fallback stands in for a receive tracepoint the kernel lacks; a refused program
         // is a defect of this build, logged as such above.
         if lacking.contains(&"sock_recv_length") {
             match attach_optional(&mut ebpf, &kernel_btf, SOCK_USE_FALLBACK) {
-                Optional::Attached => tracing::warn!(
+                Optional::Attached => {
+                    attached.push(SOCK_USE_FALLBACK);
+                    tracing::warn!(
                     missing = ?lacking,
                     "this kernel lacks the socket send/receive tracepoints (Linux 6.3+): a socket put on a shell's stdin after it started is seen when the shell receives on it (tcp_rcv_space_adjust), not when it writes"
-                ),
+                    );
+                }
                 Optional::Missing(e) => tracing::warn!(
                     error = %e,
                     "this kernel lacks the socket send/receive tracepoints (Linux 6.3+) and tcp_rcv_space_adjust: a socket put on a shell's stdin after it started is seen only when the shell starts a program"
@@ -407,7 +449,22 @@ impl Sensor {
             offsets,
             node_pid_ns: cfg.node_pid_ns,
             kernel_log,
+            attached,
+            _stats_on: stats_on,
         })
+    }
+
+    /// Runs and run time of each attached program so far (they move only while BPF statistics
+    /// are on; see [`SensorConfig::program_stats`]). One `bpf` call per program: for the
+    /// once-a-second metrics snapshot, not for a hot path.
+    pub fn program_stats(&self) -> Vec<ProgramStats> {
+        self.attached
+            .iter()
+            .filter_map(|&program| {
+                let info = self._ebpf.program(program)?.info().ok()?;
+                Some(ProgramStats { program, runs: info.run_count(), run_time_ns: info.run_time().as_nanos() as u64 })
+            })
+            .collect()
     }
 
     /// Size in bytes of a loaded program as the verifier left it (dead code removed).
