@@ -197,14 +197,17 @@ fn decode_exec(r: &ExecHead, argv: &[u8]) -> Result<Exec, DecodeError> {
         split_argv(&argv[..argv_len], r.flags & exec_flags::ARGV_TRUNCATED != 0);
     let exe = join_components(&r.exe[..exe_len]);
     let exe_unreadable = r.flags & exec_flags::EXE_UNREADABLE != 0 || exe.is_empty();
+    // Usually the same path (execve given the absolute path): then one allocation for both.
+    let name = until_nul(&r.filename[..filename_len]);
+    let filename = if name == exe.as_bytes() { exe.clone() } else { RawStr::from(name) };
     Ok(Exec {
         parent: ProcessKey::from_boot_ns(r.ppid, r.parent_start_boot_ns),
         uid: r.uid,
         gid: r.gid,
         pid_ns: r.pid_ns,
         comm: RawStr::from(until_nul(&r.comm)),
-        filename: RawStr::from(until_nul(&r.filename[..filename_len])),
-        exe: if exe_unreadable { RawStr::from(until_nul(&r.filename[..filename_len])) } else { exe },
+        exe: if exe_unreadable { filename.clone() } else { exe },
+        filename,
         exe_truncated: r.flags & exec_flags::EXE_TRUNCATED != 0 || exe_unreadable,
         exe_storage: ExeStorage {
             in_memory_fs: r.flags & exec_flags::EXE_IN_MEMORY_FS != 0,
