@@ -498,6 +498,9 @@ pub fn run(shrike: &Path, root: &Path, n: usize, rounds: usize) -> Result<String
         on.push(storm(&bin, &nonce, n)?);
         let (ns1, c1) = bpf_run_stats()?;
         let cpu1 = agent.cpu_seconds()?;
+        // The agent publishes its counters once a second: wait for a snapshot taken after the
+        // storm (the programs are idle meanwhile).
+        std::thread::sleep(Duration::from_millis(1500));
         for (name, (runs, ns)) in program_stats(METRICS_ADDR)? {
             let (r0, n0) = p0.get(&name).copied().unwrap_or_default();
             let slot = per_program.entry(name).or_default();

@@ -30,6 +30,9 @@ pub static EBPF_OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DI
 /// count twice in the agent's RSS (the kernel maps them twice, for wrap-around reads).
 pub const DEFAULT_RING_BUFFER_BYTES: u32 = 4 * 1024 * 1024;
 
+/// Whether the kernel counts every BPF program's runs (set by an administrator or a profiler).
+const BPF_STATS_SYSCTL: &str = "/proc/sys/kernel/bpf_stats_enabled";
+
 /// How often an active reader looks at the ring buffer (see [`Sensor::read_batch`]).
 pub const POLL_INTERVAL: std::time::Duration = std::time::Duration::from_millis(20);
 /// How long a sleeping reader waits for a wakeup before it looks anyway: the bound on how late
@@ -311,6 +314,10 @@ pub struct Sensor {
     kernel_log: Option<JoinHandle<()>>,
     /// The programs attached, for [`Sensor::program_stats`].
     attached: Vec<&'static str>,
+    /// The counts last read: they do not move while statistics are off, so they are read again
+    /// only while they are on.
+    /// (counts, whether statistics were on when they were read)
+    last_program_stats: std::sync::Mutex<(Vec<ProgramStats>, bool)>,
     /// Keeps the kernel's program statistics on while the sensor lives (closed on drop).
     _stats_on: Option<std::os::fd::OwnedFd>,
 }
@@ -450,21 +457,32 @@ impl Sensor {
             node_pid_ns: cfg.node_pid_ns,
             kernel_log,
             attached,
+            last_program_stats: std::sync::Mutex::new((Vec::new(), true)),
             _stats_on: stats_on,
         })
     }
 
     /// Runs and run time of each attached program so far (they move only while BPF statistics
-    /// are on; see [`SensorConfig::program_stats`]). One `bpf` call per program: for the
-    /// once-a-second metrics snapshot, not for a hot path.
+    /// are on; see [`SensorConfig::program_stats`]). While they are on, one `bpf` call per
+    /// program (for the once-a-second metrics snapshot, not for a hot path); while they are off,
+    /// the counts last read.
     pub fn program_stats(&self) -> Vec<ProgramStats> {
-        self.attached
-            .iter()
-            .filter_map(|&program| {
-                let info = self._ebpf.program(program)?.info().ok()?;
-                Some(ProgramStats { program, runs: info.run_count(), run_time_ns: info.run_time().as_nanos() as u64 })
-            })
-            .collect()
+        let mut last = self.last_program_stats.lock().unwrap_or_else(|e| e.into_inner());
+        let counting = self._stats_on.is_some()
+            || std::fs::read(BPF_STATS_SYSCTL).is_ok_and(|v| v.first() == Some(&b'1'));
+        // Once more after they were turned off, for the runs counted since the last read.
+        if counting || last.1 {
+            last.1 = counting;
+            last.0 = self
+                .attached
+                .iter()
+                .filter_map(|&program| {
+                    let info = self._ebpf.program(program)?.info().ok()?;
+                    Some(ProgramStats { program, runs: info.run_count(), run_time_ns: info.run_time().as_nanos() as u64 })
+                })
+                .collect();
+        }
+        last.0.clone()
     }
 
     /// Size in bytes of a loaded program as the verifier left it (dead code removed).
