@@ -14,7 +14,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, ensure, Context, Result};
 
 /// The agent's metrics endpoint in its default configuration.
 const METRICS_ADDR: &str = "127.0.0.1:9477";
@@ -126,6 +126,21 @@ fn tax_round(bin: &Path) -> Result<Vec<f64>> {
 /// syscall-based sensors collect exec context.
 const PEER_EXEC_SCRIPT: &str = "tracepoint:syscalls:sys_enter_execve { printf(\"%d %s \", pid, str(args->filename)); join(args->argv); }";
 
+/// The peer (bpftrace) finds syscall tracepoints through tracefs, which a freshly booted
+/// machine may not have mounted; shrike needs none (its programs attach by BTF id).
+fn ensure_tracefs() -> Result<()> {
+    const TRACEFS: &str = "/sys/kernel/tracing";
+    if Path::new(TRACEFS).join("events").is_dir() {
+        return Ok(());
+    }
+    let status = Command::new("mount")
+        .args(["-t", "tracefs", "-o", "nosuid,nodev,noexec", "tracefs", TRACEFS])
+        .status()
+        .context("mount tracefs for the bpftrace peer")?;
+    ensure!(status.success(), "mounting tracefs on {TRACEFS} for the bpftrace peer failed ({status})");
+    Ok(())
+}
+
 /// bpftrace running a script, once its probe is attached.
 struct Peer(Child);
 
@@ -135,10 +150,11 @@ impl Peer {
     }
 
     fn start_script(script: &str) -> Result<Peer> {
+        ensure_tracefs()?;
         let mut child = Command::new("bpftrace")
             .args(["-e", script])
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .context("bpftrace (apt-get install bpftrace)")?;
         let mut out = BufReader::new(child.stdout.take().context("stdout")?);
@@ -146,7 +162,16 @@ impl Peer {
         // "Attaching 1 probe..." comes once the probe is in place.
         out.read_line(&mut line)?;
         if !line.contains("Attaching") {
-            bail!("bpftrace did not attach: {line}");
+            let _ = child.kill();
+            let mut err = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                let _ = std::io::Read::read_to_string(&mut e, &mut err);
+            }
+            let _ = child.wait();
+            bail!("bpftrace did not attach: {line}{err}");
+        }
+        if let Some(mut err) = child.stderr.take() {
+            std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
         }
         std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
         Ok(Peer(child))
