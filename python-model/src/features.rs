@@ -341,6 +341,9 @@ const OPS2: [&[u8]; 19] = [
     b"<<", b">>", b"@=",
 ];
 
+/// The first characters of [`OPS3`] and [`OPS2`].
+const MULTI_CHAR_OP_START: &[u8] = b"*/=!<>-+%&|^:@.";
+
 impl<'a> Lexer<'a> {
     fn new(s: &'a [u8]) -> Self {
         Lexer { s, i: 0, depth: 0 }
@@ -355,6 +358,9 @@ impl<'a> Lexer<'a> {
             self.i += 3;
             let start = self.i;
             while self.i < s.len() {
+                // only a quote or a backslash can end or escape anything
+                let Some(k) = memchr::memchr2(q, b'\\', &s[self.i..]) else { break };
+                self.i += k;
                 let c = s[self.i];
                 if c == b'\\' {
                     self.i += 2;
@@ -372,6 +378,8 @@ impl<'a> Lexer<'a> {
             self.i += 1;
             let start = self.i;
             while self.i < s.len() {
+                let Some(k) = memchr::memchr3(q, b'\\', b'\n', &s[self.i..]) else { break };
+                self.i += k;
                 let c = s[self.i];
                 if c == b'\\' {
                     // an escaped line break continues the literal; anything else is one char
@@ -418,9 +426,7 @@ impl<'a> Lexer<'a> {
                     }
                 }
                 b'#' => {
-                    while self.i < s.len() && s[self.i] != b'\n' {
-                        self.i += 1;
-                    }
+                    self.i = memchr::memchr(b'\n', &s[self.i..]).map_or(s.len(), |k| self.i + k);
                 }
                 b'\'' | b'"' => return Some(Tok::Str(self.string())),
                 _ if is_id_start(c) => {
@@ -451,7 +457,9 @@ impl<'a> Lexer<'a> {
                 _ => {
                     let rest = &s[self.i..];
                     let mut len = 1;
-                    if OPS3.iter().any(|op| rest.starts_with(op)) {
+                    if !MULTI_CHAR_OP_START.contains(&c) {
+                        // `(`, `,`, `)`, ...: one character, no table to search
+                    } else if OPS3.iter().any(|op| rest.starts_with(op)) {
                         len = 3;
                     } else if OPS2.iter().any(|op| rest.starts_with(op)) {
                         len = 2;
@@ -1158,6 +1166,13 @@ mod tests {
             assert_eq!(fv.idx, want, "{n} occurrences");
         }
         SEEN.with(|s| assert!(s.borrow().as_ref().is_some_and(|s| s.iter().all(|&w| w == 0))));
+    }
+
+    #[test]
+    fn every_multi_character_operator_starts_with_a_listed_character() {
+        for op in OPS3.iter().chain(OPS2.iter()) {
+            assert!(MULTI_CHAR_OP_START.contains(&op[0]), "{}", String::from_utf8_lossy(op));
+        }
     }
 
     #[test]
