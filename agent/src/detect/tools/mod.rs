@@ -1137,13 +1137,19 @@ mod tests {
         let mut buf = random(4 << 20, 42);
         buf[..4].copy_from_slice(b"\x7fELF");
         // Timing is only meaningful (and asserted) in optimised builds; once is enough in debug.
-        let rounds = if cfg!(debug_assertions) { 1 } else { 5 };
-        let start = std::time::Instant::now();
-        for _ in 0..rounds {
-            assert_eq!(fingerprint(std::hint::black_box(&buf)), None);
-        }
-        let per = start.elapsed() / rounds;
-        println!("fingerprint of 4 MiB random (no match): {per:?}");
+        // The first call also builds the lazily made tables. Of the timed rounds the fastest
+        // counts: the other tests run beside this one on the same cores.
+        assert_eq!(fingerprint(std::hint::black_box(&buf)), None);
+        let rounds = if cfg!(debug_assertions) { 1 } else { 7 };
+        let per = (0..rounds)
+            .map(|_| {
+                let start = std::time::Instant::now();
+                assert_eq!(fingerprint(std::hint::black_box(&buf)), None);
+                start.elapsed()
+            })
+            .min()
+            .unwrap_or_default();
+        println!("fingerprint of 4 MiB random (no match), fastest of {rounds}: {per:?}");
         if cfg!(debug_assertions) {
             return;
         }
