@@ -107,31 +107,30 @@ impl FeatureVec {
         // A big file repeats its features many times over (a 256 KiB script: ~10x); sorting every
         // occurrence cost a third of its scoring time. Above a few hundred entries the occurrences
         // are marked in a bitmap of all buckets instead, which is read back in order.
-        if self.idx.len() < BITMAP_FROM {
+        if self.idx.len() < BITMAP_FROM || !self.dedup_through_bitmap() {
             self.idx.sort_unstable();
             self.idx.dedup();
-            return;
         }
-        SEEN.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut seen) => {
-                let seen = seen.get_or_insert_with(|| vec![0u64; N_BUCKETS / 64].into_boxed_slice());
-                for &b in &self.idx {
-                    seen[(b as usize >> 6) & (N_BUCKETS / 64 - 1)] |= 1 << (b & 63);
-                }
-                self.idx.clear();
-                for (w, word) in seen.iter_mut().enumerate() {
-                    let mut bits = std::mem::take(word);
-                    while bits != 0 {
-                        self.idx.push((w as u32) << 6 | bits.trailing_zeros());
-                        bits &= bits - 1;
-                    }
+    }
+
+    /// Sorted, unique `idx` through [`SEEN`]; false (nothing done) if the bitmap is in use.
+    fn dedup_through_bitmap(&mut self) -> bool {
+        SEEN.with(|cell| {
+            let Ok(mut seen) = cell.try_borrow_mut() else { return false };
+            let seen = seen.get_or_insert_with(|| vec![0u64; N_BUCKETS / 64].into_boxed_slice());
+            for &b in &self.idx {
+                seen[(b as usize >> 6) & (N_BUCKETS / 64 - 1)] |= 1 << (b & 63);
+            }
+            self.idx.clear();
+            for (w, word) in seen.iter_mut().enumerate() {
+                let mut bits = std::mem::take(word);
+                while bits != 0 {
+                    self.idx.push((w as u32) << 6 | bits.trailing_zeros());
+                    bits &= bits - 1;
                 }
             }
-            Err(_) => {
-                self.idx.sort_unstable();
-                self.idx.dedup();
-            }
-        });
+            true
+        })
     }
 }
 
