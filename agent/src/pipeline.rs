@@ -342,7 +342,7 @@ impl Pipeline {
                     exe_storage: p.exe_storage,
                     argv: p.argv.clone(),
                     argv_truncated: p.argv_truncated,
-                    stdio: p.stdio.clone(),
+                    stdio: crate::event::clone_stdio(&p.stdio),
                 }),
             };
             let container = self.tracker.resolver.identify(ev.cgroup_id, ev.process.pid, p.pid_ns);

@@ -103,7 +103,8 @@ const CREATED_MAX: usize = 65_536;
 pub struct ContainerResolver {
     paths: Option<CgroupPaths>,
     host_pid_ns: u32,
-    identities: HashMap<u64, Option<Arc<ContainerRef>>>,
+    /// Looked up for every event: foldhash over the kernel's cgroup ids, not SipHash.
+    identities: std::collections::HashMap<u64, Option<Arc<ContainerRef>>, foldhash::fast::RandomState>,
     containers: HashMap<String, Entry>,
     requests: Option<mpsc::UnboundedSender<String>>,
     replies: Option<mpsc::UnboundedReceiver<Reply>>,
@@ -148,7 +149,7 @@ impl ContainerResolver {
         Self {
             paths,
             host_pid_ns: host_pid_ns(),
-            identities: HashMap::with_capacity(1024),
+            identities: std::collections::HashMap::with_capacity_and_hasher(1024, foldhash::fast::RandomState::default()),
             containers: HashMap::with_capacity(256),
             requests,
             replies,

@@ -6,7 +6,10 @@
 //! Also which shells and interpreters hold a connection of their own and run commands for it
 //! (a popen or coprocess loop: ruby `IO.popen`, gawk `|&`, node `child_process`).
 
-use std::collections::HashMap;
+/// Looked up on every fork, exec and exit: foldhash, not SipHash (keys are pids, start times and
+/// inode numbers, not strings a workload chooses).
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 
 use super::{
     spec::{put, Props, Render},
@@ -99,7 +102,7 @@ pub struct NetState {
     indexed: HashMap<ProcessKey, [Option<u64>; 3]>,
     /// Relay/shell loops already reported (relay, shell): every later exec in a loop finds it
     /// again.
-    loops_seen: std::collections::HashSet<(ProcessKey, ProcessKey)>,
+    loops_seen: HashSet<(ProcessKey, ProcessKey)>,
 }
 
 fn push(map: &mut HashMap<u64, Vec<ProcessKey>>, ino: u64, key: ProcessKey) {

@@ -14,7 +14,7 @@ type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState
 
 use serde::Serialize;
 
-use crate::event::{Argv, Event, EventBody, ExeStorage, Exec, ProcessKey, RawStr, Stdio};
+use crate::event::{clone_stdio, Argv, Event, EventBody, ExeStorage, Exec, ProcessKey, RawStr, Stdio};
 
 /// Default maximum number of entries of a [`ProcessTable`].
 pub const DEFAULT_MAX_ENTRIES: usize = 65_536;
@@ -130,7 +130,7 @@ impl Process {
         self.uid = e.uid;
         self.gid = e.gid;
         self.pid_ns = e.pid_ns;
-        self.stdio = e.stdio.clone();
+        self.stdio = clone_stdio(&e.stdio);
         self.exec_seen = true;
         self.exec_ts_boot_ns = ev.ts_boot_ns;
     }
@@ -224,7 +224,7 @@ impl ProcessTable {
                         uid: par.uid,
                         gid: par.gid,
                         pid_ns: par.pid_ns,
-                        stdio: par.stdio.clone(),
+                        stdio: clone_stdio(&par.stdio),
                         ..Process::new(key)
                     },
                     None => Process { parent: Some(f.parent), ..Process::new(key) },
