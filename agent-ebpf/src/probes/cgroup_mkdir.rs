@@ -5,7 +5,7 @@
 
 use agent_common::{counter, CgroupRecord, EventKind, CGROUP_PATH_MAX};
 use aya_ebpf::{
-    helpers::{bpf_get_current_pid_tgid, bpf_get_current_task, generated::bpf_probe_read_kernel_str},
+    helpers::{bpf_get_current_pid_tgid, bpf_get_current_task_btf, generated::bpf_probe_read_kernel_str},
     macros::btf_tracepoint,
     programs::BtfTracePointContext,
 };
@@ -42,7 +42,7 @@ fn try_mkdir(ctx: &BtfTracePointContext) {
     // SAFETY: `rec` points at a reserved, exclusively owned ring-buffer slot of the right size;
     // the path is read with a bounded, checked kernel string read.
     unsafe {
-        let task = bpf_get_current_task() as *const u8;
+        let task = bpf_get_current_task_btf() as *const u8;
         (*rec).header = kernel::header(
             EventKind::Cgroup as u16,
             core::mem::size_of::<CgroupRecord>(),

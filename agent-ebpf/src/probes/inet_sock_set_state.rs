@@ -7,7 +7,7 @@
 use agent_common::{connect_direction, counter, ConnectRecord, EventHeader, EventKind, StdioRaw};
 use aya_log_ebpf::debug;
 use aya_ebpf::{
-    helpers::{bpf_get_current_pid_tgid, bpf_get_current_task, bpf_ktime_get_boot_ns},
+    helpers::{bpf_get_current_pid_tgid, bpf_get_current_task_btf, bpf_ktime_get_boot_ns},
     macros::btf_tracepoint,
     programs::BtfTracePointContext,
 };
@@ -55,7 +55,7 @@ pub fn inet_sock_set_state(ctx: BtfTracePointContext) -> i32 {
 fn connecting(sk: *const u8) {
     let pid_tgid = bpf_get_current_pid_tgid();
     // SAFETY: plain helper call.
-    let task = unsafe { bpf_get_current_task() } as *const u8;
+    let task = unsafe { bpf_get_current_task_btf() } as *const u8;
     let node = kernel::node_pid_ns();
     let mut report = 0;
     let mut header = EventHeader::default();

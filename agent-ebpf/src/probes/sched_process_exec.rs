@@ -20,7 +20,7 @@ use aya_ebpf::{
 use aya_log_ebpf::debug;
 
 use crate::{
-    kernel::{self, off, read, read_ptr},
+    kernel::{self, load, load_ptr, off},
     maps::{agent_tgid, count, lost, exec_submit_flags, EVENTS},
 };
 
@@ -71,7 +71,7 @@ fn try_exec(ctx: &BtfTracePointContext) {
         let mut flags = 0u32;
 
         // The path as given to execve.
-        let filename = read_ptr(bprm, off!(bprm_filename));
+        let filename = load_ptr(bprm, off!(bprm_filename));
         let n = bpf_probe_read_kernel_str(
             h.filename.as_mut_ptr().cast(),
             NAME_READ_MAX as u32,
@@ -80,7 +80,7 @@ fn try_exec(ctx: &BtfTracePointContext) {
         h.filename_len = if n > 0 { (n - 1) as u16 } else { 0 };
 
         // The full path of the file really executed.
-        let file = read_ptr(bprm, off!(bprm_file));
+        let file = load_ptr(bprm, off!(bprm_file));
         flags |= kernel::exe_storage(file);
         let walk = kernel::walk_path(task, file, h.exe.as_mut_ptr());
         h.exe_len = walk.len as u16;
@@ -96,9 +96,9 @@ fn try_exec(ctx: &BtfTracePointContext) {
         }
 
         // argv from the new image's memory.
-        let mm = read_ptr(task, off!(task_mm));
-        let start = read::<u64>(mm, off!(mm_arg_start)).unwrap_or(0);
-        let end = read::<u64>(mm, off!(mm_arg_end)).unwrap_or(0);
+        let mm = load_ptr(task, off!(task_mm));
+        let start = load::<u64>(mm, off!(mm_arg_start)).unwrap_or(0);
+        let end = load::<u64>(mm, off!(mm_arg_end)).unwrap_or(0);
         let mut len = end.wrapping_sub(start);
         if start == 0 || end < start {
             len = 0;

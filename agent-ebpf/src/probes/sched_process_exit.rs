@@ -4,7 +4,7 @@ use agent_common::{counter, EventKind, ExitRecord};
 use aya_ebpf::{macros::btf_tracepoint, programs::BtfTracePointContext};
 
 use crate::{
-    kernel::{self, off, read},
+    kernel::{self, load, off},
     maps::{agent_tgid, count, lost, submit_flags, EVENTS},
 };
 
@@ -17,8 +17,8 @@ pub fn sched_process_exit(ctx: BtfTracePointContext) -> i32 {
 #[inline(always)]
 fn try_exit(ctx: &BtfTracePointContext) {
     let task: *const u8 = ctx.arg(0);
-    let pid = read::<u32>(task, off!(task_pid)).unwrap_or(0);
-    let tgid = read::<u32>(task, off!(task_tgid)).unwrap_or(0);
+    let pid = load::<u32>(task, off!(task_pid)).unwrap_or(0);
+    let tgid = load::<u32>(task, off!(task_tgid)).unwrap_or(0);
     if pid == 0 || pid != tgid {
         return;
     }
@@ -31,7 +31,7 @@ fn try_exit(ctx: &BtfTracePointContext) {
     }
     let rec = ExitRecord {
         header: kernel::header(EventKind::Exit as u16, core::mem::size_of::<ExitRecord>(), task, pid, tgid),
-        exit_code: read::<u32>(task, off!(task_exit_code)).unwrap_or(0),
+        exit_code: load::<u32>(task, off!(task_exit_code)).unwrap_or(0),
         _pad: 0,
     };
     if EVENTS.output::<ExitRecord>(&rec, submit_flags()).is_ok() {

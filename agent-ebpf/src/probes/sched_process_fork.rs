@@ -4,7 +4,7 @@ use agent_common::{counter, EventKind, ForkRecord};
 use aya_ebpf::{helpers::bpf_get_current_pid_tgid, macros::btf_tracepoint, programs::BtfTracePointContext};
 
 use crate::{
-    kernel::{self, off, read},
+    kernel::{self, load, off},
     maps::{agent_tgid, count, lost, submit_flags, EVENTS},
 };
 
@@ -17,8 +17,8 @@ pub fn sched_process_fork(ctx: BtfTracePointContext) -> i32 {
 #[inline(always)]
 fn try_fork(ctx: &BtfTracePointContext) {
     let child: *const u8 = ctx.arg(1);
-    let pid = read::<u32>(child, off!(task_pid)).unwrap_or(0);
-    let tgid = read::<u32>(child, off!(task_tgid)).unwrap_or(0);
+    let pid = load::<u32>(child, off!(task_pid)).unwrap_or(0);
+    let tgid = load::<u32>(child, off!(task_tgid)).unwrap_or(0);
     if pid == 0 || pid != tgid {
         return; // a thread, not a process
     }

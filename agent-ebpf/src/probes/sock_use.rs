@@ -12,14 +12,14 @@
 
 use agent_common::{connect_direction, counter, EventKind, RedirectRecord, RedirectVia};
 use aya_ebpf::{
-    helpers::{bpf_get_current_pid_tgid, bpf_get_current_task},
+    helpers::{bpf_get_current_pid_tgid, bpf_get_current_task_btf},
     macros::btf_tracepoint,
     programs::BtfTracePointContext,
 };
 
 use super::inet_sock_set_state::emit;
 use crate::{
-    kernel::{self, off, read, read_ptr},
+    kernel,
     maps::{agent_tgid, count, lost, submit_flags, StdioKey, EVENTS, STDIO_SEEN, WATCHED},
 };
 
@@ -52,7 +52,7 @@ fn used(sk: *const u8) {
     let pid_tgid = bpf_get_current_pid_tgid();
     let global_tgid = (pid_tgid >> 32) as u32;
     // SAFETY: plain helper call.
-    let task = unsafe { bpf_get_current_task() } as *const u8;
+    let task = unsafe { bpf_get_current_task_btf() } as *const u8;
     if w.file == 0 {
         w.file = kernel::sock_file(sk) as u64;
     }
@@ -77,17 +77,10 @@ fn used(sk: *const u8) {
         return;
     }
     // Is the socket one of fds 0, 1, 2?
-    let files = read_ptr(task, off!(task_files));
-    let fdt = read_ptr(files, off!(files_fdt));
-    if read::<u32>(fdt, off!(fdt_max_fds)).unwrap_or(0) < 3 {
-        return;
-    }
-    let Some(std) = read::<[u64; 3]>(read_ptr(fdt, off!(fdt_fd)), 0) else {
-        return;
-    };
+    let std = kernel::std_files(task);
     let mut mask = 0u32;
     for (i, f) in std.iter().enumerate() {
-        if *f == file {
+        if *f as u64 == file {
             mask |= 1 << i;
         }
     }
