@@ -301,22 +301,20 @@ pub struct PathWalk {
 /// Write the components of `file`'s path, leaf first, each NUL-terminated, into `buf`
 /// (which must hold `EXE_BUF` bytes). The walk stops at the task's root (so a container
 /// process gets the path inside its container) or at the root of its mount tree.
+///
+/// `task` and `file` are BTF-typed (see [`load`]). Within the file's own mount (the whole walk
+/// for most executables: a container's root, the host's `/usr`) every step is a direct load.
+/// Past it the walk goes on through `struct mount`, which only `container_of` reaches from a
+/// `vfsmount` and BTF therefore cannot type, with [`read`], for at most [`EXE_MAX_DEPTH`] more
+/// components.
 #[inline(always)]
 pub fn walk_path(task: *const u8, file: *const u8, buf: *mut u8) -> PathWalk {
     let mut out = PathWalk { len: 0, complete: false, read_error: 0 };
-    if file.is_null() || off!(file_path) == OFFSET_UNKNOWN {
-        return out;
-    }
-    // `task` and `file` are BTF-typed (see [`load`]); the walk itself goes through `struct
-    // mount`, reached only by container_of from a vfsmount, which BTF cannot type: it reads.
-    let fpath = file.wrapping_add(off!(file_path) as usize);
-    let mut dentry = read_ptr(fpath, off!(path_dentry));
-    let mut vfsmnt = read_ptr(fpath, off!(path_mnt));
     let mount_mnt = off!(mount_mnt);
-    if mount_mnt == OFFSET_UNKNOWN {
+    if file.is_null() || off!(file_path) == OFFSET_UNKNOWN || mount_mnt == OFFSET_UNKNOWN {
         return out;
     }
-    let mut mnt = vfsmnt.wrapping_sub(mount_mnt as usize);
+    let fpath = file.wrapping_add(off!(file_path) as usize);
     let fs = load_ptr(task, off!(task_fs));
     let (root_dentry, root_mnt) = if fs.is_null() || off!(fs_root) == OFFSET_UNKNOWN {
         (core::ptr::null(), core::ptr::null())
@@ -325,8 +323,55 @@ pub fn walk_path(task: *const u8, file: *const u8, buf: *mut u8) -> PathWalk {
         (load_ptr(root, off!(path_dentry)), load_ptr(root, off!(path_mnt)))
     };
     let mut len: u32 = 0;
-    // Read again only when the walk crosses into the parent mount.
+
+    // Within the file's own mount, BTF-typed.
+    let mut dentry = load_ptr(fpath, off!(path_dentry));
+    let first_mnt = load_ptr(fpath, off!(path_mnt));
+    let first_root = load_ptr(first_mnt, off!(vfsmount_root));
+    let mut crossed = false;
+    for _ in 0..EXE_MAX_DEPTH {
+        if dentry.is_null() {
+            break;
+        }
+        if dentry == root_dentry && first_mnt == root_mnt {
+            out.complete = true;
+            break;
+        }
+        if dentry == first_root {
+            crossed = true;
+            break;
+        }
+        let parent = load_ptr(dentry, off!(dentry_parent));
+        // A file with no directory (a memfd, `memfd:NAME`) is its own parent: its name is its
+        // whole path, as the kernel's d_path shows it.
+        if parent.is_null() || (parent == dentry && len > 0) {
+            out.complete = true;
+            break;
+        }
+        if len as usize >= EXE_MAX {
+            break;
+        }
+        let name = load_ptr(dentry, off!(dentry_name));
+        match append_name(buf, len, name) {
+            Ok(n) => len += n,
+            Err(e) => {
+                out.read_error = e;
+                break;
+            }
+        }
+        dentry = parent;
+    }
+    if !crossed {
+        out.len = len;
+        return out;
+    }
+
+    // The parent mounts, as numbers.
+    // The loop's first step crosses into the parent mount.
+    let mut vfsmnt = read_ptr(fpath, off!(path_mnt));
+    let mut mnt = vfsmnt.wrapping_sub(mount_mnt as usize);
     let mut mnt_root = read_ptr(vfsmnt, off!(vfsmount_root));
+    let mut dentry = mnt_root;
     for _ in 0..EXE_MAX_DEPTH {
         if dentry.is_null() {
             break;
@@ -348,8 +393,6 @@ pub fn walk_path(task: *const u8, file: *const u8, buf: *mut u8) -> PathWalk {
             continue;
         }
         let parent = read_ptr(dentry, off!(dentry_parent));
-        // A file with no directory (a memfd, `memfd:NAME`) is its own parent: its name is its
-        // whole path, as the kernel's d_path shows it.
         if parent.is_null() || (parent == dentry && len > 0) {
             out.complete = true;
             break;
@@ -358,19 +401,34 @@ pub fn walk_path(task: *const u8, file: *const u8, buf: *mut u8) -> PathWalk {
             break;
         }
         let name = read_ptr(dentry, off!(dentry_name));
-        let dst = buf.wrapping_add((len as usize) & (EXE_MAX - 1));
-        // SAFETY: dst + NAME_READ_MAX stays inside the EXE_BUF-byte buffer (masked offset).
-        let n = unsafe {
-            bpf_probe_read_kernel_str(dst.cast(), NAME_READ_MAX as u32, name.cast())
-        };
-        if n <= 0 {
-            count(counter::READ_ERRORS);
-            out.read_error = n;
-            break;
+        match append_name(buf, len, name) {
+            Ok(n) => len += n,
+            Err(e) => {
+                out.read_error = e;
+                break;
+            }
         }
-        len += (n as u32) & (NAME_READ_MAX as u32 * 2 - 1);
         dentry = parent;
     }
     out.len = len;
     out
+}
+
+/// Append one path component, NUL-terminated, at `buf + len`; its length with the NUL, or the
+/// read's error (counted).
+#[inline(always)]
+fn append_name(buf: *mut u8, len: u32, name: *const u8) -> Result<u32, i64> {
+    // Through a volatile load, so that the compiler keeps the mask: it can prove that `len` is
+    // below EXE_MAX at the callers and dropped the mask, but the verifier needs it to bound
+    // `dst`.
+    // SAFETY: reading a local.
+    let len = unsafe { core::ptr::read_volatile(&len) };
+    let dst = buf.wrapping_add((len as usize) & (EXE_MAX - 1));
+    // SAFETY: dst + NAME_READ_MAX stays inside the EXE_BUF-byte buffer (masked offset).
+    let n = unsafe { bpf_probe_read_kernel_str(dst.cast(), NAME_READ_MAX as u32, name.cast()) };
+    if n <= 0 {
+        count(counter::READ_ERRORS);
+        return Err(n);
+    }
+    Ok((n as u32) & (NAME_READ_MAX as u32 * 2 - 1))
 }
