@@ -9,7 +9,7 @@ use std::{
     time::Duration,
 };
 
-use common::{marker, privileged, sensor, wait_for, LogBuf, TestCgroup};
+use common::{marker, privileged, sensor, wait_for, LogBuf, TempDir, TestCgroup};
 use shrike::event::{Connect, Direction, Event, EventBody, ProcessKey, RedirectVia, SocketProto, Stdio};
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -105,6 +105,43 @@ async fn exec_in_fake_container_arrives_field_by_field() {
     assert_eq!(exit.body, EventBody::Exit(shrike::event::Exit { code: 0 }));
     let k = sensor.kernel_counters();
     assert!(k.submitted >= 3, "{k:?}");
+}
+
+/// The executable's full path is put together across mounts: a binary two tmpfs mounts deep
+/// (in a private mount namespace) arrives with every component, as the kernel's own d_path
+/// names it, and marked as living in memory; the same binary copied onto the root file system
+/// arrives with its path there and no such mark.
+#[tokio::test(flavor = "current_thread")]
+async fn exe_path_across_mounts() {
+    if !privileged("exe_path_across_mounts") {
+        return;
+    }
+    let mut sensor = sensor();
+    let tmp = TempDir::new("mounts");
+    let dir = &tmp.0;
+    let (deep_mark, flat_mark) = (marker("deep"), marker("flat"));
+    let deep = dir.join("outer/inner/bin/true-deep");
+    let flat = dir.join("true-flat");
+    std::fs::copy("/bin/true", &flat).unwrap();
+    let script = format!(
+        "set -e; mount --make-rprivate /; mkdir -p {d}/outer; mount -t tmpfs -o size=8m tmpfs {d}/outer; \
+         mkdir {d}/outer/inner; mount -t tmpfs -o size=8m tmpfs {d}/outer/inner; mkdir {d}/outer/inner/bin; \
+         cp /bin/true {deep}; {deep} {deep_mark}; {flat} {flat_mark}",
+        d = dir.display(),
+        deep = deep.display(),
+        flat = flat.display(),
+    );
+    let status = Command::new("unshare").args(["--mount", "/bin/sh", "-c", &script]).status().expect("unshare runs");
+    assert!(status.success(), "the mounts and the two execs");
+
+    let mut seen = Vec::new();
+    for (mark, path, in_memory) in [(&deep_mark, &deep, true), (&flat_mark, &flat, false)] {
+        let ev = wait_for(&mut sensor, &mut seen, WAIT, |e| argv_has(e, mark)).await.expect("exec event");
+        let EventBody::Exec(exec) = &ev.body else { unreachable!() };
+        assert_eq!(exec.exe.to_string(), path.to_string_lossy(), "whole path, across mounts");
+        assert!(!exec.exe_truncated);
+        assert_eq!(exec.exe_storage.in_memory_fs, in_memory, "{}", path.display());
+    }
 }
 
 /// A TCP connection is reported on whatever fd it is (here fd 3 of the connecting process, then
