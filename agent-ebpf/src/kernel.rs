@@ -228,7 +228,28 @@ pub fn exe_storage(file: *const u8) -> u32 {
     flags
 }
 
+/// Bytes at the start of a `struct inode` that [`describe_file`] reads at once: `i_mode`,
+/// `i_sb`, `i_ino` and `i_rdev` are among its first members (all within 80 bytes on 6.18,
+/// fewer without ACLs or an LSM); one that lies past them is read on its own.
+const INODE_HEAD: usize = 80;
+
+/// A member at `offset` of the [`INODE_HEAD`] bytes read from `base`, or read from `base`
+/// when it lies past them (or the head could not be read). `offset` is a CONFIG constant, so
+/// the verifier sees one of the two branches.
+#[inline(always)]
+fn head_or_read<T: Copy>(head: &Option<[u64; INODE_HEAD / 8]>, base: *const u8, offset: u32) -> Option<T> {
+    match head {
+        Some(h) if offset != OFFSET_UNKNOWN && offset as usize + core::mem::size_of::<T>() <= INODE_HEAD => {
+            // SAFETY: in bounds of the head, checked above; any bit pattern is a valid `T`.
+            Some(unsafe { core::ptr::read_unaligned(h.as_ptr().cast::<u8>().add(offset as usize).cast::<T>()) })
+        }
+        _ => read::<T>(base, offset),
+    }
+}
+
 /// Describe an open file: inode mode, number, device and, for sockets, family and addresses.
+/// `file` is a number to the verifier (an fd table entry): the inode's members come in one
+/// read of its first bytes, not one read each.
 #[inline(always)]
 pub fn describe_file(file: *const u8, out: &mut StdioRaw) {
     *out = StdioRaw::default();
@@ -236,11 +257,12 @@ pub fn describe_file(file: *const u8, out: &mut StdioRaw) {
         return;
     }
     let inode = read_ptr(file, off!(file_inode));
-    out.mode = read::<u16>(inode, off!(inode_mode)).unwrap_or(0);
-    out.ino = read::<u64>(inode, off!(inode_ino)).unwrap_or(0);
-    out.rdev = read::<u32>(inode, off!(inode_rdev)).unwrap_or(0);
+    let head = read::<[u64; INODE_HEAD / 8]>(inode, 0);
+    out.mode = head_or_read::<u16>(&head, inode, off!(inode_mode)).unwrap_or(0);
+    out.ino = head_or_read::<u64>(&head, inode, off!(inode_ino)).unwrap_or(0);
+    out.rdev = head_or_read::<u32>(&head, inode, off!(inode_rdev)).unwrap_or(0);
     if out.mode & S_IFMT == S_IFIFO {
-        let sb = read_ptr(inode, off!(inode_sb));
+        let sb = head_or_read::<*const u8>(&head, inode, off!(inode_sb)).unwrap_or(core::ptr::null());
         if let Some(magic) = read::<u64>(sb, off!(sb_magic)) {
             if magic != PIPEFS_MAGIC {
                 out.flags |= agent_common::stdio_flags::NAMED_FIFO;
