@@ -363,33 +363,17 @@ pub fn walk_path(task: *const u8, file: *const u8, buf: *mut u8) -> PathWalk {
             crossed = true;
             break;
         }
-        let parent = load_ptr(dentry, off!(dentry_parent));
-        // A file with no directory (a memfd, `memfd:NAME`) is its own parent: its name is its
-        // whole path, as the kernel's d_path shows it.
-        if parent.is_null() || (parent == dentry && len > 0) {
-            out.complete = true;
-            break;
+        match step_up(load_ptr, dentry, buf, &mut len, &mut out) {
+            Some(parent) => dentry = parent,
+            None => break,
         }
-        if len as usize >= EXE_MAX {
-            break;
-        }
-        let name = load_ptr(dentry, off!(dentry_name));
-        match append_name(buf, len, name) {
-            Ok(n) => len += n,
-            Err(e) => {
-                out.read_error = e;
-                break;
-            }
-        }
-        dentry = parent;
     }
     if !crossed {
         out.len = len;
         return out;
     }
 
-    // The parent mounts, as numbers.
-    // The loop's first step crosses into the parent mount.
+    // Through the parent mounts, read: the loop's first step crosses into the parent mount.
     let mut vfsmnt = read_ptr(fpath, off!(path_mnt));
     let mut mnt = vfsmnt.wrapping_sub(mount_mnt as usize);
     let mut mnt_root = read_ptr(vfsmnt, off!(vfsmount_root));
@@ -414,26 +398,48 @@ pub fn walk_path(task: *const u8, file: *const u8, buf: *mut u8) -> PathWalk {
             mnt_root = read_ptr(vfsmnt, off!(vfsmount_root));
             continue;
         }
-        let parent = read_ptr(dentry, off!(dentry_parent));
-        if parent.is_null() || (parent == dentry && len > 0) {
-            out.complete = true;
-            break;
+        match step_up(read_ptr, dentry, buf, &mut len, &mut out) {
+            Some(parent) => dentry = parent,
+            None => break,
         }
-        if len as usize >= EXE_MAX {
-            break;
-        }
-        let name = read_ptr(dentry, off!(dentry_name));
-        match append_name(buf, len, name) {
-            Ok(n) => len += n,
-            Err(e) => {
-                out.read_error = e;
-                break;
-            }
-        }
-        dentry = parent;
     }
     out.len = len;
     out
+}
+
+/// One step of [`walk_path`] from a dentry that is not a root: append its name and return its
+/// parent, or `None` when the walk ends here (at the top of the tree, with `out.complete` set; at
+/// the end of the buffer; at a failed read, in `out.read_error`). `ptr` is how pointers are
+/// fetched: [`load_ptr`] for BTF-typed dentries, [`read_ptr`] for the others (a function item:
+/// each is its own instance, with a direct call).
+#[inline(always)]
+fn step_up(
+    ptr: impl Fn(*const u8, u32) -> *const u8,
+    dentry: *const u8,
+    buf: *mut u8,
+    len: &mut u32,
+    out: &mut PathWalk,
+) -> Option<*const u8> {
+    let parent = ptr(dentry, off!(dentry_parent));
+    // A file with no directory (a memfd, `memfd:NAME`) is its own parent: its name is its whole
+    // path, as the kernel's d_path shows it.
+    if parent.is_null() || (parent == dentry && *len > 0) {
+        out.complete = true;
+        return None;
+    }
+    if *len as usize >= EXE_MAX {
+        return None;
+    }
+    match append_name(buf, *len, ptr(dentry, off!(dentry_name))) {
+        Ok(n) => {
+            *len += n;
+            Some(parent)
+        }
+        Err(e) => {
+            out.read_error = e;
+            None
+        }
+    }
 }
 
 /// Append one path component, NUL-terminated, at `buf + len`; its length with the NUL, or the

@@ -415,8 +415,8 @@ impl Sensor {
                 Optional::Attached => {
                     attached.push(SOCK_USE_FALLBACK);
                     tracing::warn!(
-                    missing = ?lacking,
-                    "this kernel lacks the socket send/receive tracepoints (Linux 6.3+): a socket put on a shell's stdin after it started is seen when the shell receives on it (tcp_rcv_space_adjust), not when it writes"
+                        missing = ?lacking,
+                        "this kernel lacks the socket send/receive tracepoints (Linux 6.3+): a socket put on a shell's stdin after it started is seen when the shell receives on it (tcp_rcv_space_adjust), not when it writes"
                     );
                 }
                 Optional::Missing(e) => tracing::warn!(
