@@ -115,24 +115,67 @@ impl FeatureVec {
 
     /// Sorted, unique `idx` through [`SEEN`]; false (nothing done) if the bitmap is in use.
     fn dedup_through_bitmap(&mut self) -> bool {
-        SEEN.with(|cell| {
-            let Ok(mut seen) = cell.try_borrow_mut() else { return false };
-            let seen = seen.get_or_insert_with(|| vec![0u64; N_BUCKETS / 64].into_boxed_slice());
+        with_bits(|mut bits| {
             for &b in &self.idx {
-                seen[(b as usize >> 6) & (N_BUCKETS / 64 - 1)] |= 1 << (b & 63);
+                bits.set(b);
             }
             self.idx.clear();
-            for (w, word) in seen.iter_mut().enumerate() {
-                let mut bits = std::mem::take(word);
-                while bits != 0 {
-                    self.idx.push((w as u32) << 6 | bits.trailing_zeros());
-                    bits &= bits - 1;
-                }
-            }
-            true
+            bits.drain_into(&mut self.idx);
         })
     }
 }
+
+/// Runs `f` on [`SEEN`] (clear, and left clear by `f`); false (nothing done) if it is in use.
+fn with_bits(f: impl FnOnce(Bits)) -> bool {
+    SEEN.with(|cell| {
+        let Ok(mut seen) = cell.try_borrow_mut() else { return false };
+        f(Bits(seen.get_or_insert_with(|| vec![0u64; N_BUCKETS / 64].into_boxed_slice())));
+        true
+    })
+}
+
+/// A bitmap of all buckets, as a [`Sink`]: a big file's features go straight into it, instead of
+/// into a list that would hold every occurrence (a 256 KiB script has ~10 per feature).
+struct Bits<'a>(&'a mut [u64]);
+
+impl Bits<'_> {
+    #[inline(always)]
+    fn set(&mut self, b: u32) {
+        self.0[(b as usize >> 6) & (N_BUCKETS / 64 - 1)] |= 1 << (b & 63);
+    }
+
+    /// The set buckets, in order, appended to `out`; leaves the bitmap clear.
+    fn drain_into(&mut self, out: &mut Vec<u32>) {
+        for (w, word) in self.0.iter_mut().enumerate() {
+            let mut bits = std::mem::take(word);
+            while bits != 0 {
+                out.push((w as u32) << 6 | bits.trailing_zeros());
+                bits &= bits - 1;
+            }
+        }
+    }
+}
+
+impl Drop for Bits<'_> {
+    fn drop(&mut self) {
+        // The bitmap must be clear between uses, whatever happened in between.
+        if std::thread::panicking() {
+            self.0.fill(0);
+        }
+    }
+}
+
+impl Sink for Bits<'_> {
+    const EXPLAIN: bool = false;
+    #[inline(always)]
+    fn add(&mut self, h: u64, _what: &dyn Fn() -> String) {
+        self.set(bucket(h));
+    }
+}
+
+/// Code from this many bytes on is extracted straight into the bitmap (it has well over
+/// [`BITMAP_FROM`] feature occurrences).
+const BITS_FROM: usize = 4096;
 
 /// Feature occurrences from which [`FeatureVec::finish`] de-duplicates through [`SEEN`].
 const BITMAP_FROM: usize = 1024;
@@ -242,7 +285,13 @@ fn mix(mut z: u64) -> u64 {
 
 #[inline]
 fn combine(a: u64, b: u64) -> u64 {
-    mix(a).rotate_left(23) ^ b.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+    combine_mixed(mix(a), b)
+}
+
+/// [`combine`] with `mix(a)` already at hand.
+#[inline]
+fn combine_mixed(mixed_a: u64, b: u64) -> u64 {
+    mixed_a.rotate_left(23) ^ b.wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
 // namespaces (arbitrary distinct constants)
@@ -304,12 +353,12 @@ struct Lexer<'a> {
 
 #[inline]
 fn is_id_start(c: u8) -> bool {
-    c.is_ascii_alphabetic() || c == b'_' || c >= 0x80
+    CLASSES[c as usize] & C_ID_START != 0
 }
 
 #[inline]
 fn is_id_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80
+    CLASSES[c as usize] & C_ID_CHAR != 0
 }
 
 fn is_string_prefix(id: &[u8]) -> bool {
@@ -407,7 +456,13 @@ impl<'a> Lexer<'a> {
             }
             let c = s[self.i];
             match c {
-                b' ' | b'\t' | b'\r' | 0x0c | 0 => self.i += 1,
+                b' ' | b'\t' | b'\r' | 0x0c | 0 => {
+                    // a run at once (indentation), not a trip through the dispatch per byte
+                    self.i += 1;
+                    while self.i < s.len() && matches!(s[self.i], b' ' | b'\t' | b'\r' | 0x0c | 0) {
+                        self.i += 1;
+                    }
+                }
                 b'\n' => {
                     self.i += 1;
                     if self.depth == 0 {
@@ -495,7 +550,35 @@ enum Shape {
 }
 
 impl Shape {
-    fn name(self) -> &'static str {
+    const ALL: [Shape; 10] = [
+        Shape::Empty,
+        Shape::Base64,
+        Shape::Hex,
+        Shape::Escaped,
+        Shape::Url,
+        Shape::Ip,
+        Shape::Host,
+        Shape::Path,
+        Shape::Text,
+        Shape::Other,
+    ];
+
+    /// `named(self.name())`, computed at compile time: a file has thousands of strings.
+    #[inline]
+    fn hash(self) -> u64 {
+        const HASHES: [u64; 10] = {
+            let mut h = [0; 10];
+            let mut i = 0;
+            while i < Shape::ALL.len() {
+                h[Shape::ALL[i] as usize] = named(Shape::ALL[i].name());
+                i += 1;
+            }
+            h
+        };
+        HASHES[self as usize]
+    }
+
+    const fn name(self) -> &'static str {
         match self {
             Shape::Empty => "S_EMPTY",
             Shape::Base64 => "S_B64",
@@ -628,31 +711,78 @@ fn looks_host(s: &[u8]) -> bool {
     HOST_TLDS.iter().any(|t| t.eq_ignore_ascii_case(tld))
 }
 
+/// Byte classes for [`shape_of`] and the lexer, one bit each.
+const C_B64: u8 = 1;
+const C_WS: u8 = 2;
+const C_HEX: u8 = 4;
+const C_UPPER: u8 = 8;
+const C_LOWER: u8 = 16;
+const C_DIGIT: u8 = 32;
+/// Can start an identifier (for the lexer).
+const C_ID_START: u8 = 64;
+/// Can continue an identifier (for the lexer).
+const C_ID_CHAR: u8 = 128;
+
+/// The classes of every byte value.
+const CLASSES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        let mut f = 0;
+        if c.is_ascii_alphanumeric() || c == b'+' || c == b'/' || c == b'=' || c == b'-' || c == b'_' {
+            f |= C_B64;
+        }
+        if c.is_ascii_whitespace() {
+            f |= C_WS;
+        }
+        if c.is_ascii_hexdigit() {
+            f |= C_HEX;
+        }
+        if c.is_ascii_uppercase() {
+            f |= C_UPPER;
+        } else if c.is_ascii_lowercase() {
+            f |= C_LOWER;
+        } else if c.is_ascii_digit() {
+            f |= C_DIGIT;
+        }
+        if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 {
+            f |= C_ID_START;
+        }
+        if c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80 {
+            f |= C_ID_CHAR;
+        }
+        t[i] = f;
+        i += 1;
+    }
+    t
+};
+
 fn shape_of(body: &[u8]) -> Shape {
     let n = body.len();
     if n == 0 {
         return Shape::Empty;
     }
-    let (mut b64, mut ws, mut hex, mut upper, mut lower, mut digit, mut esc) = (0, 0, 0, 0, 0, 0, 0);
-    for (i, &c) in body.iter().enumerate() {
-        if c.is_ascii_alphanumeric() || c == b'+' || c == b'/' || c == b'=' || c == b'-' || c == b'_' {
-            b64 += 1;
-        }
-        if c.is_ascii_whitespace() {
-            ws += 1;
-        }
-        if c.is_ascii_hexdigit() {
-            hex += 1;
-        }
-        if c.is_ascii_uppercase() {
-            upper += 1;
-        } else if c.is_ascii_lowercase() {
-            lower += 1;
-        } else if c.is_ascii_digit() {
-            digit += 1;
-        }
-        if c == b'\\' && i + 1 < n && matches!(body[i + 1], b'x' | b'u' | b'0'..=b'7') {
-            esc += 1;
+    // `\x..`, `\u....` and octal escapes; backslashes are rare, so they are found by memchr.
+    let esc = memchr::memchr_iter(b'\\', body)
+        .filter(|&i| i + 1 < n && matches!(body[i + 1], b'x' | b'u' | b'0'..=b'7'))
+        .count();
+    let (mut b64, mut ws, mut hex, mut upper, mut lower, mut digit) = (0, 0, 0, 0, 0, 0);
+    let mut other = false;
+    for &c in body {
+        let f = CLASSES[c as usize];
+        b64 += (f & C_B64 != 0) as usize;
+        ws += (f & C_WS != 0) as usize;
+        hex += (f & C_HEX != 0) as usize;
+        upper += (f & C_UPPER != 0) as usize;
+        lower += (f & C_LOWER != 0) as usize;
+        digit += (f & C_DIGIT != 0) as usize;
+        // A byte of neither the base64 alphabet nor whitespace rules out Base64 and Hex (hex
+        // digits are in the alphabet); after that only whether there is whitespace matters,
+        // and once there is, the counts are not read: text (docstrings) stops here.
+        other |= f & (C_B64 | C_WS) == 0;
+        if other && ws > 0 {
+            break;
         }
     }
     if esc >= 4 && esc * 4 * 2 >= n {
@@ -664,7 +794,7 @@ fn shape_of(body: &[u8]) -> Shape {
     if n >= 24 && b64 + ws == n && b64 >= 24 && upper > 0 && lower > 0 && digit > 0 && ws * 16 <= n {
         return Shape::Base64;
     }
-    if find(body, b"://").is_some() {
+    if find_url(body).is_some() {
         return Shape::Url;
     }
     if ipv4_at(body).is_some() && body.len() <= 21 {
@@ -682,11 +812,11 @@ fn shape_of(body: &[u8]) -> Shape {
     Shape::Other
 }
 
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() {
-        return None;
-    }
-    memchr::memmem::find(hay, needle)
+/// Where `://` is in `hay`: a searcher built once, not per string literal.
+fn find_url(hay: &[u8]) -> Option<usize> {
+    static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"://"));
+    FINDER.find(hay)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -758,9 +888,9 @@ fn string_features<S: Sink>(body: &[u8], fv: &mut S, st: &mut Stats, counts: &mu
     st.n_strings += 1;
     st.max_str = st.max_str.max(n);
     let shape = shape_of(body);
-    fv.add(ns(NS_STR_SHAPE, named(shape.name())), &|| format!("str_shape:{}", shape.name()));
+    fv.add(ns(NS_STR_SHAPE, shape.hash()), &|| format!("str_shape:{}", shape.name()));
     fv.add(ns(NS_STR_SHAPE, combine(named("len"), log2b(n))), &|| format!("str_len_log2:{}", log2b(n)));
-    fv.add(ns(NS_STR_SHAPE, combine(named(shape.name()), log2b(n))), &|| {
+    fv.add(ns(NS_STR_SHAPE, combine(shape.hash(), log2b(n))), &|| {
         format!("str_shape_len:{}/{}", shape.name(), log2b(n))
     });
     if n >= 20 {
@@ -776,9 +906,11 @@ fn string_features<S: Sink>(body: &[u8], fv: &mut S, st: &mut Stats, counts: &mu
     // URL schemes; URL host names are masked from the words below
     let mut masks: [(usize, usize); 4] = [(0, 0); 4];
     let mut n_masks = 0;
-    if shape == Shape::Url || (n > 8 && n < 65536 && find(body, b"://").is_some()) {
+    // shape_of already looked for "://" in every literal it did not call escaped, hex or base64
+    // (and the last two have no ':').
+    if shape == Shape::Url || (shape == Shape::Escaped && n > 8 && n < 65536 && find_url(body).is_some()) {
         let mut from = 0;
-        while let Some(p) = find(&body[from..], b"://") {
+        while let Some(p) = find_url(&body[from..]) {
             let p = from + p;
             st.n_urls += 1;
             let mut s0 = p;
@@ -856,7 +988,7 @@ fn string_features<S: Sink>(body: &[u8], fv: &mut S, st: &mut Stats, counts: &mu
         fv.add(ns(NS_STR_LIT, h), &|| format!("str_lit:{:?}", lossy(body).to_lowercase()));
         combine(named("lit"), h)
     } else {
-        named(shape.name())
+        shape.hash()
     }
 }
 
@@ -891,8 +1023,15 @@ pub fn features(code: &[u8], out: &mut FeatureVec) {
 /// The features of a given feature version (see [`FEATURE_VERSION`]) of `code` into `out`.
 pub fn features_for(version: u32, code: &[u8], out: &mut FeatureVec) {
     out.clear();
-    extract(code, out);
-    out.finish();
+    let direct = code.len() >= BITS_FROM
+        && with_bits(|mut bits| {
+            extract(code, &mut bits);
+            bits.drain_into(&mut out.idx);
+        });
+    if !direct {
+        extract(code, out);
+        out.finish();
+    }
     if version < 2 {
         return;
     }
@@ -937,8 +1076,18 @@ fn extract<S: Sink>(code: &[u8], out: &mut S) {
         long_lines += (len > 300) as usize;
         line_start = nl + 1;
     }
-    let nonascii = code.iter().filter(|&&b| b >= 0x80).count();
-    let nul = code.iter().filter(|&&b| b == 0).count();
+    // In byte-wide counters, 255 bytes at a time: the compiler turns this into byte-lane vector
+    // adds (counting into usize widened every byte and cost a few percent of a big file).
+    let (mut nonascii, mut nul) = (0usize, 0usize);
+    for chunk in code.chunks(255) {
+        let (mut a, mut z) = (0u8, 0u8);
+        for &b in chunk {
+            a += b >> 7;
+            z += (b == 0) as u8;
+        }
+        nonascii += a as usize;
+        nul += z as usize;
+    }
 
     let mut st = Stats {
         n_exec: 0,
@@ -968,6 +1117,8 @@ fn extract<S: Sink>(code: &[u8], out: &mut S) {
 
     let mut lx = Lexer::new(code);
     let (mut p1, mut p2) = (h_start, h_start); // previous two token hashes
+    // mix(p1) and mix(p2): each token's hash is mixed once, for the n-grams it starts.
+    let (mut m1, mut m2) = (mix(h_start), mix(h_start));
     let mut n_toks = 0usize;
     let (mut nm1, mut nm2) = (String::from("NL"), String::from("NL")); // their names (explanations only)
     let mut prev_name: Option<&[u8]> = None; // a name right before a "." (for dotted pairs)
@@ -1046,10 +1197,10 @@ fn extract<S: Sink>(code: &[u8], out: &mut S) {
         let cur = if S::EXPLAIN { tok_name(&tok) } else { String::new() };
         // n-grams only over real tokens: the start of the file is not a token
         if n_toks >= 1 {
-            out.add(ns(NS_BIGRAM, combine(p1, th)), &|| format!("bigram:{} {}", nm1, cur));
+            out.add(ns(NS_BIGRAM, combine_mixed(m1, th)), &|| format!("bigram:{} {}", nm1, cur));
         }
         if n_toks >= 2 {
-            out.add(ns(NS_TRIGRAM, combine(combine(p2, p1), th)), &|| format!("trigram:{} {} {}", nm2, nm1, cur));
+            out.add(ns(NS_TRIGRAM, combine(combine_mixed(m2, p1), th)), &|| format!("trigram:{} {} {}", nm2, nm1, cur));
         }
         n_toks += 1;
         if S::EXPLAIN {
@@ -1057,6 +1208,8 @@ fn extract<S: Sink>(code: &[u8], out: &mut S) {
         }
         p2 = p1;
         p1 = th;
+        m2 = m1;
+        m1 = mix(th);
     }
 
     // whole-file statistics, bucketed
@@ -1163,6 +1316,28 @@ mod tests {
             want.dedup();
             fv.finish();
             assert_eq!(fv.idx, want, "{n} occurrences");
+        }
+        SEEN.with(|s| assert!(s.borrow().as_ref().is_some_and(|s| s.iter().all(|&w| w == 0))));
+    }
+
+    #[test]
+    fn big_code_straight_into_the_bitmap_equals_the_list() {
+        // Code from BITS_FROM bytes on skips the occurrence list; the features must be the same.
+        let mut code = Vec::new();
+        let mut i = 0u32;
+        while code.len() < 3 * BITS_FROM {
+            code.extend_from_slice(format!("import os, base64\nx{i} = os.path.join('/tmp', \"a b {i}\")\nexec(base64.b64decode('aGVsbG8gd29ybGQgaGVsbG8='))  # c\n").as_bytes());
+            i += 1;
+        }
+        for n in [BITS_FROM - 1, BITS_FROM, code.len()] {
+            let mut direct = FeatureVec::new();
+            features_for(LEXICAL_FEATURE_VERSION, &code[..n], &mut direct);
+            let mut listed = FeatureVec::new();
+            extract(&code[..n], &mut listed);
+            listed.idx.sort_unstable();
+            listed.idx.dedup();
+            assert!(!listed.idx.is_empty());
+            assert_eq!(direct.idx, listed.idx, "{n} bytes");
         }
         SEEN.with(|s| assert!(s.borrow().as_ref().is_some_and(|s| s.iter().all(|&w| w == 0))));
     }
