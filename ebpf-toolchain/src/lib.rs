@@ -94,10 +94,11 @@ pub fn build(route: &Route, ebpf_dir: &Path, target_dir: &Path) -> Result<PathBu
     // A clean environment: nothing of the outer build (flags, wrappers, target dir) leaks in.
     for (key, _) in std::env::vars_os() {
         let k = key.to_string_lossy();
-        if (k.starts_with("CARGO") && k != "CARGO_HOME") || k.starts_with("RUSTC") || k.starts_with("RUSTDOC") || k.contains("RUSTFLAGS") {
-            if !(matches!(route, Route::Debian { .. }) && (k == "RUSTC" || k == "RUSTC_BOOTSTRAP")) {
-                cmd.env_remove(&key);
-            }
+        let outer = (k.starts_with("CARGO") && k != "CARGO_HOME") || k.starts_with("RUSTC") || k.starts_with("RUSTDOC") || k.contains("RUSTFLAGS");
+        // The Debian route's own RUSTC and RUSTC_BOOTSTRAP, set above, stay.
+        let kept = matches!(route, Route::Debian { .. }) && (k == "RUSTC" || k == "RUSTC_BOOTSTRAP");
+        if outer && !kept {
+            cmd.env_remove(&key);
         }
     }
     if let Some(dir) = linker.parent() {

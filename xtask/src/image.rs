@@ -46,7 +46,7 @@ pub fn linked_libraries(binary: &Path) -> Result<Vec<(String, PathBuf)>> {
         // "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x…)", "/lib64/ld-linux-x86-64.so.2 (0x…)",
         // "linux-vdso.so.1 (0x…)" (in the kernel, no file).
         let path = match line.split_once("=>") {
-            Some((_, rest)) => rest.trim().split_whitespace().next().unwrap_or_default(),
+            Some((_, rest)) => rest.split_whitespace().next().unwrap_or_default(),
             None => line.split_whitespace().next().unwrap_or_default(),
         };
         if path.starts_with('/') {
