@@ -35,6 +35,12 @@ const HUGETLBFS_MAGIC: u64 = 0x9584_58f6;
 const AF_INET: u16 = 2;
 const AF_INET6: u16 = 10;
 
+/// Whether a socket family is IPv4 or IPv6.
+#[inline(always)]
+pub fn is_inet(family: u16) -> bool {
+    family == AF_INET || family == AF_INET6
+}
+
 /// Read a `T` at `base + offset`; `None` when the offset is unknown or the read faults.
 #[inline(always)]
 pub fn read<T: Copy>(base: *const u8, offset: u32) -> Option<T> {

@@ -84,16 +84,18 @@ pub fn agent_tgid() -> u32 {
 
 /// Inode number of the initial (host) pid namespace (PROC_PID_INIT_INO).
 pub const HOST_PID_NS_INUM: u32 = 0xEFFF_FFFC;
-const BPF_RB_FORCE_WAKEUP: u64 = 2;
+/// `bpf_ringbuf_submit` flag: wake the reader now.
+pub const BPF_RB_FORCE_WAKEUP: u64 = 2;
 
 /// Flags for an exec record: execs inside containers (another pid namespace than the host's or
 /// the node's, `node` being 0 when node scoping is off) wake the reader at once even while it
 /// is busy, so that the agent can still look at short-lived container processes (a netcat
-/// that replaces itself with the shell it serves lives a few milliseconds); the rest use
-/// [`submit_flags`].
+/// that replaces itself with the shell it serves lives a few milliseconds), and so do execs
+/// with a network socket on fd 0, 1 or 2 (`net_stdio`: a finding on its own, not to wait for
+/// the next poll); the rest use [`submit_flags`].
 #[inline(always)]
-pub fn exec_submit_flags(pid_ns: u32, node: u32) -> u64 {
-    if pid_ns != 0 && pid_ns != HOST_PID_NS_INUM && pid_ns != node {
+pub fn exec_submit_flags(pid_ns: u32, node: u32, net_stdio: bool) -> u64 {
+    if net_stdio || (pid_ns != 0 && pid_ns != HOST_PID_NS_INUM && pid_ns != node) {
         BPF_RB_FORCE_WAKEUP
     } else {
         submit_flags()

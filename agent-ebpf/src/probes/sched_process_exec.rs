@@ -140,7 +140,8 @@ fn try_exec(ctx: &BtfTracePointContext) {
     // SAFETY: fields of the scratch record written above; `size` never exceeds the record.
     let (flags, used) = unsafe {
         (*rec).head.header.size = size as u32;
-        (exec_submit_flags((*rec).head.pid_ns, node), core::slice::from_raw_parts(rec.cast::<u8>(), size))
+        let net_stdio = (*rec).head.stdio.iter().any(|s| kernel::is_inet(s.family));
+        (exec_submit_flags((*rec).head.pid_ns, node, net_stdio), core::slice::from_raw_parts(rec.cast::<u8>(), size))
     };
     if EVENTS.output::<[u8]>(used, flags).is_err() {
         lost(EventKind::Exec as u16);

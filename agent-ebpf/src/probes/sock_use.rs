@@ -20,7 +20,7 @@ use aya_ebpf::{
 use super::inet_sock_set_state::emit;
 use crate::{
     kernel,
-    maps::{agent_tgid, count, lost, submit_flags, StdioKey, EVENTS, STDIO_SEEN, WATCHED},
+    maps::{agent_tgid, count, lost, StdioKey, BPF_RB_FORCE_WAKEUP, EVENTS, STDIO_SEEN, WATCHED},
 };
 
 #[btf_tracepoint(function = "sock_send_length")]
@@ -119,7 +119,8 @@ fn used(sk: *const u8) {
             (*rec).old_fd = -1;
             kernel::describe_file(file as *const u8, &mut (*rec).target);
         }
-        entry.submit(submit_flags());
+        // A network socket that is a standard fd: a finding on its own, the reader looks now.
+        entry.submit(BPF_RB_FORCE_WAKEUP);
         count(counter::SUBMITTED);
     }
 }

@@ -524,7 +524,9 @@ impl Sensor {
     /// skipped. Cancel-safe: dropping the future while it waits loses nothing.
     ///
     /// While records come, the reader looks every [`POLL_INTERVAL`] (the kernel does not wake
-    /// it per record; it does for a burst of more than 1/16 of the ring and for execs in containers).
+    /// it per record; it does for a burst of more than 1/16 of the ring, for execs in containers,
+    /// and for records that can raise a finding on their own: an exec with a network socket on
+    /// fd 0-2, a process sending or receiving on a TCP socket that is its fd 0-2).
     /// After a poll that found nothing it tells the kernel it sleeps and waits for the next
     /// record to wake it (looking anyway every [`ASLEEP_POLL_INTERVAL`]). An idle agent costs
     /// one wakeup a second, a busy one a wakeup per poll.
