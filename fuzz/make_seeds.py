@@ -4,7 +4,7 @@
 Writes fuzz/seeds/<target>/ (not committed: `cargo fuzz cmin` then keeps what adds coverage in
 fuzz/corpus/<target>/). Sources, per target:
 
-- decode: the events of the recorded attacks and look-alikes (agent/tests/fixtures/attacks),
+- decode: the events of the recorded attacks and look-alikes (tests/fixtures/attacks),
   encoded back into the ring-buffer records the kernel side writes (agent-common layouts).
 - netcat_argv, socat_argv, tool_identity: the argv tables of the grammar tests (real attack
   and benign command lines) and the execs of the recordings.
@@ -54,7 +54,7 @@ def read(path):
 
 
 def recordings():
-    for path in sorted(glob.glob(os.path.join(ROOT, "agent/tests/fixtures/**/*.jsonl"), recursive=True)):
+    for path in sorted(glob.glob(os.path.join(ROOT, "tests/fixtures/**/*.jsonl"), recursive=True)):
         with open(path, "rb") as f:
             yield path, f.read()
 
@@ -76,10 +76,10 @@ def raw(s):
 # ---------------------------------------------------------------------------------------------
 # decode: ring-buffer records (agent-common layouts, little-endian x86_64)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 USER_HZ_NS = 10_000_000
 S_IFIFO, S_IFCHR, S_IFREG, S_IFSOCK = 0o010000, 0o020000, 0o100000, 0o140000
-VIA = {"dup": 1, "dup2": 2, "dup3": 3, "connect": 4, "fcntl": 5}
+VIA = {"dup": 1, "dup2": 2, "dup3": 3, "connect": 4, "fcntl": 5, "use": 6}
 PROTO = {"tcp": 1, "udp": 2, "raw": 3, "other": 0}
 
 
@@ -125,17 +125,16 @@ def exec_record(ev):
     argv = b"\0".join(raw(a) for a in ev["argv"]) + b"\0"
     argv = argv[:4096]
     exe_parts = [p for p in raw(ev["exe"]).split(b"/") if p]
-    exe = b"".join(p + b"\0" for p in reversed(exe_parts))[:1280]
-    filename = raw(ev["filename"])[:255] + b"\0"
+    exe = b"".join(p + b"\0" for p in reversed(exe_parts))[:1279]
+    filename = raw(ev["filename"])[:255]
     flags = (1 if ev.get("argv_truncated") else 0) | (2 if ev.get("exe_truncated") else 0)
     body = struct.pack("<IIIIQIHHH6s16s", ev["parent"]["pid"], ev["uid"], ev["gid"], flags,
                        ev["parent"]["start"] * USER_HZ_NS, ev["pid_ns"], len(exe), len(argv), len(filename),
                        bytes(6), raw(ev["comm"])[:16].ljust(16, b"\0"))
     body += b"".join(stdio_raw(s) for s in ev["stdio"])
-    body += filename.ljust(256, b"\0") + exe.ljust(1280, b"\0")
-    assert 40 + len(body) == 1800, 40 + len(body)
-    # As the kernel sends it: the head, then argv.
-    body += argv
+    assert 40 + len(body) == 264, 40 + len(body)
+    # As the kernel sends it: the head, then executable path, filename and argv, packed.
+    body += exe + filename + argv
     size = 40 + len(body)
     return header(1, size, ev) + body
 

@@ -8,7 +8,7 @@
 #![deny(missing_docs)]
 
 /// Version of the record layouts in this crate. The decoder refuses records of another version.
-pub const SCHEMA_VERSION: u16 = 3;
+pub const SCHEMA_VERSION: u16 = 4;
 
 /// Bytes of argv copied per exec. Longer command lines are cut and flagged.
 pub const ARGV_MAX: usize = 4096;
@@ -18,6 +18,12 @@ pub const EXE_MAX: usize = 1024;
 pub const NAME_READ_MAX: usize = 256;
 /// Size of the executable path buffer: the masked write offset plus one component always fit.
 pub const EXE_BUF: usize = EXE_MAX + NAME_READ_MAX;
+/// Room for an exec record's two paths (the executable's, less than `EXE_BUF` bytes, then the
+/// filename, at most `NAME_READ_MAX - 1`): argv starts at most this far into the tail. A power
+/// of two, so that masking the offsets bounds them for the verifier.
+pub const EXEC_PATHS_MAX: usize = 2048;
+/// Bytes of an exec record's variable part: both paths, then argv.
+pub const EXEC_TAIL: usize = EXEC_PATHS_MAX + ARGV_MAX;
 /// Path components walked from the executable up to its root before giving up.
 pub const EXE_MAX_DEPTH: usize = 48;
 /// Task command name length (TASK_COMM_LEN).
@@ -131,27 +137,28 @@ pub mod exec_flags {
     pub const EXE_UNLINKED: u32 = 1 << 5;
 }
 
-/// A process image was replaced: an [`ExecHead`] followed by `argv_len` bytes of argv. The
-/// record is only as long as its argv (`header.size` = size of [`ExecHead`] + `argv_len`; the
-/// ring buffer itself starts every record on 8 bytes), so a ring buffer holds three times more
-/// typical execs than with a fixed 4 KiB of argv space each. The kernel builds it in an
-/// [`ExecRecord`] scratch buffer and copies the used part out.
+/// A process image was replaced: an [`ExecHead`] followed by its variable part, packed: the
+/// executable's path components (`exe_len` bytes), the path given to execve (`filename_len`
+/// bytes), then argv (`argv_len` bytes). A record is only as long as what it holds
+/// (`header.size` = size of [`ExecHead`] + the three lengths; the ring buffer itself starts
+/// every record on 8 bytes): a typical exec is a few hundred bytes, not the 6 KiB of room. The
+/// kernel builds it in an [`ExecRecord`] scratch buffer and copies the used part out.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct ExecRecord {
-    /// Every field but argv.
+    /// Every fixed field.
     pub head: ExecHead,
-    /// argv as laid out in memory: NUL-separated strings; `head.argv_len` bytes used.
-    pub argv: [u8; ARGV_MAX],
+    /// Executable path, filename and argv, back to back; `head.*_len` bytes of each used.
+    pub tail: [u8; EXEC_TAIL],
 }
 
 impl ExecRecord {
-    /// Bytes of the record sent for `argv_len` bytes of argv: the head and argv. Never more
-    /// than `size_of::<ExecRecord>()` for `argv_len <= ARGV_MAX`. (No padding: the verifier
-    /// bounds `x + 7 & !7` by `x + 7`, which would let the copy run past the scratch record.)
+    /// Bytes of the record sent for `tail_len` bytes of its variable part. Never more than
+    /// `size_of::<ExecRecord>()` for `tail_len <= EXEC_TAIL`. (No padding: the verifier bounds
+    /// `x + 7 & !7` by `x + 7`, which would let the copy run past the scratch record.)
     #[inline(always)]
-    pub const fn sent_size(argv_len: usize) -> usize {
-        core::mem::size_of::<ExecHead>() + argv_len
+    pub const fn sent_size(tail_len: usize) -> usize {
+        core::mem::size_of::<ExecHead>() + tail_len
     }
 }
 
@@ -173,11 +180,13 @@ pub struct ExecHead {
     pub parent_start_boot_ns: u64,
     /// Inode number of the task's pid namespace (0 when unknown).
     pub pid_ns: u32,
-    /// Bytes used in `exe`.
+    /// Bytes of the executable's path at the start of the tail: its components, leaf first,
+    /// each NUL-terminated.
     pub exe_len: u16,
-    /// Bytes used in `argv`.
+    /// Bytes of argv in the tail: NUL-separated strings as laid out in memory.
     pub argv_len: u16,
-    /// Bytes used in `filename`.
+    /// Bytes of the path given to execve (`bprm->filename`, may be relative) in the tail,
+    /// without its NUL.
     pub filename_len: u16,
     /// Explicit padding.
     pub _pad: [u8; 6],
@@ -185,10 +194,6 @@ pub struct ExecHead {
     pub comm: [u8; COMM_LEN],
     /// fds 0, 1 and 2.
     pub stdio: [StdioRaw; 3],
-    /// The path given to execve (`bprm->filename`), NUL-terminated, may be relative.
-    pub filename: [u8; NAME_READ_MAX],
-    /// Components of the executable's full path, leaf first, each NUL-terminated.
-    pub exe: [u8; EXE_BUF],
 }
 
 /// A new process was created.
@@ -565,11 +570,12 @@ mod user {
 const _: () = assert!(core::mem::size_of::<EventHeader>() == 40);
 const _: () = assert!(core::mem::size_of::<StdioRaw>() == 56);
 const _: () = assert!(
-    core::mem::size_of::<ExecHead>() == 40 + 4 * 4 + 8 + 4 + 2 * 3 + 6 + COMM_LEN + 3 * 56 + NAME_READ_MAX + EXE_BUF
+    core::mem::size_of::<ExecHead>() == 40 + 4 * 4 + 8 + 4 + 2 * 3 + 6 + COMM_LEN + 3 * 56
 );
 const _: () = assert!(core::mem::size_of::<ExecHead>() % 8 == 0);
-const _: () = assert!(core::mem::size_of::<ExecRecord>() == core::mem::size_of::<ExecHead>() + ARGV_MAX);
-const _: () = assert!(ExecRecord::sent_size(ARGV_MAX) == core::mem::size_of::<ExecRecord>());
+const _: () = assert!(core::mem::size_of::<ExecRecord>() == core::mem::size_of::<ExecHead>() + EXEC_TAIL);
+const _: () = assert!(ExecRecord::sent_size(EXEC_TAIL) == core::mem::size_of::<ExecRecord>());
+const _: () = assert!(EXEC_PATHS_MAX.is_power_of_two() && EXE_BUF + NAME_READ_MAX <= EXEC_PATHS_MAX);
 const _: () = assert!(core::mem::size_of::<ForkRecord>() == 56);
 const _: () = assert!(core::mem::size_of::<ExitRecord>() == 48);
 const _: () = assert!(core::mem::size_of::<RedirectRecord>() == 40 + 8 + 56);

@@ -103,7 +103,7 @@ pub fn exec_submit_flags(pid_ns: u32, node: u32, net_stdio: bool) -> u64 {
 }
 
 /// Above this share of the ring buffer waiting (1/2^N), the reader is woken at once (a burst):
-/// 256 KiB, about 140 exec records of a typical command line, of the default 4 MiB ring. At a fixed 64 KiB a host exec
+/// 256 KiB, some 650 exec records of a typical command line, of the default 4 MiB ring. At a fixed 64 KiB a host exec
 /// storm woke the reader every dozen execs, and each wakeup costs both sides more than decoding
 /// the records it brings.
 const WAKEUP_SHARE_SHIFT: u64 = 4;

@@ -8,7 +8,10 @@
 
 use std::{mem::size_of, path::Path};
 
-use agent_common::{EventHeader, EventKind, ExecHead, ExecRecord, ExitRecord, ForkRecord, RedirectRecord, ARGV_MAX, SCHEMA_VERSION};
+use agent_common::{
+    EventHeader, EventKind, ExecHead, ExecRecord, ExitRecord, ForkRecord, RedirectRecord, ARGV_MAX, EXEC_TAIL, EXE_BUF, NAME_READ_MAX,
+    SCHEMA_VERSION,
+};
 use libfuzzer_sys::fuzz_target;
 use shrike::{
     replay::{self, Line},
@@ -36,7 +39,8 @@ fuzz_target!(|data: &[u8]| {
     }
     // The same bytes with a valid header: the kind field's own value when it names a kind,
     // else one picked by it; the version and size that kind needs (for an exec, the head and as
-    // much argv as the input has room for, as the kernel sends it); zeros past the input.
+    // much tail as the input has room for, split into executable path, filename and argv by the
+    // input's own length fields, as the kernel sends it); zeros past the input.
     let kind_at = std::mem::offset_of!(EventHeader, kind);
     let version_at = std::mem::offset_of!(EventHeader, version);
     let size_at = std::mem::offset_of!(EventHeader, size);
@@ -45,13 +49,30 @@ fuzz_target!(|data: &[u8]| {
         .into_iter()
         .find(|(k, _)| *k as u16 == raw_kind)
         .unwrap_or(KINDS[usize::from(raw_kind) % KINDS.len()]);
+    let read_u16 = |at: usize| data.get(at..at + 2).map_or(0, |b| usize::from(u16::from_ne_bytes([b[0], b[1]])));
+    let filename_at = std::mem::offset_of!(ExecHead, filename_len);
+    let exe_at = std::mem::offset_of!(ExecHead, exe_len);
+    let argv_at = std::mem::offset_of!(ExecHead, argv_len);
+    let mut lens = None;
     let size = match kind {
-        EventKind::Exec => ExecRecord::sent_size(data.len().saturating_sub(size_of::<ExecHead>()).min(ARGV_MAX)),
+        EventKind::Exec => {
+            let tail = data.len().saturating_sub(size_of::<ExecHead>()).min(EXEC_TAIL);
+            let exe = read_u16(exe_at) % (tail.min(EXE_BUF) + 1);
+            let filename = read_u16(filename_at) % ((tail - exe).min(NAME_READ_MAX) + 1);
+            let argv = (tail - exe - filename).min(ARGV_MAX);
+            lens = Some([filename, exe, argv]);
+            ExecRecord::sent_size(exe + filename + argv)
+        }
         _ => size,
     };
     let mut rec = vec![0u8; size];
     let n = data.len().min(size);
     rec[..n].copy_from_slice(&data[..n]);
+    if let Some(lens) = lens {
+        for (at, len) in [filename_at, exe_at, argv_at].into_iter().zip(lens) {
+            rec[at..at + 2].copy_from_slice(&(len as u16).to_ne_bytes());
+        }
+    }
     rec[kind_at..kind_at + 2].copy_from_slice(&(kind as u16).to_ne_bytes());
     rec[version_at..version_at + 2].copy_from_slice(&SCHEMA_VERSION.to_ne_bytes());
     rec[size_at..size_at + 4].copy_from_slice(&(size as u32).to_ne_bytes());

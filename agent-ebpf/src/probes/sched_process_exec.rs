@@ -2,11 +2,12 @@
 //! full executable path, argv, credentials, parent and what fds 0-2 are.
 //!
 //! The record is built in a per-CPU scratch buffer and only its used part goes to the ring
-//! buffer (`bpf_ringbuf_output`): the head and argv's real length, not 4 KiB of argv space.
-//! `bpf_ringbuf_reserve` takes only a constant size.
+//! buffer (`bpf_ringbuf_output`): the head, then executable path, filename and argv packed back
+//! to back at their real lengths, not the 6 KiB of room. `bpf_ringbuf_reserve` takes only a
+//! constant size.
 
 use agent_common::{
-    counter, exec_flags, EventKind, ExecRecord, ARGV_MAX, EXE_MAX_DEPTH, NAME_READ_MAX,
+    counter, exec_flags, EventKind, ExecRecord, ARGV_MAX, EXEC_PATHS_MAX, EXEC_TAIL, EXE_MAX_DEPTH, NAME_READ_MAX,
 };
 use aya_ebpf::{
     helpers::{
@@ -53,9 +54,10 @@ fn try_exec(ctx: &BtfTracePointContext) {
         debug!(ctx, "EXEC_SCRATCH has no entry 0");
         return;
     };
-    let argv_len;
+    let tail_len;
     // SAFETY: `rec` points at this CPU's scratch record, which nothing else uses meanwhile.
     unsafe {
+        let tail = (*rec).tail.as_mut_ptr();
         let h = &mut (*rec).head;
         // The size is set once argv's length is known.
         h.header = kernel::header(EventKind::Exec as u16, 0, task, pid, tgid);
@@ -70,20 +72,21 @@ fn try_exec(ctx: &BtfTracePointContext) {
         h._pad = [0; 6];
         let mut flags = 0u32;
 
-        // The path as given to execve.
-        let filename = load_ptr(bprm, off!(bprm_filename));
-        let n = bpf_probe_read_kernel_str(
-            h.filename.as_mut_ptr().cast(),
-            NAME_READ_MAX as u32,
-            filename.cast(),
-        );
-        h.filename_len = if n > 0 { (n - 1) as u16 } else { 0 };
-
-        // The full path of the file really executed.
+        // The full path of the file really executed, at the start of the tail (a fixed
+        // destination: the walk's loops verify as they did in a fixed-size field).
         let file = load_ptr(bprm, off!(bprm_file));
         flags |= kernel::exe_storage(file);
-        let walk = kernel::walk_path(task, file, h.exe.as_mut_ptr());
+        let walk = kernel::walk_path(task, file, tail);
         h.exe_len = walk.len as u16;
+
+        // The path as given to execve, right after it (its NUL is overwritten by argv). Through a
+        // volatile load, so that the compiler keeps the mask the verifier needs.
+        let exe_len = walk.len;
+        let filename_at = core::ptr::read_volatile(&exe_len) & (EXEC_PATHS_MAX as u32 - 1);
+        let filename = load_ptr(bprm, off!(bprm_filename));
+        let n = bpf_probe_read_kernel_str(tail.wrapping_add(filename_at as usize).cast(), NAME_READ_MAX as u32, filename.cast());
+        let filename_len = if n > 0 { (n - 1) as u32 & (NAME_READ_MAX as u32 - 1) } else { 0 };
+        h.filename_len = filename_len as u16;
         if walk.read_error != 0 {
             debug!(ctx, "exec of pid {}: reading a path component failed: {}", tgid, walk.read_error);
         }
@@ -110,9 +113,14 @@ fn try_exec(ctx: &BtfTracePointContext) {
             flags |= exec_flags::ARGV_TRUNCATED;
         }
         let len = (len as u32) & (ARGV_MAX as u32 * 2 - 1);
+        // After both paths (under EXEC_PATHS_MAX bytes). Through a volatile load, so that the
+        // compiler keeps the mask the verifier needs to bound the destination.
+        let paths = filename_at + filename_len;
+        let argv_at = core::ptr::read_volatile(&paths) & (EXEC_PATHS_MAX as u32 - 1);
+        let argv_len;
         if len > 0 && len <= ARGV_MAX as u32 {
             let r = bpf_probe_read_user(
-                (*rec).argv.as_mut_ptr().cast(),
+                tail.wrapping_add(argv_at as usize).cast(),
                 len,
                 start as *const core::ffi::c_void,
             );
@@ -128,6 +136,7 @@ fn try_exec(ctx: &BtfTracePointContext) {
         }
         let h = &mut (*rec).head;
         h.argv_len = argv_len as u16;
+        tail_len = argv_at + argv_len;
 
         let files = kernel::std_files(task);
         for (f, out) in files.iter().zip(h.stdio.iter_mut()) {
@@ -135,8 +144,10 @@ fn try_exec(ctx: &BtfTracePointContext) {
         }
         h.flags = flags;
     }
-    // The used part: the head and argv, bounded for the verifier.
-    let size = ExecRecord::sent_size((argv_len & (ARGV_MAX as u32 * 2 - 1)).min(ARGV_MAX as u32) as usize);
+    // The used part: the head, both paths and argv, bounded for the verifier.
+    // SAFETY: reading a local.
+    let tail_len = unsafe { core::ptr::read_volatile(&tail_len) };
+    let size = ExecRecord::sent_size((tail_len & (EXEC_TAIL.next_power_of_two() as u32 - 1)).min(EXEC_TAIL as u32) as usize);
     // SAFETY: fields of the scratch record written above; `size` never exceeds the record.
     let (flags, used) = unsafe {
         (*rec).head.header.size = size as u32;

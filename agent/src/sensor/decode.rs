@@ -98,7 +98,7 @@ pub fn decode(buf: &[u8]) -> Result<Event, DecodeError> {
     }
     let kind = EventKind::from_u16(header.kind).ok_or(DecodeError::UnknownKind(header.kind))?;
     let expected = match kind {
-        // Exec records are as long as their argv: the head, then up to ARGV_MAX bytes.
+        // Exec records are as long as what they hold: the head, then both paths and argv.
         EventKind::Exec => {
             let size = header.size as usize;
             if !(size_of::<ExecHead>()..=size_of::<ExecRecord>()).contains(&size) {
@@ -120,8 +120,8 @@ pub fn decode(buf: &[u8]) -> Result<Event, DecodeError> {
     }
     let body = match kind {
         EventKind::Exec => {
-            let argv = &buf[size_of::<ExecHead>()..expected];
-            EventBody::Exec(with_record::<ExecHead, _>(buf, |h| decode_exec(h, argv))??)
+            let tail = &buf[size_of::<ExecHead>()..expected];
+            EventBody::Exec(with_record::<ExecHead, _>(buf, |h| decode_exec(h, tail))??)
         }
         EventKind::Fork => {
             let r: ForkRecord = read_record(buf)?;
@@ -179,26 +179,28 @@ pub fn decode(buf: &[u8]) -> Result<Event, DecodeError> {
     })
 }
 
-/// An exec record's head and the argv bytes after it.
-fn decode_exec(r: &ExecHead, argv: &[u8]) -> Result<Exec, DecodeError> {
-    let argv_len = usize::from(r.argv_len);
-    if argv_len > ARGV_MAX || argv_len > argv.len() {
-        return Err(DecodeError::BadField { field: "argv_len", value: argv_len as u64 });
-    }
+/// An exec record's head and its tail: executable path, filename and argv, back to back, each
+/// exactly as long as the head says, together exactly the tail.
+fn decode_exec(r: &ExecHead, tail: &[u8]) -> Result<Exec, DecodeError> {
     let exe_len = usize::from(r.exe_len);
-    if exe_len > EXE_BUF {
+    if exe_len > EXE_BUF || exe_len > tail.len() {
         return Err(DecodeError::BadField { field: "exe_len", value: exe_len as u64 });
     }
+    let (exe, rest) = tail.split_at(exe_len);
     let filename_len = usize::from(r.filename_len);
-    if filename_len > NAME_READ_MAX {
+    if filename_len > NAME_READ_MAX || filename_len > rest.len() {
         return Err(DecodeError::BadField { field: "filename_len", value: filename_len as u64 });
     }
-    let (argv, argv_truncated) =
-        split_argv(&argv[..argv_len], r.flags & exec_flags::ARGV_TRUNCATED != 0);
-    let exe = join_components(&r.exe[..exe_len]);
+    let (filename, argv) = rest.split_at(filename_len);
+    let argv_len = usize::from(r.argv_len);
+    if argv_len > ARGV_MAX || argv_len != argv.len() {
+        return Err(DecodeError::BadField { field: "argv_len", value: argv_len as u64 });
+    }
+    let (argv, argv_truncated) = split_argv(argv, r.flags & exec_flags::ARGV_TRUNCATED != 0);
+    let exe = join_components(exe);
     let exe_unreadable = r.flags & exec_flags::EXE_UNREADABLE != 0 || exe.is_empty();
     // Usually the same path (execve given the absolute path): then one allocation for both.
-    let name = until_nul(&r.filename[..filename_len]);
+    let name = until_nul(filename);
     let filename = if name == exe.as_bytes() { exe.clone() } else { RawStr::from(name) };
     Ok(Exec {
         parent: ProcessKey::from_boot_ns(r.ppid, r.parent_start_boot_ns),
@@ -305,25 +307,47 @@ mod tests {
         }
     }
 
-    fn exec_record() -> Box<ExecRecord> {
+    /// An exec record as the kernel sends it: the head, then executable path, filename and
+    /// argv packed back to back.
+    #[derive(Clone)]
+    struct ExecParts {
+        head: ExecHead,
+        filename: Vec<u8>,
+        exe: Vec<u8>,
+        argv: Vec<u8>,
+    }
+
+    impl ExecParts {
+        /// The bytes sent, with the head's lengths and size set from the parts.
+        fn bytes(&self) -> Vec<u8> {
+            let mut p = self.clone();
+            p.head.filename_len = p.filename.len() as u16;
+            p.head.exe_len = p.exe.len() as u16;
+            p.head.argv_len = p.argv.len() as u16;
+            p.head.header.size = (size_of::<ExecHead>() + p.filename.len() + p.exe.len() + p.argv.len()) as u32;
+            p.raw()
+        }
+
+        /// The head exactly as it is (lengths and size untouched), then the parts.
+        fn raw(&self) -> Vec<u8> {
+            let mut b = as_bytes(&self.head);
+            b.extend_from_slice(&self.exe);
+            b.extend_from_slice(&self.filename);
+            b.extend_from_slice(&self.argv);
+            b
+        }
+    }
+
+    fn exec_record() -> ExecParts {
         // SAFETY: all-zero is a valid value for this plain-data record.
-        let mut r: Box<ExecRecord> = Box::new(unsafe { std::mem::zeroed() });
-        r.head.header = header(EventKind::Exec, size_of::<ExecRecord>());
-        r.head.ppid = 1;
-        r.head.parent_start_boot_ns = 10_000_000;
-        r.head.uid = 1000;
-        r.head.gid = 1000;
-        r.head.comm[..2].copy_from_slice(b"nc");
-        let argv = b"nc\0-e\0/bin/sh\x00127.0.0.1\x004444\0";
-        r.argv[..argv.len()].copy_from_slice(argv);
-        r.head.argv_len = argv.len() as u16;
-        let exe = b"nc.traditional\0bin\0usr\0";
-        r.head.exe[..exe.len()].copy_from_slice(exe);
-        r.head.exe_len = exe.len() as u16;
-        let fname = b"/bin/nc\0";
-        r.head.filename[..fname.len()].copy_from_slice(fname);
-        r.head.filename_len = 7;
-        r.head.stdio[0] = StdioRaw {
+        let mut head: ExecHead = unsafe { std::mem::zeroed() };
+        head.header = header(EventKind::Exec, 0);
+        head.ppid = 1;
+        head.parent_start_boot_ns = 10_000_000;
+        head.uid = 1000;
+        head.gid = 1000;
+        head.comm[..2].copy_from_slice(b"nc");
+        head.stdio[0] = StdioRaw {
             mode: S_IFSOCK | 0o777,
             family: AF_INET,
             sock_type: 1,
@@ -334,14 +358,19 @@ mod tests {
             remote_addr: [127, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
             ..Default::default()
         };
-        r.head.stdio[1] = StdioRaw { mode: 0o010600, ino: 55, ..Default::default() };
-        r.head.stdio[2] = StdioRaw { mode: 0o020620, rdev: (136 << 20) | 3, ..Default::default() };
-        r
+        head.stdio[1] = StdioRaw { mode: 0o010600, ino: 55, ..Default::default() };
+        head.stdio[2] = StdioRaw { mode: 0o020620, rdev: (136 << 20) | 3, ..Default::default() };
+        ExecParts {
+            head,
+            filename: b"/bin/nc".to_vec(),
+            exe: b"nc.traditional\0bin\0usr\0".to_vec(),
+            argv: b"nc\0-e\0/bin/sh\x00127.0.0.1\x004444\0".to_vec(),
+        }
     }
 
     #[test]
     fn decodes_exec_field_by_field() {
-        let ev = decode(&as_bytes(&*exec_record())).unwrap();
+        let ev = decode(&exec_record().bytes()).unwrap();
         assert_eq!(ev.process, ProcessKey { pid: 4242, start: 123_456 });
         assert_eq!(ev.cgroup_id, 777);
         assert_eq!(ev.ts_boot_ns, 5_000_000_000);
@@ -363,7 +392,7 @@ mod tests {
 
     #[test]
     fn short_and_unknown_records_are_errors() {
-        let bytes = as_bytes(&*exec_record());
+        let bytes = exec_record().bytes();
         for len in [0, 1, 39, 40, 41, bytes.len() - 1] {
             assert!(matches!(decode(&bytes[..len]), Err(DecodeError::Short { .. })), "len {len}");
         }
@@ -383,11 +412,17 @@ mod tests {
     #[test]
     fn bad_lengths_are_refused_not_read() {
         let mut r = exec_record();
+        r.head = exec_head_of(&r);
         r.head.argv_len = (ARGV_MAX + 1) as u16;
-        assert!(matches!(decode(&as_bytes(&*r)), Err(DecodeError::BadField { field: "argv_len", .. })));
+        assert!(matches!(decode(&r.raw()), Err(DecodeError::BadField { field: "argv_len", .. })));
         let mut r = exec_record();
+        r.head = exec_head_of(&r);
         r.head.exe_len = u16::MAX;
-        assert!(matches!(decode(&as_bytes(&*r)), Err(DecodeError::BadField { field: "exe_len", .. })));
+        assert!(matches!(decode(&r.raw()), Err(DecodeError::BadField { field: "exe_len", .. })));
+        let mut r = exec_record();
+        r.head = exec_head_of(&r);
+        r.head.filename_len = (NAME_READ_MAX + 1) as u16;
+        assert!(matches!(decode(&r.raw()), Err(DecodeError::BadField { field: "filename_len", .. })));
         let mut redirect = RedirectRecord {
             header: header(EventKind::StdioRedirect, size_of::<RedirectRecord>()),
             via: 2,
@@ -400,34 +435,45 @@ mod tests {
         assert!(matches!(decode(&as_bytes(&redirect)), Err(DecodeError::BadField { field: "via", .. })));
     }
 
-    /// The kernel sends only the head and argv: such a record decodes like the whole one;
-    /// argv_len past what was sent, or a size outside head..whole, is refused.
+    /// The head of `r` as `bytes()` sends it: lengths and size set.
+    fn exec_head_of(r: &ExecParts) -> ExecHead {
+        let b = r.bytes();
+        // SAFETY: `b` starts with an ExecHead's bytes.
+        unsafe { std::ptr::read_unaligned(b.as_ptr().cast::<ExecHead>()) }
+    }
+
+    /// The kernel sends the head and exactly the bytes of both paths and argv: such a record
+    /// decodes; a size that does not add up, or outside head..whole, is refused.
     #[test]
-    fn exec_records_are_as_long_as_their_argv() {
+    fn exec_records_are_as_long_as_what_they_hold() {
         let r = exec_record();
-        let whole = decode(&as_bytes(&*r)).unwrap();
-        let argv_len = usize::from(r.head.argv_len);
-        let sent = ExecRecord::sent_size(argv_len);
-        assert_eq!(sent, size_of::<ExecHead>() + 29, "{argv_len} bytes of argv");
-        let mut short = r.clone();
-        short.head.header.size = sent as u32;
-        let bytes = as_bytes(&*short);
-        assert_eq!(decode(&bytes[..sent]).unwrap(), whole);
-        // Too little sent for argv_len.
-        let mut cut = short.clone();
-        cut.head.header.size = (sent - 1) as u32;
-        assert!(matches!(decode(&as_bytes(&*cut)[..sent - 1]), Err(DecodeError::BadField { field: "argv_len", .. })));
-        // No argv at all is a valid record.
-        let mut bare = short.clone();
-        bare.head.argv_len = 0;
-        bare.head.header.size = size_of::<ExecHead>() as u32;
-        let EventBody::Exec(e) = decode(&as_bytes(&*bare)[..size_of::<ExecHead>()]).unwrap().body else { panic!() };
-        assert!(e.argv.is_empty());
+        let bytes = r.bytes();
+        let sent = bytes.len();
+        assert_eq!(sent, size_of::<ExecHead>() + 24 + 7 + 29);
+        let EventBody::Exec(e) = decode(&bytes).unwrap().body else { panic!() };
+        assert_eq!((e.filename.as_bytes(), e.exe.as_bytes(), e.argv.len()), (&b"/bin/nc"[..], &b"/usr/bin/nc.traditional"[..], 5));
+        // Too little sent for the lengths, and more sent than they say.
+        let mut head = exec_head_of(&r);
+        head.header.size = (sent - 1) as u32;
+        let mut cut = as_bytes(&head);
+        cut.extend_from_slice(&bytes[size_of::<ExecHead>()..sent - 1]);
+        assert!(matches!(decode(&cut), Err(DecodeError::BadField { field: "argv_len", .. })));
+        head.header.size = (sent + 1) as u32;
+        let mut long = as_bytes(&head);
+        long.extend_from_slice(&bytes[size_of::<ExecHead>()..]);
+        long.push(0);
+        assert!(matches!(decode(&long), Err(DecodeError::BadField { field: "argv_len", .. })));
+        // No paths and no argv at all is a valid record.
+        let bare = ExecParts { filename: Vec::new(), exe: Vec::new(), argv: Vec::new(), ..r.clone() };
+        let EventBody::Exec(e) = decode(&bare.bytes()).unwrap().body else { panic!() };
+        assert!(e.argv.is_empty() && e.exe.is_empty());
         // Sizes outside the head..whole range, and a buffer shorter than its size.
         for size in [size_of::<ExecHead>() - 1, size_of::<ExecRecord>() + 1] {
-            let mut bad = short.clone();
-            bad.head.header.size = size as u32;
-            assert!(matches!(decode(&as_bytes(&*bad)), Err(DecodeError::SizeMismatch { .. })), "size {size}");
+            let mut bad = exec_head_of(&r);
+            bad.header.size = size as u32;
+            let mut b = as_bytes(&bad);
+            b.resize(size_of::<ExecRecord>() + 8, 0);
+            assert!(matches!(decode(&b), Err(DecodeError::SizeMismatch { .. })), "size {size}");
         }
         assert!(matches!(decode(&bytes[..sent - 1]), Err(DecodeError::Short { .. })));
     }
@@ -435,13 +481,9 @@ mod tests {
     #[test]
     fn non_utf8_argv_and_paths_survive_and_round_trip() {
         let mut r = exec_record();
-        let argv = b"/tmp/\xff\xfe\0-x\0";
-        r.argv[..argv.len()].copy_from_slice(argv);
-        r.head.argv_len = argv.len() as u16;
-        let exe = b"b\xc3\x28d\0tmp\0";
-        r.head.exe[..exe.len()].copy_from_slice(exe);
-        r.head.exe_len = exe.len() as u16;
-        let ev = decode(&as_bytes(&*r)).unwrap();
+        r.argv = b"/tmp/\xff\xfe\0-x\0".to_vec();
+        r.exe = b"b\xc3\x28d\0tmp\0".to_vec();
+        let ev = decode(&r.bytes()).unwrap();
         let EventBody::Exec(e) = &ev.body else { panic!() };
         assert_eq!(e.argv[0].as_bytes(), b"/tmp/\xff\xfe");
         assert_eq!(e.exe.as_bytes(), b"/tmp/b\xc3\x28d");
@@ -454,7 +496,7 @@ mod tests {
     fn argv_truncation_by_bytes_and_count() {
         let mut r = exec_record();
         r.head.flags = exec_flags::ARGV_TRUNCATED;
-        let EventBody::Exec(e) = decode(&as_bytes(&*r)).unwrap().body else { panic!() };
+        let EventBody::Exec(e) = decode(&r.bytes()).unwrap().body else { panic!() };
         assert!(e.argv_truncated);
 
         let many: Vec<u8> = (0..40).flat_map(|i| format!("a{i}\0").into_bytes()).collect();
@@ -472,9 +514,9 @@ mod tests {
     #[test]
     fn unreadable_exe_falls_back_to_filename() {
         let mut r = exec_record();
-        r.head.exe_len = 0;
+        r.exe.clear();
         r.head.flags = exec_flags::EXE_UNREADABLE;
-        let EventBody::Exec(e) = decode(&as_bytes(&*r)).unwrap().body else { panic!() };
+        let EventBody::Exec(e) = decode(&r.bytes()).unwrap().body else { panic!() };
         assert_eq!(e.exe.as_bytes(), b"/bin/nc");
         assert!(e.exe_truncated);
     }

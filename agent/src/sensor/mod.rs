@@ -25,8 +25,8 @@ use crate::event::Event;
 /// The compiled kernel programs, built by `build.rs` and embedded in the binary.
 pub static EBPF_OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/shrike.bpf.o"));
 
-/// Default ring buffer size. Exec records are as long as their argv (about 1.9 KiB for a
-/// typical command line, 5.9 KiB at most), so 4 MiB holds some 2,200 execs; its data pages
+/// Default ring buffer size. Exec records are as long as their paths and argv (about 400 bytes
+/// for a typical command line, 6.3 KiB at most), so 4 MiB holds some 10,000 execs; its data pages
 /// count twice in the agent's RSS (the kernel maps them twice, for wrap-around reads).
 pub const DEFAULT_RING_BUFFER_BYTES: u32 = 4 * 1024 * 1024;
 
