@@ -449,7 +449,7 @@ mod tests {
         let r = exec_record();
         let bytes = r.bytes();
         let sent = bytes.len();
-        assert_eq!(sent, size_of::<ExecHead>() + 24 + 7 + 29);
+        assert_eq!(sent, size_of::<ExecHead>() + 23 + 7 + 29);
         let EventBody::Exec(e) = decode(&bytes).unwrap().body else { panic!() };
         assert_eq!((e.filename.as_bytes(), e.exe.as_bytes(), e.argv.len()), (&b"/bin/nc"[..], &b"/usr/bin/nc.traditional"[..], 5));
         // Too little sent for the lengths, and more sent than they say.
