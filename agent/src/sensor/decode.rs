@@ -318,14 +318,19 @@ mod tests {
     }
 
     impl ExecParts {
+        /// The head as the kernel sends it: lengths and size set from the parts.
+        fn sized_head(&self) -> ExecHead {
+            let mut h = self.head;
+            h.filename_len = self.filename.len() as u16;
+            h.exe_len = self.exe.len() as u16;
+            h.argv_len = self.argv.len() as u16;
+            h.header.size = (size_of::<ExecHead>() + self.filename.len() + self.exe.len() + self.argv.len()) as u32;
+            h
+        }
+
         /// The bytes sent, with the head's lengths and size set from the parts.
         fn bytes(&self) -> Vec<u8> {
-            let mut p = self.clone();
-            p.head.filename_len = p.filename.len() as u16;
-            p.head.exe_len = p.exe.len() as u16;
-            p.head.argv_len = p.argv.len() as u16;
-            p.head.header.size = (size_of::<ExecHead>() + p.filename.len() + p.exe.len() + p.argv.len()) as u32;
-            p.raw()
+            ExecParts { head: self.sized_head(), ..self.clone() }.raw()
         }
 
         /// The head exactly as it is (lengths and size untouched), then the parts.
@@ -412,15 +417,15 @@ mod tests {
     #[test]
     fn bad_lengths_are_refused_not_read() {
         let mut r = exec_record();
-        r.head = exec_head_of(&r);
+        r.head = r.sized_head();
         r.head.argv_len = (ARGV_MAX + 1) as u16;
         assert!(matches!(decode(&r.raw()), Err(DecodeError::BadField { field: "argv_len", .. })));
         let mut r = exec_record();
-        r.head = exec_head_of(&r);
+        r.head = r.sized_head();
         r.head.exe_len = u16::MAX;
         assert!(matches!(decode(&r.raw()), Err(DecodeError::BadField { field: "exe_len", .. })));
         let mut r = exec_record();
-        r.head = exec_head_of(&r);
+        r.head = r.sized_head();
         r.head.filename_len = (NAME_READ_MAX + 1) as u16;
         assert!(matches!(decode(&r.raw()), Err(DecodeError::BadField { field: "filename_len", .. })));
         let mut redirect = RedirectRecord {
@@ -435,13 +440,6 @@ mod tests {
         assert!(matches!(decode(&as_bytes(&redirect)), Err(DecodeError::BadField { field: "via", .. })));
     }
 
-    /// The head of `r` as `bytes()` sends it: lengths and size set.
-    fn exec_head_of(r: &ExecParts) -> ExecHead {
-        let b = r.bytes();
-        // SAFETY: `b` starts with an ExecHead's bytes.
-        unsafe { std::ptr::read_unaligned(b.as_ptr().cast::<ExecHead>()) }
-    }
-
     /// The kernel sends the head and exactly the bytes of both paths and argv: such a record
     /// decodes; a size that does not add up, or outside head..whole, is refused.
     #[test]
@@ -453,7 +451,7 @@ mod tests {
         let EventBody::Exec(e) = decode(&bytes).unwrap().body else { panic!() };
         assert_eq!((e.filename.as_bytes(), e.exe.as_bytes(), e.argv.len()), (&b"/bin/nc"[..], &b"/usr/bin/nc.traditional"[..], 5));
         // Too little sent for the lengths, and more sent than they say.
-        let mut head = exec_head_of(&r);
+        let mut head = r.sized_head();
         head.header.size = (sent - 1) as u32;
         let mut cut = as_bytes(&head);
         cut.extend_from_slice(&bytes[size_of::<ExecHead>()..sent - 1]);
@@ -469,7 +467,7 @@ mod tests {
         assert!(e.argv.is_empty() && e.exe.is_empty());
         // Sizes outside the head..whole range, and a buffer shorter than its size.
         for size in [size_of::<ExecHead>() - 1, size_of::<ExecRecord>() + 1] {
-            let mut bad = exec_head_of(&r);
+            let mut bad = r.sized_head();
             bad.header.size = size as u32;
             let mut b = as_bytes(&bad);
             b.resize(size_of::<ExecRecord>() + 8, 0);
