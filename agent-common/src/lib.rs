@@ -315,6 +315,30 @@ pub struct CgroupRecord {
     pub path: [u8; CGROUP_PATH_MAX],
 }
 
+/// What the reader is doing, in the single entry of the `READER_STATE` array: the kernel wakes it
+/// per record only when it would otherwise look too late.
+pub mod reader_state {
+    /// Looking on its normal timer: execs in containers (and records that raise a finding on
+    /// their own) wake it at once; the rest wait for the timer, or a burst wakes it.
+    pub const POLLING: u32 = 0;
+    /// Asleep without a timer: the next record wakes it (and sets [`POLLING`]).
+    pub const ASLEEP: u32 = 1;
+    /// Looking on its short timer, because execs in containers are coming: they wait for it
+    /// instead of waking it each (one wakeup per exec of a container's exec storm cost the
+    /// agent several times the exec's own handling).
+    pub const POLLING_FAST: u32 = 2;
+}
+
+/// Inode number of the initial (host) pid namespace (`PROC_PID_INIT_INO`).
+pub const HOST_PID_NS_INUM: u32 = 0xEFFF_FFFC;
+
+/// Whether an exec in pid namespace `pid_ns` is one of a container's (another pid namespace
+/// than the host's or, with node scoping, the node's `node`; 0 = unknown or off): the agent may
+/// want to look at such a short-lived process while it still runs.
+pub const fn is_container_pid_ns(pid_ns: u32, node: u32) -> bool {
+    pid_ns != 0 && pid_ns != HOST_PID_NS_INUM && pid_ns != node
+}
+
 /// Index of each counter in the `COUNTERS` per-CPU array.
 pub mod counter {
     /// Records submitted to the ring buffer.

@@ -1,6 +1,6 @@
 //! Maps shared by every program, and the configuration global.
 
-use agent_common::{counter, EventHeader, ProbeConfig};
+use agent_common::{counter, is_container_pid_ns, reader_state, EventHeader, ProbeConfig};
 use aya_log_ebpf::debug;
 use aya_ebpf::{
     macros::map,
@@ -82,23 +82,34 @@ pub fn agent_tgid() -> u32 {
     unsafe { core::ptr::read_volatile(&CONFIG.agent_tgid) }
 }
 
-/// Inode number of the initial (host) pid namespace (PROC_PID_INIT_INO).
-pub const HOST_PID_NS_INUM: u32 = 0xEFFF_FFFC;
 /// `bpf_ringbuf_submit` flag: wake the reader now.
 pub const BPF_RB_FORCE_WAKEUP: u64 = 2;
 
-/// Flags for an exec record: execs inside containers (another pid namespace than the host's or
-/// the node's, `node` being 0 when node scoping is off) wake the reader at once even while it
-/// is busy, so that the agent can still look at short-lived container processes (a netcat
-/// that replaces itself with the shell it serves lives a few milliseconds), and so do execs
-/// with a network socket on fd 0, 1 or 2 (`net_stdio`: a finding on its own, not to wait for
-/// the next poll); the rest use [`submit_flags`].
+/// Flags for an exec record. Execs with a network socket on fd 0, 1 or 2 (`net_stdio`: a
+/// finding on its own, not to wait for the next poll) wake the reader at once, and so do execs
+/// inside containers (another pid namespace than the host's or the node's, `node` being 0 when
+/// node scoping is off) unless the reader is already on its short timer: the agent may look at
+/// a short-lived container process while it runs (a netcat that replaces itself with the shell
+/// it serves lives a few milliseconds), and during a container's exec storm one look per short
+/// poll serves them all. The rest use [`submit_flags`].
 #[inline(always)]
 pub fn exec_submit_flags(pid_ns: u32, node: u32, net_stdio: bool) -> u64 {
-    if net_stdio || (pid_ns != 0 && pid_ns != HOST_PID_NS_INUM && pid_ns != node) {
+    // First as any record: a sleeping reader is woken and marked polling.
+    let flags = submit_flags();
+    if net_stdio || (is_container_pid_ns(pid_ns, node) && reader_state() != reader_state::POLLING_FAST) {
         BPF_RB_FORCE_WAKEUP
     } else {
-        submit_flags()
+        flags
+    }
+}
+
+/// The reader's state (see [`READER_STATE`]).
+#[inline(always)]
+fn reader_state() -> u32 {
+    match READER_STATE.get_ptr(0) {
+        // SAFETY: a map value pointer.
+        Some(p) => unsafe { core::ptr::read_volatile(p) },
+        None => reader_state::POLLING,
     }
 }
 
@@ -111,25 +122,25 @@ const BPF_RB_RING_SIZE: u64 = 1;
 const BPF_RB_NO_WAKEUP: u64 = 1;
 const BPF_RB_AVAIL_DATA: u64 = 0;
 
-/// Set to 1 by the reader before it sleeps without a timer (nothing came for a while); the next
-/// record wakes it and clears it. While the reader is active it polls on a short timer and is
-/// not woken per record: a wakeup is an interrupt, costly in VMs, and per record it made each
-/// exec cost tens of microseconds more on both sides.
+/// What the reader is doing (`agent_common::reader_state`), written by the reader. Asleep
+/// (nothing came for a while): the next record wakes it and sets it polling. Polling: it looks
+/// on a timer and is not woken per record (a wakeup is an interrupt, costly in VMs, and per
+/// record it made each exec cost tens of microseconds more on both sides).
 #[map]
-pub static READER_ASLEEP: Array<u32> = Array::with_max_entries(1, 0);
+pub static READER_STATE: Array<u32> = Array::with_max_entries(1, 0);
 
 /// Flags for submitting a record: wake the reader when it sleeps or when a burst is waiting.
 #[inline(always)]
 pub fn submit_flags() -> u64 {
-    match READER_ASLEEP.get_ptr_mut(0) {
+    match READER_STATE.get_ptr_mut(0) {
         // SAFETY: a map value pointer; a racing writer at worst causes one extra wakeup.
         Some(p) => unsafe {
-            if core::ptr::read_volatile(p) != 0 {
-                core::ptr::write_volatile(p, 0);
+            if core::ptr::read_volatile(p) == reader_state::ASLEEP {
+                core::ptr::write_volatile(p, reader_state::POLLING);
                 return BPF_RB_FORCE_WAKEUP;
             }
         },
-        None => debug!(&(), "READER_ASLEEP has no entry 0"),
+        None => debug!(&(), "READER_STATE has no entry 0"),
     }
     if EVENTS.query(BPF_RB_AVAIL_DATA) > EVENTS.query(BPF_RB_RING_SIZE) >> WAKEUP_SHARE_SHIFT {
         BPF_RB_FORCE_WAKEUP

@@ -248,6 +248,71 @@ fn storm(bin: &Path, nonce: &str, n: usize) -> Result<Duration> {
     Ok(start.elapsed())
 }
 
+/// A C program that posix_spawns and waits for `argv[1] argv[2]` `argv[3]` times: run inside
+/// a new pid namespace, a container's exec storm.
+fn spawner_binary(dir: &Path) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let src = dir.join("spawner.c");
+    let bin = dir.join("spawner");
+    std::fs::write(
+        &src,
+        r#"#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+extern char **environ;
+int main(int argc, char **argv) {
+    if (argc != 4) return 2;
+    char *args[] = {argv[1], argv[2], NULL};
+    for (long i = 0, n = atol(argv[3]); i < n; i++) {
+        pid_t pid;
+        int status;
+        if (posix_spawn(&pid, argv[1], NULL, NULL, args, environ) != 0) { perror("posix_spawn"); return 1; }
+        if (waitpid(pid, &status, 0) != pid || status != 0) return 1;
+    }
+    return 0;
+}
+"#,
+    )?;
+    let ok = Command::new("gcc").args(["-O2", "-o"]).arg(&bin).arg(&src).status().map(|s| s.success()).unwrap_or(false);
+    if !ok {
+        bail!("gcc failed: install gcc and libc6-dev (cargo xtask setup --test-deps)");
+    }
+    Ok(bin)
+}
+
+/// `n` execs of `bin` by `spawner`, in a new pid namespace (as a container's processes are);
+/// returns the elapsed time.
+fn container_storm(spawner: &Path, bin: &Path, nonce: &str, n: usize) -> Result<Duration> {
+    let start = Instant::now();
+    let status = Command::new("unshare")
+        .args(["--pid", "--fork", "--mount-proc"])
+        .arg(spawner)
+        .arg(bin)
+        .arg(nonce)
+        .arg(n.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .status()
+        .context("unshare (util-linux)")?;
+    ensure!(status.success(), "the exec storm in a pid namespace failed: {status}");
+    Ok(start.elapsed())
+}
+
+/// Voluntary context switches of all of a process's threads: how often it slept and was woken.
+fn wakeups_of(pid: u32) -> Result<u64> {
+    let mut total = 0;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))? {
+        let status = std::fs::read_to_string(task?.path().join("status"))?;
+        total += status
+            .lines()
+            .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .context("voluntary_ctxt_switches")?;
+    }
+    Ok(total)
+}
+
 struct Agent {
     child: Child,
     stderr: Option<BufReader<std::process::ChildStderr>>,
@@ -604,6 +669,20 @@ pub fn run(shrike: &Path, root: &Path, n: usize, rounds: usize) -> Result<String
     for (name, (runs, ns)) in per_program.iter().filter(|(_, (runs, _))| *runs > 0) {
         writeln!(md, "| `{name}` | {runs} | {:.0} | {:.2} |", ns / *runs as f64, ns / 1000.0 / total_execs)?;
     }
+    eprintln!("the storm in a pid namespace, as a container's processes");
+    let spawner = spawner_binary(&root.join("target/bench"))?;
+    let ctr_off = container_storm(&spawner, &bin, &nonce, n)?;
+    let agent = Agent::start(shrike, &["run"])?;
+    let (cpu0, wake0) = (agent.cpu_seconds()?, wakeups_of(agent.child.id())?);
+    let ctr_on = container_storm(&spawner, &bin, &nonce, n)?;
+    let (cpu1, wake1) = (agent.cpu_seconds()?, wakeups_of(agent.child.id())?);
+    agent.stop()?;
+    writeln!(md, "\nThe same storm of {n} execs in a new pid namespace, as a container's processes are (`unshare --pid`, a C `posix_spawn` loop): the kernel wakes the reader for the first exec in a container after a quiet moment, and while they keep coming the reader looks every 5 ms instead of being woken by each.\n")?;
+    writeln!(md, "| | without agent | with agent |")?;
+    writeln!(md, "|---|---|---|")?;
+    writeln!(md, "| wall time | {:.2} s | {:.2} s |", ctr_off.as_secs_f64(), ctr_on.as_secs_f64())?;
+    writeln!(md, "| agent CPU per exec | | {:.2} µs |", (cpu1 - cpu0) * 1e6 / n as f64)?;
+    writeln!(md, "| agent wakeups per 1,000 execs | | {:.0} |", (wake1 - wake0) as f64 * 1000.0 / n as f64)?;
     eprintln!("peer: bpftrace execsnoop-style (filename + argv) over one storm");
     let (peer_k, peer_u) = peer_per_exec(&bin, &nonce, n)?;
     writeln!(md, "\nSide by side, per exec (µs): the same storm beside a bpftrace script printing each exec's pid, filename and argv from `syscalls:sys_enter_execve` (`{PEER_EXEC_SCRIPT}`), output discarded:\n")?;
