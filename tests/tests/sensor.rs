@@ -201,11 +201,20 @@ async fn connections_on_any_fd_and_a_socket_moved_onto_stdin() {
             _ => None,
         })
         .collect();
-    let out = connects.iter().find(|c| c.direction == Direction::Outbound).expect("outbound connection of this process");
-    assert_eq!((out.socket.remote(), &out.socket), (Some(peer), &r.target), "same socket, same addresses");
-    let inbound = connects.iter().find(|c| c.direction == Direction::Inbound).expect("inbound connection, attributed when used");
-    let Stdio::Inet(s) = &inbound.socket else { panic!("{inbound:?}") };
-    assert_eq!((s.local, s.remote), (peer, local));
+    // (Tests running beside this one in the same process make connections of their own.)
+    let ends = |c: &Connect| match &c.socket {
+        Stdio::Inet(s) => Some((s.local, s.remote)),
+        _ => None,
+    };
+    let out = connects
+        .iter()
+        .find(|c| c.direction == Direction::Outbound && ends(c) == Some((local, peer)))
+        .unwrap_or_else(|| panic!("outbound connection {local} -> {peer} of this process among {connects:?}"));
+    assert_eq!(&out.socket, &r.target, "same socket, same addresses");
+    assert!(
+        connects.iter().any(|c| c.direction == Direction::Inbound && ends(c) == Some((peer, local))),
+        "inbound connection {peer} <- {local}, attributed when used, among {connects:?}"
+    );
 }
 
 /// A socket created while fd 0 is closed (so it *is* fd 0) and connected before exec: the exec
@@ -470,8 +479,8 @@ fn percentile(mut v: Vec<u64>, p: usize) -> u64 {
 
 /// The reader is woken at once by the first exec in a container, and during a container's exec
 /// storm looks on its short timer instead of being woken by every exec (a wakeup per exec cost
-/// the agent several times the exec's own handling): the storm's execs arrive several per look,
-/// and each is still read within milliseconds of its kernel timestamp.
+/// the agent several times the exec's own handling): the storm's execs take no more looks than
+/// that timer makes, and are still read within milliseconds of their kernel timestamps.
 #[tokio::test(flavor = "current_thread")]
 async fn container_execs_wake_the_reader_at_once_and_a_storm_of_them_in_batches() {
     if !privileged("container_execs_wake_the_reader_at_once_and_a_storm_of_them_in_batches") {
@@ -486,13 +495,22 @@ async fn container_execs_wake_the_reader_at_once_and_a_storm_of_them_in_batches(
         .stdout(ProcStdio::null())
         .spawn()
         .expect("unshare runs");
+    let started = std::time::Instant::now();
     let (looks, delays) = read_marked_execs(&mut sensor, &mark, N).await;
+    let elapsed = started.elapsed();
     assert!(storm.wait().expect("wait").success());
     assert_eq!(delays.len(), N, "every exec of the storm is read");
-    let per_look = N as f64 / looks.len() as f64;
-    assert!(per_look >= 2.0, "{N} execs in a container came in {} looks (one wakeup per exec or nearly): {looks:?}", looks.len());
+    // Looks come from the short timer, not from the execs: at most about one per short poll
+    // (a slack for the forced first look and a loaded machine), whatever the exec rate. Woken
+    // per exec, the reader made a look per exec.
+    let timer_looks = elapsed.as_secs_f64() / shrike::sensor::FAST_POLL_INTERVAL.as_secs_f64();
+    assert!(
+        (looks.len() as f64) <= 1.5 * timer_looks + 10.0 && looks.len() < N,
+        "{N} execs in a container in {elapsed:?} came in {} looks, more than the short timer makes: {looks:?}",
+        looks.len()
+    );
     let p90 = percentile(delays.clone(), 90);
-    assert!(p90 <= 15_000_000, "90% of the storm's execs read within 15 ms of their exec, not {p90} ns (looks {looks:?})");
+    assert!(p90 <= 25_000_000, "90% of the storm's execs read within 25 ms of their exec (the normal poll is 50 ms), not {p90} ns (looks {looks:?})");
 
     // Single execs in a container, apart: each wakes the reader, whatever its timer.
     let mut single = Vec::new();
