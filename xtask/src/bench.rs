@@ -97,13 +97,18 @@ const TAX_MODES: &[(&str, &str, u64)] = &[
 const PEER_SCRIPT: &str = "tracepoint:raw_syscalls:sys_enter { @n = count(); }";
 
 fn tax_binary(dir: &Path) -> Result<PathBuf> {
+    compile_c(dir, "tax", TAX_C, &[])
+}
+
+/// Write `source` to `dir/name.c` and compile it (`gcc -O2`, plus `flags`) to `dir/name`.
+fn compile_c(dir: &Path, name: &str, source: &str, flags: &[&str]) -> Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
-    let src = dir.join("tax.c");
-    let bin = dir.join("tax");
-    std::fs::write(&src, TAX_C)?;
-    let ok = Command::new("gcc").args(["-O2", "-o"]).arg(&bin).arg(&src).status().map(|s| s.success()).unwrap_or(false);
+    let src = dir.join(format!("{name}.c"));
+    let bin = dir.join(name);
+    std::fs::write(&src, source)?;
+    let ok = Command::new("gcc").arg("-O2").args(flags).arg("-o").arg(&bin).arg(&src).status().map(|s| s.success()).unwrap_or(false);
     if !ok {
-        bail!("gcc failed on {}", src.display());
+        bail!("gcc failed on {}: install gcc and libc6-dev (cargo xtask setup --test-deps)", src.display());
     }
     Ok(bin)
 }
@@ -225,15 +230,7 @@ fn tax(shrike: &Path, root: &Path, rounds: usize) -> Result<String> {
 }
 
 fn noop_binary(dir: &Path) -> Result<PathBuf> {
-    std::fs::create_dir_all(dir)?;
-    let src = dir.join("noop.c");
-    let bin = dir.join("noop");
-    std::fs::write(&src, "int main(void) { return 0; }\n")?;
-    let ok = Command::new("gcc").args(["-O2", "-static", "-o"]).arg(&bin).arg(&src).status().map(|s| s.success()).unwrap_or(false);
-    if !ok {
-        bail!("gcc -static failed: install gcc and libc6-dev (cargo xtask setup --test-deps)");
-    }
-    Ok(bin)
+    compile_c(dir, "noop", "int main(void) { return 0; }\n", &["-static"])
 }
 
 /// fork+exec+wait `n` times; returns the elapsed time.
@@ -250,13 +247,7 @@ fn storm(bin: &Path, nonce: &str, n: usize) -> Result<Duration> {
 
 /// A C program that posix_spawns and waits for `argv[1] argv[2]` `argv[3]` times: run inside
 /// a new pid namespace, a container's exec storm.
-fn spawner_binary(dir: &Path) -> Result<PathBuf> {
-    std::fs::create_dir_all(dir)?;
-    let src = dir.join("spawner.c");
-    let bin = dir.join("spawner");
-    std::fs::write(
-        &src,
-        r#"#include <spawn.h>
+const SPAWNER_C: &str = r#"#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -272,14 +263,7 @@ int main(int argc, char **argv) {
     }
     return 0;
 }
-"#,
-    )?;
-    let ok = Command::new("gcc").args(["-O2", "-o"]).arg(&bin).arg(&src).status().map(|s| s.success()).unwrap_or(false);
-    if !ok {
-        bail!("gcc failed: install gcc and libc6-dev (cargo xtask setup --test-deps)");
-    }
-    Ok(bin)
-}
+"#;
 
 /// `n` execs of `bin` by `spawner`, in a new pid namespace (as a container's processes are);
 /// returns the elapsed time.
@@ -670,7 +654,7 @@ pub fn run(shrike: &Path, root: &Path, n: usize, rounds: usize) -> Result<String
         writeln!(md, "| `{name}` | {runs} | {:.0} | {:.2} |", ns / *runs as f64, ns / 1000.0 / total_execs)?;
     }
     eprintln!("the storm in a pid namespace, as a container's processes");
-    let spawner = spawner_binary(&root.join("target/bench"))?;
+    let spawner = compile_c(&root.join("target/bench"), "spawner", SPAWNER_C, &[])?;
     let ctr_off = container_storm(&spawner, &bin, &nonce, n)?;
     let agent = Agent::start(shrike, &["run"])?;
     let (cpu0, wake0) = (agent.cpu_seconds()?, wakeups_of(agent.child.id())?);

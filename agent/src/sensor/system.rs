@@ -6,7 +6,7 @@ use std::{os::unix::fs::MetadataExt, path::Path};
 
 /// Inode number of the initial pid namespace (PROC_PID_INIT_INO): every process of the kernel
 /// has a pid there.
-pub const INIT_PID_NS_INODE: u64 = 0xEFFF_FFFC;
+pub const INIT_PID_NS_INODE: u64 = agent_common::HOST_PID_NS_INUM as u64;
 
 /// The pid namespace link of the agent itself.
 const SELF_PID_NS: &str = "/proc/self/ns/pid";
