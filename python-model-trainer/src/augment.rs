@@ -62,13 +62,18 @@ pub fn variants(code: &[u8], n: usize, seed: u64) -> Vec<Vec<u8>> {
     (0..n).map(|k| one(&text, &imported, seed ^ (k as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15)).into_bytes()).collect()
 }
 
+/// An `import` or `from` statement starts `s` (after indentation).
+fn is_import(s: &str) -> bool {
+    let s = s.trim_start_matches([' ', '\t']);
+    s.starts_with("import ") || s.starts_with("from ")
+}
+
 /// Every identifier of an `import` or `from` statement.
 fn imported_names(text: &str) -> HashSet<String> {
     let mut out = HashSet::new();
     for stmt in text.split(['\n', ';']) {
-        let l = stmt.trim_start();
-        if l.starts_with("import ") || l.starts_with("from ") {
-            for w in l.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+        if is_import(stmt) {
+            for w in stmt.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
                 if !w.is_empty() {
                     out.insert(w.to_string());
                 }
@@ -98,14 +103,13 @@ fn one(text: &str, imported: &HashSet<String>, seed: u64) -> String {
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     let mut depth = 0i32;
-    // the line so far holds only whitespace and `import`/`from` lines are copied whole
+    // at the start of a line (or after an import's `;`): an `import`/`from` statement is copied whole
     let mut line_start = true;
     while i < b.len() {
         let c = b[i];
         if line_start {
             let rest = &text[i..];
-            let t = rest.trim_start_matches([' ', '\t']);
-            if t.starts_with("import ") || t.starts_with("from ") {
+            if is_import(rest) {
                 // up to the end of the statement: `import os; os.system(…)` keeps only the import
                 let end = rest.find(['\n', ';']).map_or(rest.len(), |e| e + 1);
                 out.push_str(&rest[..end]);

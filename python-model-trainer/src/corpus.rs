@@ -261,8 +261,10 @@ pub struct MalPackage {
     pub archive: String,
     pub members: Vec<(u64, usize)>,
     /// The package's other non-empty `*.py` files (not labelled; scored for the package view
-    /// only, never trained on), by member name.
+    /// only, never trained on), by member name. Emptied once scored.
     pub others: Vec<(String, Vec<u8>)>,
+    /// Held-out packages: the highest score among `others` and that file's `archive!member`.
+    pub best_other: Option<(f32, String)>,
 }
 
 pub struct MalStats {
@@ -450,10 +452,16 @@ pub fn load_malregistry(dir: &Path) -> Result<(Vec<RawDoc>, Vec<MalPackage>, Mal
                 continue;
             }
         };
-        let mut pkg = MalPackage { cluster: r.cluster.clone(), archive: r.archive.clone(), members: Vec::new(), others: Vec::new() };
+        let mut pkg = MalPackage {
+            cluster: r.cluster.clone(),
+            archive: r.archive.clone(),
+            members: Vec::new(),
+            others: Vec::new(),
+            best_other: None,
+        };
         for ArchiveFile { name: member, listed, bytes } in members {
             if !listed {
-                if let Some(b) = bytes.filter(|b| !b.iter().all(|c| c.is_ascii_whitespace())) {
+                if let Some(b) = bytes.filter(|b| !blank(b)) {
                     pkg.others.push((member, b));
                 }
                 continue;
@@ -463,7 +471,7 @@ pub fn load_malregistry(dir: &Path) -> Result<(Vec<RawDoc>, Vec<MalPackage>, Mal
                 st.too_big += 1;
                 continue;
             };
-            if bytes.iter().all(|c| c.is_ascii_whitespace()) {
+            if blank(&bytes) {
                 st.empty += 1;
                 continue;
             }
@@ -491,6 +499,11 @@ pub fn load_malregistry(dir: &Path) -> Result<(Vec<RawDoc>, Vec<MalPackage>, Mal
         packages.push(pkg);
     }
     Ok((docs, packages, st))
+}
+
+/// Whitespace only (an empty payload member).
+fn blank(bytes: &[u8]) -> bool {
+    bytes.iter().all(|c| c.is_ascii_whitespace())
 }
 
 /// Label cleaning for the registry: several percent of the non-empty `setup.py`/`__init__.py` payload

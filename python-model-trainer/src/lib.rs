@@ -188,8 +188,6 @@ pub struct Outcome {
     /// Held-out malregistry files the model missed.
     pub misses: Vec<Miss>,
     pub packages: Vec<corpus::MalPackage>,
-    /// Per package: its highest-scoring other Python file (held-out clusters only; package view).
-    pub other_max: Vec<Option<(f32, String)>>,
     /// Other Python files of held-out packages scored for the package view.
     pub others_scored: usize,
     pub installed: corpus::InstalledStats,
@@ -494,28 +492,26 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
     // the package view: every other Python file of a held-out package, as `shrike scan` of the
     // unpacked package would judge it (files byte-identical to a benign file left out)
     let mut packages = packages;
-    let mut other_max: Vec<Option<(f32, String)>> = Vec::with_capacity(packages.len());
     let mut others_scored = 0;
     for p in packages.iter_mut() {
-        let mut best: Option<(f32, String)> = None;
-        if cluster_split(&p.cluster) == Split::Test {
-            for (name, bytes) in &p.others {
-                if benign_keys.contains(&corpus::content_key(bytes)) {
-                    continue;
-                }
-                others_scored += 1;
-                let s = model.score(bytes);
-                if best.as_ref().is_none_or(|b| s > b.0) {
-                    best = Some((s, format!("{}!{name}", p.archive)));
-                }
+        let others = std::mem::take(&mut p.others);
+        if cluster_split(&p.cluster) != Split::Test {
+            continue;
+        }
+        for (name, bytes) in others {
+            if benign_keys.contains(&corpus::content_key(&bytes)) {
+                continue;
+            }
+            others_scored += 1;
+            let s = model.score(&bytes);
+            if p.best_other.as_ref().is_none_or(|b| s > b.0) {
+                p.best_other = Some((s, format!("{}!{name}", p.archive)));
             }
         }
-        p.others = Vec::new();
-        other_max.push(best);
     }
 
     if let Some(path) = std::env::var_os("SHRIKE_PYMODEL_DUMP") {
-        dump(Path::new(&path), &docs, &weak, &packages, &other_max)?;
+        dump(Path::new(&path), &docs, &weak, &packages)?;
     }
 
     // held-out misses, for the report: how much of each is verbatim installed library code
@@ -589,7 +585,6 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
         weak,
         misses,
         packages,
-        other_max,
         others_scored,
         installed,
         mal,
@@ -622,8 +617,9 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
 
 /// Every scored document and every registry package, for analysis outside the trainer
 /// (`SHRIKE_PYMODEL_DUMP=FILE`): `doc` rows (split, source, group, weak, score, content key,
-/// name) and `pkg` rows (cluster, member content keys, best other file's score or -1, archive). Names and scores only, no content.
-fn dump(path: &Path, docs: &[Doc], weak: &[Doc], packages: &[corpus::MalPackage], other_max: &[Option<(f32, String)>]) -> Result<()> {
+/// name) and `pkg` rows (cluster, member content keys, best other file's score or -1, archive).
+/// Names and scores only, no content.
+fn dump(path: &Path, docs: &[Doc], weak: &[Doc], packages: &[corpus::MalPackage]) -> Result<()> {
     use std::fmt::Write as _;
     let mut s = String::new();
     for d in docs.iter().chain(weak) {
@@ -634,9 +630,9 @@ fn dump(path: &Path, docs: &[Doc], weak: &[Doc], packages: &[corpus::MalPackage]
             d.split, d.raw.source, d.raw.group, d.raw.weak, d.score, d.raw.name
         );
     }
-    for (p, o) in packages.iter().zip(other_max) {
+    for p in packages {
         let keys: Vec<String> = p.members.iter().map(|(h, n)| format!("{h:x}:{n}")).collect();
-        let other = o.as_ref().map_or(-1.0, |x| x.0);
+        let other = p.best_other.as_ref().map_or(-1.0, |x| x.0);
         let _ = writeln!(s, "pkg\t{}\t{}\t{other}\t{}", p.cluster, keys.join(","), p.archive);
     }
     write(path, s.as_bytes())

@@ -119,11 +119,7 @@ pub fn render(o: &Outcome) -> String {
     // package-level on held-out clusters: a package is caught when any payload member is flagged
     // (member view), or when any of its Python files is (package view: what `shrike scan` of the
     // unpacked package reports). `acts`: some payload member shows a capability indicator.
-    let key_doc: HashMap<(u64, usize), (f32, bool)> = docs
-        .iter()
-        .chain(&o.weak)
-        .map(|d| (corpus::content_key(&d.raw.bytes), (d.score, corpus::has_indicator(&d.raw.bytes))))
-        .collect();
+    let key_doc: HashMap<(u64, usize), &Doc> = docs.iter().chain(&o.weak).map(|d| (corpus::content_key(&d.raw.bytes), d)).collect();
     let test_clusters: BTreeMap<&str, ()> = test_reg
         .iter()
         .copied()
@@ -140,9 +136,10 @@ pub fn render(o: &Outcome) -> String {
     let mut per_cluster: BTreeMap<&str, PkgCount> = BTreeMap::new();
     let mut missed_any: Vec<(&str, bool, f32, Option<&(f32, String)>)> = Vec::new();
     let mut via_others: Vec<String> = Vec::new();
-    for (p, other) in o.packages.iter().zip(&o.other_max).filter(|(p, _)| test_clusters.contains_key(p.cluster.as_str()) && !p.members.is_empty()) {
-        let member = p.members.iter().any(|k| key_doc.get(k).is_some_and(|&(s, _)| s >= t));
-        let acts = p.members.iter().any(|k| key_doc.get(k).is_some_and(|&(_, a)| a));
+    for p in o.packages.iter().filter(|p| test_clusters.contains_key(p.cluster.as_str()) && !p.members.is_empty()) {
+        let other = &p.best_other;
+        let member = p.members.iter().any(|k| key_doc.get(k).is_some_and(|d| d.score >= t));
+        let acts = p.members.iter().any(|k| key_doc.get(k).is_some_and(|d| corpus::has_indicator(&d.raw.bytes)));
         let any = member || other.as_ref().is_some_and(|(s, _)| *s >= t);
         if any && !member {
             if let Some((sc, n)) = other {
@@ -150,7 +147,7 @@ pub fn render(o: &Outcome) -> String {
             }
         }
         if !any {
-            let best = p.members.iter().filter_map(|k| key_doc.get(k).map(|x| x.0)).fold(0.0f32, f32::max);
+            let best = p.members.iter().filter_map(|k| key_doc.get(k).map(|d| d.score)).fold(0.0f32, f32::max);
             missed_any.push((&p.archive, acts, best, other.as_ref()));
         }
         let e = per_cluster.entry(&p.cluster).or_default();
@@ -171,6 +168,8 @@ pub fn render(o: &Outcome) -> String {
     let pkg_acts = sum(|c| c.acts);
     let pkg_acts_macro = macro_of(|c| c.acts);
     let inert_clusters = per_cluster.values().filter(|c| c.acts == 0).count();
+    let of_packages = |n: usize| n as f64 / pkg_total.max(1) as f64;
+    let (pkg_recall, any_recall, acts_recall) = (of_packages(pkg_caught), of_packages(pkg_any), of_packages(pkg_acts));
 
     let (t_01, r_01_file) = metrics::recall_at_fpr(&all_file, 0.001);
     let (_, r_1_w) = metrics::recall_at_fpr(&all_w, 0.01);
@@ -224,13 +223,13 @@ pub fn render(o: &Outcome) -> String {
          In the other {}, and in every package of {inert_clusters} clusters, the listed members are inert: `from .core import x`, `__all__ = []`, \
          a bare `setup(name=…)`, while the code that acts sits in a module the manifest does not list. \
          A detector can flag those members only by flagging the same inert code in benign packages.\n",
-        pct(pkg_any as f64 / pkg_total.max(1) as f64),
+        pct(any_recall),
         per_cluster.len(),
         pct(pkg_any_macro),
         via_others.len(),
-        pct(pkg_caught as f64 / pkg_total.max(1) as f64),
+        pct(pkg_recall),
         pct(pkg_macro),
-        pct(pkg_acts as f64 / pkg_total.max(1) as f64),
+        pct(acts_recall),
         pct(pkg_acts_macro),
         pkg_total - pkg_acts,
     );
@@ -300,7 +299,6 @@ pub fn render(o: &Outcome) -> String {
     for (name, r) in &rows_for_target {
         let _ = writeln!(s, "- {name}: recall {}, FPR {} → {}", pct(r.c.recall()), pct(r.c.fpr()), yn(met(r)));
     }
-    let pkg_recall = pkg_caught as f64 / pkg_total.max(1) as f64;
     let _ = writeln!(
         s,
         "- malregistry held-out clusters, per package (caught when any of its payload files is flagged): recall {}, FPR per benign file {} → {}",
@@ -318,7 +316,6 @@ pub fn render(o: &Outcome) -> String {
     let p99_256k = metrics::quantile(&o.timing_256k_cpu_us, 0.99) / 1000.0;
     let p99_256k_wall = metrics::quantile(&o.timing_256k_us, 0.99) / 1000.0;
     let _ = writeln!(s, "\nTargets for precision on what runs in containers (held-out data split by campaign and by project, threshold chosen on validation data only):\n");
-    let any_recall = pkg_any as f64 / pkg_total.max(1) as f64;
     let _ = writeln!(
         s,
         "- malicious packages caught (held-out campaigns, package view: any Python file of the package flagged): {} (≥ 97%) → {}; \
@@ -326,7 +323,7 @@ pub fn render(o: &Outcome) -> String {
         pct(any_recall),
         yn(any_recall >= 0.97),
         pct(pkg_recall),
-        pct(pkg_acts as f64 / pkg_total.max(1) as f64)
+        pct(acts_recall)
     );
     let _ = writeln!(
         s,

@@ -96,10 +96,6 @@ const TAX_MODES: &[(&str, &str, u64)] = &[
 /// syscall-based sensors attach (bpftrace, counting only).
 const PEER_SCRIPT: &str = "tracepoint:raw_syscalls:sys_enter { @n = count(); }";
 
-fn tax_binary(dir: &Path) -> Result<PathBuf> {
-    compile_c(dir, "tax", TAX_C, &[])
-}
-
 /// Write `source` to `dir/name.c` and compile it (`gcc -O2`, plus `flags`) to `dir/name`.
 fn compile_c(dir: &Path, name: &str, source: &str, flags: &[&str]) -> Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
@@ -203,7 +199,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 /// Syscall tax: every mode `rounds` times alone, beside `shrike run`, and beside the peer,
 /// interleaved. Returns the markdown section.
 fn tax(shrike: &Path, root: &Path, rounds: usize) -> Result<String> {
-    let bin = tax_binary(&root.join("target/bench"))?;
+    let bin = compile_c(&root.join("target/bench"), "tax", TAX_C, &[])?;
     tax_round(&bin)?; // warm up
     let (mut off, mut on, mut peer) = (vec![Vec::new(); TAX_MODES.len()], vec![Vec::new(); TAX_MODES.len()], vec![Vec::new(); TAX_MODES.len()]);
     let push = |into: &mut Vec<Vec<f64>>, r: Vec<f64>| r.into_iter().enumerate().for_each(|(i, v)| into[i].push(v));
@@ -229,9 +225,8 @@ fn tax(shrike: &Path, root: &Path, rounds: usize) -> Result<String> {
     Ok(md)
 }
 
-fn noop_binary(dir: &Path) -> Result<PathBuf> {
-    compile_c(dir, "noop", "int main(void) { return 0; }\n", &["-static"])
-}
+/// The program the exec storms run: exits at once (static, so no dynamic loader runs).
+const NOOP_C: &str = "int main(void) { return 0; }\n";
 
 /// fork+exec+wait `n` times; returns the elapsed time.
 fn storm(bin: &Path, nonce: &str, n: usize) -> Result<Duration> {
@@ -554,7 +549,7 @@ fn latency(shrike: &Path, root: &Path, bin: &Path, nonce: &str, n: usize, gap: D
 
 /// Run the benchmark; returns the markdown report.
 pub fn run(shrike: &Path, root: &Path, n: usize, rounds: usize) -> Result<String> {
-    let bin = noop_binary(&root.join("target/bench"))?;
+    let bin = compile_c(&root.join("target/bench"), "noop", NOOP_C, &["-static"])?;
     let nonce = format!("shrike-bench-{}", std::process::id());
     storm(&bin, &nonce, n / 10)?; // warm caches
 
