@@ -103,10 +103,10 @@ impl Recipe {
             l1: 1.0,
             beta: 1.0,
             train_carriers_only: false,
-            behaviour: false,
+            behaviour: true,
             l1_behaviour: 8.0,
             script_weight: 4.0,
-            train_on_scripts: false,
+            train_on_scripts: true,
             weak_imports_only: false,
             augment: 8,
             augment_weight: 1.0,
@@ -191,6 +191,8 @@ pub struct Outcome {
     /// Other Python files of held-out packages scored for the package view.
     pub others_scored: usize,
     pub installed: corpus::InstalledStats,
+    /// What was read from the pinned benign script sources.
+    pub scripts: sources::SourcesStats,
     pub mal: corpus::MalStats,
     pub mal_dropped_benign_dupes: usize,
     pub mal_cross_split: usize,
@@ -266,8 +268,14 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
     let (script_docs, script_stats) =
         sources::load(&root.join("training/python/benign-sources.tsv"), &sources::cache_dir(root), &known)?;
     log(format!(
-        "  {} artifacts ({} Debian, {} PyPI): {} script files ({} over the per-project cap, {} duplicates)",
-        script_stats.artifacts, script_stats.debian, script_stats.pypi, script_stats.files, script_stats.capped, script_stats.duplicates
+        "  {} artifacts ({} Debian, {} PyPI): {} script files and {} `python -c` bodies ({} over the per-project caps, {} duplicates)",
+        script_stats.artifacts,
+        script_stats.debian,
+        script_stats.pypi,
+        script_stats.files,
+        script_stats.one_liners,
+        script_stats.capped,
+        script_stats.duplicates
     ));
 
     // malicious contents that are byte-identical to a benign file are not malicious evidence
@@ -587,6 +595,7 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
         packages,
         others_scored,
         installed,
+        scripts: script_stats,
         mal,
         mal_dropped_benign_dupes,
         mal_cross_split,

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 
 use super::corpus::{self, Source, Split};
+use super::sources;
 use super::metrics::{self, Confusion, Item};
 use super::{
     cluster_sizes, eval_weight, Doc, Outcome, BOOTSTRAP, BOOTSTRAP_QUANTILE, MAX_WEIGHTS, RECIPE_DATE, SEED,
@@ -454,6 +455,27 @@ pub fn render(o: &Outcome) -> String {
         i.unreadable,
         i.unique
     );
+    let sc = &o.scripts;
+    let _ = writeln!(
+        s,
+        "- **Scripts of Debian packages and PyPI sdists (benign)**: {} artifacts pinned by SHA-256 in training/python/benign-sources.tsv \
+         (training/python/pin_benign_sources.py: {} Debian packages' Python programs; {} PyPI source distributions, the operations tools \
+         at their latest release and, at their newest release before 2021, projects whose `setup.py` does build work or declares what \
+         payload `setup.py` files declare), fetched once and read in memory, never unpacked, installed or run. Kept: {} script files \
+         (a Debian package's Python programs; an sdist's `setup*.py` and the Python files of its `scripts/`, `bin/`, `tools/`, \
+         `examples/`, ... directories) and {} `python -c` bodies found in any text file of the artifacts (shell scripts, Makefiles, CI \
+         and tox files, Dockerfiles, documents, argument lists in Python), at most {} and {} of one project ({} over the caps), {} \
+         duplicates dropped. Groups = project.",
+        sc.artifacts,
+        sc.debian,
+        sc.pypi,
+        sc.files,
+        sc.one_liners,
+        sources::PER_PROJECT,
+        sources::PER_PROJECT_ONE_LINERS,
+        sc.capped,
+        sc.duplicates
+    );
     let m = &o.mal;
     let _ = writeln!(
         s,
@@ -535,12 +557,12 @@ pub fn render(o: &Outcome) -> String {
     s.push_str("Logistic regression over hashed sparse features, trained here in Rust (xtask) and evaluated by the same crate the agent links \
         (`python-model`). Why: malicious Python is recognised by *what it calls and what its strings look like* (socket + `os.dup2` + `pty.spawn`, \
         `exec(base64.b64decode(…))`, credential paths, mining pools, webhook URLs, cron/rc-file writes); a linear model over token and \
-        string n-grams captures exactly that, trains in seconds, is easy to inspect, and scores a script in microseconds with no dependency \
-        beyond the standard library — the agent runs it on every Python execution. Gradient-boosted trees or neural models would add weight \
+        string n-grams, and over facts of what flows where, captures exactly that, trains in seconds, is easy to inspect, and scores a typical \
+        script in well under a millisecond (see *Inference time*) — the agent runs it on every Python execution. Gradient-boosted trees or neural models would add weight \
         and latency for little gain at this data size (a few hundred distinct campaigns).\n\n");
     let _ = writeln!(
         s,
-        "- Features (python-model/src/features.rs, feature version {}; the one implementation used by training and inference): a hand-written \
+        "- Lexical features (python-model/src/features.rs, the model's feature version {}; the one implementation used by training and inference): a hand-written \
          lexer over the first {} KiB (bytes, any encoding; comments ignored); identifier unigrams, dotted pairs (`os.dup2`), imported modules \
          (incl. `__import__(\"x\")`), token bigrams and trigrams over a normalised stream (numbers by class, strings by shape or short literal), \
          string-literal shape (base64-/hex-like, `\\x`-escaped, URL + scheme, IPv4, host name, path) and length, lower-cased words and word \
@@ -555,8 +577,9 @@ pub fn render(o: &Outcome) -> String {
     );
     let _ = writeln!(
         s,
-        "- Behaviour features (python-model/src/behaviour.rs, feature version 2): {}. From a real Python parser (`ruff_python_parser`, \
-         error-tolerant), a flow-insensitive taint pass over the module: decoded, downloaded, socket, credential, host-fact, blob, \
+        "- Behaviour features (python-model/src/behaviour.rs, feature version 3): {}. From a real Python parser (`ruff_python_parser`, \
+         error-tolerant) over the first {} KiB of the code (cut at a line end; the lexical features read further), a flow-insensitive \
+         taint pass over the module: decoded, downloaded, socket, credential, host-fact, blob, \
          local-file, temporary/autostart-path, shell and URL values followed through names, calls and function returns into exec/eval/\
          compile/marshal/pickle, process starts, `os.dup2`, sends, file writes and chmod (`decoded>exec`, `socket>dup2`, `cred>send`, \
          `download>write`, ...), plus a dup2'd socket next to a shell, download → write → chmod/run, decoding layers around an exec, sinks \
@@ -564,7 +587,8 @@ pub fn render(o: &Outcome) -> String {
          code with no sink at all. Each is a binary feature of value 1 beside the L2-normalised lexical block, with its own L1 \
          (`SHRIKE_PYMODEL_L1_BEHAVIOUR`). Switched on with `SHRIKE_PYMODEL_BEHAVIOUR=true`; a model records its feature version and \
          the agent extracts exactly the features its model was trained on.",
-        if o.recipe.behaviour { "used by this model" } else { "not used by this model (the recipe's default: docs/python-model-experiments.md compares the runs)" }
+        if o.recipe.behaviour { "used by this model" } else { "not used by this model (the recipe's default: docs/python-model-experiments.md compares the runs)" },
+        python_model::behaviour::MAX_BEHAVIOUR_BYTES / 1024
     );
     let _ = writeln!(
         s,
@@ -871,7 +895,10 @@ pub fn render(o: &Outcome) -> String {
          added after the member view's misses were found to be packages whose listed members are inert. The renamed-variant \
          augmentation and the 0.3% target FPR were chosen among runs compared on validation data (validation macro recall and \
          validation look-alikes at each run's own validation-chosen threshold), but those runs' test numbers were seen too \
-         (docs/python-model-experiments.md). The test numbers are therefore somewhat optimistic.\n\n",
+         (docs/python-model-experiments.md). So were the split of the pinned scripts by project, the `python -c` bodies and the \
+         16 KiB behaviour window (a 32 KiB window had a slightly better validation macro and was set aside for its latency); the \
+         `DEPENDENTS` projects were picked for sharing the payloads' vocabulary after the look-alikes' evidence was read. The test \
+         numbers are therefore somewhat optimistic.\n\n",
     );
 
     // ---------------------------------------------------------------- regenerate

@@ -8,6 +8,11 @@
 //! package, `curl` for a PyPI sdist), checked against its pinned SHA-256 — a mismatch is an
 //! error, never a silent change of the training data — and read in memory: nothing is unpacked,
 //! installed, imported or run.
+//!
+//! Besides the script files, every text file of an artifact (shell scripts, Makefiles, CI and
+//! tox configuration, Dockerfiles, documents, argument lists in Python) is searched for code
+//! passed to `python -c`: the one-liners that run in containers' entrypoints, health checks and
+//! build steps.
 
 use std::collections::HashSet;
 use std::io::Read;
@@ -24,6 +29,8 @@ const MAX_FILE: usize = 1 << 20;
 /// At most this many files of one project: large projects (ansible, awscli) must not drown the
 /// small ones.
 pub const PER_PROJECT: usize = 300;
+/// At most this many `python -c` bodies of one project (a test suite can hold a hundred).
+pub const PER_PROJECT_ONE_LINERS: usize = 30;
 
 /// Directories of a source distribution whose Python files are scripts, not the library.
 const SCRIPT_DIRS: &[&str] = &["scripts", "script", "bin", "tools", "tool", "examples", "example", "demos", "demo", "contrib", "utils", "samples", "sample"];
@@ -45,6 +52,8 @@ pub struct SourcesStats {
     pub debian: usize,
     pub pypi: usize,
     pub files: usize,
+    /// `python -c` bodies found in the artifacts' files ([`python_c_code`]).
+    pub one_liners: usize,
     pub capped: usize,
     pub duplicates: usize,
 }
@@ -124,71 +133,134 @@ fn is_py(path: &str) -> bool {
     path.ends_with(".py") || path.ends_with(".pyw")
 }
 
-/// Members of a Debian package that are Python programs or modules.
-fn deb_members(deb: &Path) -> Result<Vec<(String, Vec<u8>)>> {
+/// Every regular file of a Debian package's data archive, up to [`MAX_FILE`] bytes each.
+fn deb_files(deb: &Path) -> Result<Vec<(String, Vec<u8>)>> {
     let out = Command::new("dpkg-deb").arg("--fsys-tarfile").arg(deb).output().context("running dpkg-deb")?;
     if !out.status.success() {
         bail!("dpkg-deb --fsys-tarfile {}: {}", deb.display(), String::from_utf8_lossy(&out.stderr));
     }
-    let mut members = Vec::new();
-    let mut ar = tar::Archive::new(out.stdout.as_slice());
+    tar_files(out.stdout.as_slice(), |p| p.trim_start_matches("./").to_string())
+}
+
+fn tar_files(reader: impl Read, name: impl Fn(&str) -> String) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut files = Vec::new();
+    let mut ar = tar::Archive::new(reader);
     for e in ar.entries()? {
         let mut e = e?;
         if !e.header().entry_type().is_file() || e.size() as usize > MAX_FILE {
             continue;
         }
-        let path = e.path()?.to_string_lossy().trim_start_matches("./").to_string();
-        let in_bin = path.starts_with("usr/bin/") || path.starts_with("usr/sbin/") || path.starts_with("usr/share/") || path.starts_with("usr/lib/");
-        if !is_py(&path) && !in_bin {
-            continue;
-        }
+        let path = name(&e.path()?.to_string_lossy());
         let mut bytes = Vec::with_capacity(e.size() as usize);
         e.read_to_end(&mut bytes)?;
-        if is_py(&path) || python_shebang(&bytes) {
-            members.push((path, bytes));
-        }
+        files.push((path, bytes));
     }
-    Ok(members)
+    Ok(files)
 }
 
-/// Script members of a source distribution (`.tar.gz` or `.zip`).
-fn sdist_members(name: &str, bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>> {
-    let wanted = |path: &str| {
-        let parts: Vec<&str> = path.split('/').collect();
-        // project-1.0/setup.py, project-1.0/scripts/x.py, project-1.0/docs/examples/x.py
-        parts.len() == 2 && parts[1] == "setup.py" || parts.len() > 2 && parts[1..parts.len() - 1].iter().any(|d| SCRIPT_DIRS.contains(d))
-    };
-    let mut members = Vec::new();
-    if name.ends_with(".zip") {
-        let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes))?;
-        for i in 0..z.len() {
-            let mut f = z.by_index(i)?;
-            let path = f.name().to_string();
-            if !f.is_file() || f.size() as usize > MAX_FILE || !wanted(&path) {
-                continue;
-            }
-            let mut b = Vec::new();
-            f.read_to_end(&mut b)?;
-            if is_py(&path) || python_shebang(&b) {
-                members.push((path, b));
-            }
+/// Every regular file of a source distribution (`.tar.gz` or `.zip`), up to [`MAX_FILE`] bytes.
+fn sdist_files(name: &str, bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>> {
+    if !name.ends_with(".zip") {
+        return tar_files(flate2::read::GzDecoder::new(bytes), |p| p.to_string());
+    }
+    let mut files = Vec::new();
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes))?;
+    for i in 0..z.len() {
+        let mut f = z.by_index(i)?;
+        if !f.is_file() || f.size() as usize > MAX_FILE {
+            continue;
         }
-    } else {
-        let mut ar = tar::Archive::new(flate2::read::GzDecoder::new(bytes));
-        for e in ar.entries()? {
-            let mut e = e?;
-            let path = e.path()?.to_string_lossy().to_string();
-            if !e.header().entry_type().is_file() || e.size() as usize > MAX_FILE || !wanted(&path) {
+        let path = f.name().to_string();
+        let mut b = Vec::new();
+        f.read_to_end(&mut b)?;
+        files.push((path, b));
+    }
+    Ok(files)
+}
+
+/// A Python program or module of a Debian package.
+fn deb_script(path: &str, bytes: &[u8]) -> bool {
+    let in_bin = ["usr/bin/", "usr/sbin/", "usr/share/", "usr/lib/"].iter().any(|d| path.starts_with(d));
+    is_py(path) || in_bin && python_shebang(bytes)
+}
+
+/// A script of a source distribution: `setup.py` and its helpers (`setupext.py`,
+/// `setupbase.py`), or a Python file under a script directory (`scripts/x.py`,
+/// `docs/examples/x.py`).
+fn sdist_script(path: &str, bytes: &[u8]) -> bool {
+    let parts: Vec<&str> = path.split('/').collect();
+    let wanted = parts.len() == 2 && parts[1].starts_with("setup") && parts[1].ends_with(".py")
+        || parts.len() > 2 && parts[1..parts.len() - 1].iter().any(|d| SCRIPT_DIRS.contains(d));
+    wanted && (is_py(path) || python_shebang(bytes))
+}
+
+/// Code passed to `python -c` in a text file: in a shell script, Makefile, CI or tox
+/// configuration, Dockerfile or document (`python3 -c "import sys; print(sys.prefix)"`), or in
+/// a Python argument list (`[sys.executable, "-c", "import os; ..."]`). Kept when it parses as
+/// Python and imports or calls something.
+pub fn python_c_code(text: &[u8]) -> Vec<String> {
+    static PATTERNS: std::sync::OnceLock<[regex::bytes::Regex; 2]> = std::sync::OnceLock::new();
+    let [shell, args] = PATTERNS.get_or_init(|| {
+        [
+            regex::bytes::Regex::new(r#"python[0-9.]*(?:\.exe)?[ \t]+(?:-[A-Za-z]+[ \t]+)*-c[ \t]+(?:"((?:[^"\\\n]|\\.)+)"|'([^'\n]+)')"#).unwrap(),
+            regex::bytes::Regex::new(r#"["']-c["'][ \t]*,[ \t\n]*(?:"((?:[^"\\\n]|\\.)+)"|'((?:[^'\\\n]|\\.)+)')"#).unwrap(),
+        ]
+    });
+    if text.iter().take(4096).any(|&c| c == 0) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (re, python_literal) in [(shell, false), (args, true)] {
+        for c in re.captures_iter(text) {
+            let (quoted, double) = match (c.get(1), c.get(2)) {
+                (Some(m), _) => (m.as_bytes(), true),
+                (None, Some(m)) => (m.as_bytes(), false),
+                _ => continue,
+            };
+            if !(6..=800).contains(&quoted.len()) {
                 continue;
             }
-            let mut b = Vec::new();
-            e.read_to_end(&mut b)?;
-            if is_py(&path) || python_shebang(&b) {
-                members.push((path, b));
+            let code = unescape(quoted, python_literal, double);
+            let trimmed = code.trim();
+            if trimmed.starts_with('-') || !(trimmed.contains("import") || trimmed.contains('(')) {
+                continue;
+            }
+            if ruff_python_parser::parse_module(trimmed).is_ok() {
+                out.push(trimmed.to_string());
             }
         }
     }
-    Ok(members)
+    out
+}
+
+/// The text of a quoted `-c` argument: shell double quotes drop the backslash before `"`, `\`,
+/// `$` and a backquote (single quotes keep everything); a Python literal decodes `\n`, `\t` and
+/// escaped quotes and backslashes.
+fn unescape(quoted: &[u8], python_literal: bool, double: bool) -> String {
+    let text = String::from_utf8_lossy(quoted);
+    if !python_literal && !double {
+        return text.into_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match (chars.next(), python_literal) {
+            (Some(n @ ('"' | '\\' | '$' | '`')), false) => out.push(n),
+            (Some(n @ ('"' | '\'' | '\\')), true) => out.push(n),
+            (Some('n'), true) => out.push('\n'),
+            (Some('t'), true) => out.push('\t'),
+            (Some(n), _) => {
+                out.push('\\');
+                out.push(n);
+            }
+            (None, _) => out.push('\\'),
+        }
+    }
+    out
 }
 
 /// The project's split group: the same naming as installed packages (`pkg:name`), so that a
@@ -208,40 +280,51 @@ pub fn load(pins_path: &Path, cache: &Path, known: &HashSet<(u64, usize)>) -> Re
     for pin in &pins {
         let bytes = fetch(pin, cache)?;
         let file = cache.join(pin.source.rsplit('/').next().unwrap_or(&pin.name));
-        let members = if pin.kind == "deb" {
+        let files = if pin.kind == "deb" {
             stats.debian += 1;
-            deb_members(&file)?
+            deb_files(&file)?
         } else {
             stats.pypi += 1;
-            sdist_members(&pin.source, &bytes)?
+            sdist_files(&pin.source, &bytes)?
         };
-        let mut mine: Vec<RawDoc> = Vec::new();
-        for (path, bytes) in members {
-            if bytes.trim_ascii().is_empty() {
+        let mut scripts: Vec<RawDoc> = Vec::new();
+        let mut one_liners: Vec<RawDoc> = Vec::new();
+        let doc = |name: String, bytes: Vec<u8>| RawDoc {
+            source: Source::Scripts,
+            name,
+            group: group_of(&pin.name),
+            paths: 1,
+            all_groups: Vec::new(),
+            weak: false,
+            bytes,
+        };
+        for (path, bytes) in files {
+            for (n, code) in python_c_code(&bytes).into_iter().enumerate() {
+                if seen.insert(content_key(code.as_bytes())) {
+                    one_liners.push(doc(format!("{}:{}-{}!{path} -c#{}", pin.kind, pin.name, pin.version, n + 1), code.into_bytes()));
+                }
+            }
+            let script = if pin.kind == "deb" { deb_script(&path, &bytes) } else { sdist_script(&path, &bytes) };
+            if !script || bytes.trim_ascii().is_empty() {
                 continue;
             }
-            let key = content_key(&bytes);
-            if !seen.insert(key) {
+            if !seen.insert(content_key(&bytes)) {
                 stats.duplicates += 1;
                 continue;
             }
-            mine.push(RawDoc {
-                source: Source::Scripts,
-                name: format!("{}:{}-{}!{path}", pin.kind, pin.name, pin.version),
-                group: group_of(&pin.name),
-                paths: 1,
-                all_groups: Vec::new(),
-                weak: false,
-                bytes,
-            });
+            scripts.push(doc(format!("{}:{}-{}!{path}", pin.kind, pin.name, pin.version), bytes));
         }
-        if mine.len() > PER_PROJECT {
-            mine.sort_by_key(|d| (crate::corpus::bucket100("pick", &d.name), d.name.clone()));
-            stats.capped += mine.len() - PER_PROJECT;
-            mine.truncate(PER_PROJECT);
+        for (v, cap) in [(&mut scripts, PER_PROJECT), (&mut one_liners, PER_PROJECT_ONE_LINERS)] {
+            if v.len() > cap {
+                v.sort_by_key(|d| (crate::corpus::bucket100("pick", &d.name), d.name.clone()));
+                stats.capped += v.len() - cap;
+                v.truncate(cap);
+            }
         }
-        stats.files += mine.len();
-        docs.extend(mine);
+        stats.files += scripts.len();
+        stats.one_liners += one_liners.len();
+        docs.extend(scripts);
+        docs.extend(one_liners);
     }
     docs.sort_by(|a, b| a.name.cmp(&b.name));
     Ok((docs, stats))
@@ -250,4 +333,46 @@ pub fn load(pins_path: &Path, cache: &Path, known: &HashSet<(u64, usize)>) -> Re
 /// Where downloaded artifacts are kept.
 pub fn cache_dir(root: &Path) -> PathBuf {
     root.join("target/python-training/sources")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_python_c_code_in_shell_and_argument_lists() {
+        let text = br#"
+RUN python3 -c "import sys; print(\"py%s\" % sys.version_info[0])"
+HEALTHCHECK CMD python -u -c 'import socket; s=socket.socket(); s.connect(("localhost", 8000))'
+out = subprocess.check_output([sys.executable, "-c", "import json, sys\nprint(json.dumps(sys.path))"])
+parser.add_argument("-c", "--config")
+python -c "this is not python ("
+"#;
+        let got = python_c_code(text);
+        assert_eq!(
+            got,
+            [
+                r#"import sys; print("py%s" % sys.version_info[0])"#,
+                r#"import socket; s=socket.socket(); s.connect(("localhost", 8000))"#,
+                "import json, sys\nprint(json.dumps(sys.path))",
+            ]
+        );
+    }
+
+    #[test]
+    fn binary_files_and_short_or_flag_arguments_are_not_code() {
+        assert!(python_c_code(b"\0\0python -c \"import os\"").is_empty());
+        assert!(python_c_code(b"python -c \"x\"").is_empty());
+        assert!(python_c_code(b"[\"-c\", \"--verbose\"]").is_empty());
+    }
+
+    #[test]
+    fn script_files_of_an_sdist() {
+        assert!(sdist_script("p-1.0/setup.py", b""));
+        assert!(sdist_script("p-1.0/setupext.py", b""));
+        assert!(sdist_script("p-1.0/docs/examples/demo.py", b""));
+        assert!(sdist_script("p-1.0/bin/tool", b"#!/usr/bin/env python3\n"));
+        assert!(!sdist_script("p-1.0/p/core.py", b""));
+        assert!(!sdist_script("p-1.0/bin/tool.sh", b"#!/bin/sh\n"));
+    }
 }

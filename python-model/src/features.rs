@@ -26,9 +26,11 @@
 
 /// Version of the feature definition. A model records the version it was trained with and is
 /// refused by a build that cannot extract it. Bump on ANY change to this file's output.
-/// Version 1 is the lexical features alone; version 2 adds the behaviour features
-/// ([`crate::behaviour`]). This build extracts both, each for the models trained with it.
-pub const FEATURE_VERSION: u32 = 2;
+/// Version 1 is the lexical features alone; version 3 adds the behaviour features
+/// ([`crate::behaviour`]) of the first [`crate::behaviour::MAX_BEHAVIOUR_BYTES`] (version 2 read
+/// the whole window and is no longer extracted). This build extracts 1 and 3, each for the models
+/// trained with it.
+pub const FEATURE_VERSION: u32 = 3;
 /// The lexical features alone.
 pub const LEXICAL_FEATURE_VERSION: u32 = 1;
 /// log2 of the number of hash buckets.

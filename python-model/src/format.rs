@@ -173,7 +173,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded, ModelError> {
 
     let mut r = Reader { b: body, i: 0 };
     let fv = r.u32("truncated feature version")?;
-    if !(LEXICAL_FEATURE_VERSION..=FEATURE_VERSION).contains(&fv) {
+    if fv != LEXICAL_FEATURE_VERSION && fv != FEATURE_VERSION {
         return Err(ModelError::FeatureVersion { model: fv, build: FEATURE_VERSION });
     }
     let bits = r.u8("truncated hash bits")? as u32;
