@@ -96,7 +96,7 @@ impl Recipe {
             reg_share: 0.5,
             def_share: 0.25,
             hard_weight: 20.0,
-            setup_weight: 40.0,
+            setup_weight: 20.0,
             synth_setups: 600,
             cluster_cap: 16,
             synth_weight: 2.0,
