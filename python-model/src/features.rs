@@ -232,7 +232,6 @@ pub fn explain(code: &[u8]) -> Vec<(u32, String)> {
 
 /// The behaviour features of `code`: (bucket, name) pairs, sorted by bucket.
 pub fn explain_behaviour(code: &[u8]) -> Vec<(u32, String)> {
-    let code = &code[..code.len().min(MAX_SCAN_BYTES)];
     let mut v: Vec<(u32, String)> = crate::behaviour::behaviours(code).into_iter().map(|f| (bucket(behaviour_hash(&f)), format!("beh:{f}"))).collect();
     v.sort();
     v
@@ -1034,10 +1033,10 @@ pub fn features_for(version: u32, code: &[u8], out: &mut FeatureVec) {
         extract(code, out);
         out.finish();
     }
-    if version < 2 {
+    if version == LEXICAL_FEATURE_VERSION {
         return;
     }
-    let code = &code[..code.len().min(MAX_SCAN_BYTES)];
+    // `behaviours` reads its own, smaller window.
     for f in crate::behaviour::behaviours(code) {
         out.beh.push(bucket(behaviour_hash(&f)));
     }
