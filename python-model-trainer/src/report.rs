@@ -584,7 +584,8 @@ pub fn render(o: &Outcome) -> String {
          compile/marshal/pickle, process starts, `os.dup2`, sends, file writes and chmod (`decoded>exec`, `socket>dup2`, `cred>send`, \
          `download>write`, ...), plus a dup2'd socket next to a shell, download → write → chmod/run, decoding layers around an exec, sinks \
          run at import time (told apart by whether anything tracked reaches them: a script's `chmod` of its entrypoint is not a \
-         payload's `os.system(decoded)`) or from a setuptools install hook, exec reached through `getattr`/`__builtins__`, a `__main__` guard, and \
+         payload's `os.system(decoded)`) or from a setuptools install hook, how each process is started (an argument vector written \
+         out, a command line handed to a shell, or otherwise), exec reached through `getattr`/`__builtins__`, a `__main__` guard, and \
          code with no sink at all. Each is a binary feature of value 1 beside the L2-normalised lexical block, with its own L1 \
          (`SHRIKE_PYMODEL_L1_BEHAVIOUR`). Switched on with `SHRIKE_PYMODEL_BEHAVIOUR=true`; a model records its feature version and \
          the agent extracts exactly the features its model was trained on.",
@@ -900,9 +901,9 @@ pub fn render(o: &Outcome) -> String {
          (docs/python-model-experiments.md). So were the split of the pinned scripts by project, the `python -c` bodies and the \
          16 KiB behaviour window (a 32 KiB window had a slightly better validation macro and was set aside for its latency); the \
          `DEPENDENTS` projects were picked for sharing the payloads' vocabulary after the look-alikes' evidence was read. The split of \
-         import-time sinks by what reaches them was written after a look-alike's evidence showed one such fact carrying its score, and \
-         the recipe that followed (with the `ORDINARY` projects) was kept over two knob runs 0.4 validation points higher, whose test \
-         numbers were lower. The test numbers are therefore somewhat optimistic.\n\n",
+         import-time sinks by what reaches them and the process forms were written after the look-alikes' evidence was read, and the \
+         recipe was chosen by a rule stated after those runs were seen: among runs that meet the look-alike target on validation, \
+         the best validation macro, ties going to the fewest knobs changed. The test numbers are therefore somewhat optimistic.\n\n",
     );
 
     // ---------------------------------------------------------------- regenerate

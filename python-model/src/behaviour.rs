@@ -90,7 +90,7 @@ pub fn all_facts() -> Vec<String> {
             v.push(format!("{l}>{}", s.name()));
         }
     }
-    for f in ["chain:socket_dup2_shell", "chain:download_write_chmod", "chain:download_write_run", "decode_layers:1", "decode_layers:2", "decode_layers:3", "exec_indirect", "imports_only", "main_guard", "no_sink", "too_deep"] {
+    for f in ["chain:socket_dup2_shell", "chain:download_write_chmod", "chain:download_write_run", "decode_layers:1", "decode_layers:2", "decode_layers:3", "exec_indirect", "imports_only", "main_guard", "no_sink", "process_argv", "process_other", "process_shell", "too_deep"] {
         v.push(f.to_string());
     }
     v.sort();
@@ -357,6 +357,9 @@ impl Analysis {
             }
             if sink == Sink::Process && args & SHELL != 0 {
                 self.shell_spawn = true;
+            }
+            if sink == Sink::Process && self.final_pass {
+                self.facts.push(process_form(name_str, &c.arguments).into());
             }
             if sink == Sink::Write && name_str == "open" {
                 // open(path, "w"): the path is what is written.
@@ -693,6 +696,20 @@ fn sink_of(name: &str, method: Option<&str>, receiver: u16) -> Option<Sink> {
     }
 }
 
+/// How a process is started: an argument vector written out (`["pip", "install", "-U", "pip"]`,
+/// no shell), a command line handed to a shell (`os.system(...)`, `shell=True`), or anything
+/// else (a vector built elsewhere, `pty.spawn`, `os.exec*`).
+fn process_form(name: &str, args: &ast::Arguments) -> &'static str {
+    let shell = args.keywords.iter().any(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == "shell") && !matches!(k.value, Expr::BooleanLiteral(ast::ExprBooleanLiteral { value: false, .. })));
+    if shell || matches!(name, "os.system" | "os.popen" | "commands.getoutput" | "subprocess.getoutput" | "subprocess.getstatusoutput" | "asyncio.create_subprocess_shell") {
+        "process_shell"
+    } else if matches!(args.args.first(), Some(Expr::List(_) | Expr::Tuple(_))) {
+        "process_argv"
+    } else {
+        "process_other"
+    }
+}
+
 /// Whether a call sends data in a request: `urlopen(url, data)` and `Request(url, data)` (or
 /// their `data=`), a `get` whose query carries something the code gathered (`query`: the labels
 /// of its `params=`), or an HTTP client's `request(method, url, body)` (or `body=`/`data=`/`json=`).
@@ -856,6 +873,17 @@ mod tests {
         // Inside a function the sink is not run at import time.
         let f = behaviours(b"import os\ndef fix():\n    os.chmod('/usr/local/bin/entrypoint.sh', 0o755)\n");
         assert!(!f.iter().any(|x| x.starts_with("toplevel")), "{f:?}");
+    }
+
+    #[test]
+    fn process_starts_say_how_the_process_is_started() {
+        let forms = |code: &str| behaviours(code.as_bytes()).into_iter().filter(|f| f.starts_with("process_")).collect::<Vec<_>>();
+        assert_eq!(forms("import subprocess\nsubprocess.check_call(['pip', 'install', '-U', 'pip'])\n"), ["process_argv"]);
+        assert_eq!(forms("from subprocess import run\nrun(('git', 'describe', '--tags'), check=True)\n"), ["process_argv"]);
+        assert_eq!(forms("import os\nos.system('pip install -U pip')\n"), ["process_shell"]);
+        assert_eq!(forms("import subprocess as sp\nsp.Popen(['sh', '-c', 'id'], shell=True)\n"), ["process_shell"]);
+        assert_eq!(forms("import subprocess\ncmd = ['git', 'describe']\nsubprocess.run(cmd, shell=False)\n"), ["process_other"]);
+        assert!(forms("print('no process')\n").is_empty());
     }
 
     #[test]

