@@ -422,11 +422,8 @@ impl Analysis {
             // script's `chmod("/usr/local/bin/entrypoint.sh", 0o755)` or `pip install`, or a
             // setup.py's `exec(open("pkg/_version.py").read())`, is not a payload's
             // `os.system(decoded)`. A local file's contents alone do not count.
-            if reaching & !label::FILEDATA == 0 {
-                self.facts.push(format!("toplevel_plain:{s}"));
-            } else {
-                self.facts.push(format!("toplevel:{s}"));
-            }
+            let kind = if reaching & !label::FILEDATA == 0 { "toplevel_plain" } else { "toplevel" };
+            self.facts.push(format!("{kind}:{s}"));
         }
         if self.hook > 0 {
             self.facts.push(format!("install_hook:{s}"));
