@@ -416,6 +416,21 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
         }
     }
 
+    let setup_weights = |mal: bool| -> f64 {
+        docs.iter()
+            .filter(|d| d.split == Split::Train && d.malicious() == mal)
+            .filter(|d| is_setup_py(&d.raw) || d.raw.source == Source::SyntheticSetup || d.raw.name.ends_with("setup.py"))
+            .map(|d| d.weight)
+            .sum()
+    };
+    log(format!(
+        "training weight: benign {:.0} (setup.py {:.0}), malicious {:.0} (setup.py {:.0})",
+        benign_total,
+        setup_weights(false),
+        docs.iter().filter(|d| d.split == Split::Train && d.malicious()).map(|d| d.weight).sum::<f64>(),
+        setup_weights(true)
+    ));
+
     // ------------------------------------------------------------------ train
     let examples: Vec<learn::Example> = docs
         .iter()
