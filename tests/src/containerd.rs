@@ -499,12 +499,21 @@ impl Containerd {
         let fail = |what: &str, e: tonic::Status| format!("{what} for pod {}: {e}", pod.spec.name);
         let cid = pod.container_id.clone();
         let sid = pod.sandbox_id.clone();
-        rt.stop_container(StopContainerRequest { container_id: cid.clone(), timeout: 0 })
-            .await
-            .unwrap_or_else(|e| panic!("{}", fail("StopContainer", e)));
-        rt.remove_container(RemoveContainerRequest { container_id: cid })
-            .await
-            .unwrap_or_else(|e| panic!("{}", fail("RemoveContainer", e)));
+        // StopContainer can return before containerd has processed the task's exit, and then
+        // RemoveContainer refuses the container as still running: stop again and retry, bounded.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            rt.stop_container(StopContainerRequest { container_id: cid.clone(), timeout: 0 })
+                .await
+                .unwrap_or_else(|e| panic!("{}", fail("StopContainer", e)));
+            match rt.remove_container(RemoveContainerRequest { container_id: cid.clone() }).await {
+                Ok(_) => break,
+                Err(e) if e.message().contains("still running") && Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("{}", fail("RemoveContainer", e)),
+            }
+        }
         rt.stop_pod_sandbox(StopPodSandboxRequest { pod_sandbox_id: sid.clone() })
             .await
             .unwrap_or_else(|e| panic!("{}", fail("StopPodSandbox", e)));
