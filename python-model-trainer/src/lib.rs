@@ -416,19 +416,18 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
         }
     }
 
-    let setup_weights = |mal: bool| -> f64 {
+    let train_weight = |malicious: bool, setup_only: bool| -> f64 {
         docs.iter()
-            .filter(|d| d.split == Split::Train && d.malicious() == mal)
-            .filter(|d| is_setup_py(&d.raw) || d.raw.source == Source::SyntheticSetup || d.raw.name.ends_with("setup.py"))
+            .filter(|d| d.split == Split::Train && d.malicious() == malicious && (!setup_only || is_setup_py(&d.raw)))
             .map(|d| d.weight)
             .sum()
     };
     log(format!(
         "training weight: benign {:.0} (setup.py {:.0}), malicious {:.0} (setup.py {:.0})",
         benign_total,
-        setup_weights(false),
-        docs.iter().filter(|d| d.split == Split::Train && d.malicious()).map(|d| d.weight).sum::<f64>(),
-        setup_weights(true)
+        train_weight(false, true),
+        train_weight(true, false),
+        train_weight(true, true)
     ));
 
     // ------------------------------------------------------------------ train
@@ -692,10 +691,13 @@ fn robust_threshold(groups: &BTreeMap<String, Vec<f32>>, target_fpr: f64) -> (f3
     (q.max(base), base)
 }
 
-/// A `setup.py` (installed) or a sample of the `setup` family.
+/// A `setup.py` (installed, pinned script or registry payload member), a synthetic one, or a
+/// sample of the `setup` family.
 pub fn is_setup_py(d: &RawDoc) -> bool {
     match d.source {
         Source::Installed | Source::Scripts => d.name.ends_with("/setup.py"),
+        Source::Malregistry => d.name.ends_with("/setup.py") || d.name.ends_with("!setup.py"),
+        Source::SyntheticSetup => true,
         Source::BenignSample | Source::BenignVariant => d.group == "setup",
         _ => false,
     }
