@@ -497,23 +497,8 @@ impl Containerd {
     pub async fn remove_pod(&self, pod: &RunningPod) {
         let mut rt = self.runtime().await;
         let fail = |what: &str, e: tonic::Status| format!("{what} for pod {}: {e}", pod.spec.name);
-        let cid = pod.container_id.clone();
         let sid = pod.sandbox_id.clone();
-        // StopContainer can return before containerd has processed the task's exit, and then
-        // RemoveContainer refuses the container as still running: stop again and retry, bounded.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            rt.stop_container(StopContainerRequest { container_id: cid.clone(), timeout: 0 })
-                .await
-                .unwrap_or_else(|e| panic!("{}", fail("StopContainer", e)));
-            match rt.remove_container(RemoveContainerRequest { container_id: cid.clone() }).await {
-                Ok(_) => break,
-                Err(e) if e.message().contains("still running") && Instant::now() < deadline => {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-                Err(e) => panic!("{}", fail("RemoveContainer", e)),
-            }
-        }
+        stop_and_remove_container(&mut rt, &pod.container_id).await.unwrap_or_else(|(what, e)| panic!("{}", fail(what, e)));
         rt.stop_pod_sandbox(StopPodSandboxRequest { pod_sandbox_id: sid.clone() })
             .await
             .unwrap_or_else(|e| panic!("{}", fail("StopPodSandbox", e)));
@@ -672,12 +657,28 @@ async fn connect(path: PathBuf) -> Result<Channel, tonic::transport::Error> {
         .await
 }
 
+/// Stop a container (SIGKILL, no grace period) and remove it. StopContainer can return before
+/// containerd has processed the task's exit, and RemoveContainer then refuses the container as
+/// still running: stop again and retry, for up to 10 s. The error names the call that failed.
+async fn stop_and_remove_container(rt: &mut RuntimeServiceClient<Channel>, id: &str) -> Result<(), (&'static str, tonic::Status)> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        rt.stop_container(StopContainerRequest { container_id: id.into(), timeout: 0 }).await.map_err(|e| ("StopContainer", e))?;
+        match rt.remove_container(RemoveContainerRequest { container_id: id.into() }).await {
+            Ok(_) => return Ok(()),
+            Err(e) if e.message().contains("still running") && Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => return Err(("RemoveContainer", e)),
+        }
+    }
+}
+
 async fn remove_all_pods(sock: PathBuf) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let mut rt = RuntimeServiceClient::new(connect(sock).await?);
     let filter = Some(ContainerFilter::default());
     for c in rt.list_containers(ListContainersRequest { filter }).await?.into_inner().containers {
-        rt.stop_container(StopContainerRequest { container_id: c.id.clone(), timeout: 0 }).await?;
-        rt.remove_container(RemoveContainerRequest { container_id: c.id }).await?;
+        stop_and_remove_container(&mut rt, &c.id).await.map_err(|(what, e)| format!("{what} {}: {e}", c.id))?;
     }
     for s in rt.list_pod_sandbox(ListPodSandboxRequest { filter: None }).await?.into_inner().items {
         rt.stop_pod_sandbox(StopPodSandboxRequest { pod_sandbox_id: s.id.clone() }).await?;
