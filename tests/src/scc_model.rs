@@ -53,9 +53,32 @@ fn assert_json_subset(ours: &Value, model: &Value, path: &str) {
         (Value::String(_), Value::Number(_)) => {}
         // Timestamps: the same instant, however many fraction digits.
         (Value::String(a), Value::String(b)) if path.ends_with("Time") => {
-            let norm = |t: &str| t.trim_end_matches('Z').trim_end_matches('0').trim_end_matches('.').to_string();
-            assert_eq!(norm(a), norm(b), "{path}");
+            assert_eq!(same_instant(a), same_instant(b), "{path}");
         }
         (a, b) => assert_eq!(a, b, "{path}"),
+    }
+}
+
+/// An RFC 3339 UTC timestamp without its `Z` and without trailing zeros of its fraction, so
+/// `…:30Z`, `…:30.000Z` and `…:30.000000000Z` compare equal; the seconds' own digits are kept.
+fn same_instant(t: &str) -> String {
+    let t = t.strip_suffix('Z').unwrap_or(t);
+    match t.split_once('.') {
+        Some((secs, frac)) if frac.trim_end_matches('0').is_empty() => secs.to_string(),
+        Some((secs, frac)) => format!("{secs}.{}", frac.trim_end_matches('0')),
+        None => t.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_instant;
+
+    #[test]
+    fn timestamps_compare_by_instant_not_by_digits() {
+        assert_eq!(same_instant("2026-12-06T17:29:30.000Z"), same_instant("2026-12-06T17:29:30Z"));
+        assert_eq!(same_instant("2026-12-06T17:29:30.120Z"), same_instant("2026-12-06T17:29:30.12Z"));
+        assert_ne!(same_instant("2026-12-06T17:29:30Z"), same_instant("2026-12-06T17:29:03Z"));
+        assert_ne!(same_instant("2026-12-06T17:29:30.5Z"), same_instant("2026-12-06T17:29:30Z"));
     }
 }
