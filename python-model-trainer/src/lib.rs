@@ -15,6 +15,7 @@ mod learn;
 mod metrics;
 mod report;
 mod sources;
+mod stack;
 mod synth;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -83,6 +84,12 @@ pub struct Recipe {
     pub augment: usize,
     /// Weight of one variant, as a fraction of its sample's weight.
     pub augment_weight: f64,
+    /// Experiment: trees of a gradient-boosted second stage (stack.rs), and their depth; 0 = none.
+    pub stack: usize,
+    pub stack_depth: usize,
+    pub stack_eta: f32,
+    /// The second stage's score only grows with the first stage's margin.
+    pub stack_monotone: bool,
     pub overridden: Vec<String>,
 }
 
@@ -110,6 +117,10 @@ impl Recipe {
             weak_imports_only: false,
             augment: 8,
             augment_weight: 1.0,
+            stack: 0,
+            stack_depth: 4,
+            stack_eta: 0.1,
+            stack_monotone: true,
             overridden: Vec::new(),
         };
         fn knob<T: std::str::FromStr>(name: &str, v: &mut T, over: &mut Vec<String>) -> Result<()> {
@@ -142,6 +153,10 @@ impl Recipe {
         knob("WEAK_IMPORTS_ONLY", &mut r.weak_imports_only, &mut o)?;
         knob("AUGMENT", &mut r.augment, &mut o)?;
         knob("AUGMENT_WEIGHT", &mut r.augment_weight, &mut o)?;
+        knob("STACK", &mut r.stack, &mut o)?;
+        knob("STACK_DEPTH", &mut r.stack_depth, &mut o)?;
+        knob("STACK_ETA", &mut r.stack_eta, &mut o)?;
+        knob("STACK_MONOTONE", &mut r.stack_monotone, &mut o)?;
         r.overridden = o;
         Ok(r)
     }
@@ -478,7 +493,80 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
         epoch_log.push((epoch + 1, auc, rec));
     });
     let train_seconds = t_train.elapsed().as_secs_f64();
+    let stage2 = if recipe.stack > 0 {
+        let trained_docs: Vec<usize> = (0..docs.len()).filter(|&i| docs[i].weight > 0.0).collect();
+        let fold: Vec<u64> = trained_docs
+            .iter()
+            .map(|&i| {
+                let d = &docs[i];
+                let key = match d.raw.source {
+                    Source::Installed | Source::Scripts | Source::Malregistry => d.raw.group.clone(),
+                    _ => d.raw.name.split('~').next().unwrap_or("").to_string(),
+                };
+                corpus::bucket100("fold", &key) % stack::FOLDS
+            })
+            .collect();
+        let fvs: Vec<&FeatureVec> = trained_docs.iter().map(|&i| &docs[i].fv).collect();
+        log(format!("stacking: out-of-fold margins ({} folds)", stack::FOLDS));
+        let oof = stack::out_of_fold(&examples, &fold, &fvs, &params);
+        let columns = stack::Columns::new();
+        let n = columns.names.len();
+        let rows: Vec<Vec<f64>> = trained_docs
+            .iter()
+            .zip(&oof)
+            .map(|(&i, &m)| {
+                let mut r = vec![0f64; n];
+                columns.row(m, &docs[i].fv, &mut r);
+                r
+            })
+            .collect();
+        let y: Vec<f64> = trained_docs.iter().map(|&i| if docs[i].malicious() { 1.0 } else { 0.0 }).collect();
+        let w: Vec<f64> = trained_docs.iter().map(|&i| docs[i].weight).collect();
+        for line in stack::fact_weights(&columns, &rows, &y, &w) {
+            log(format!("  {line}"));
+        }
+        let s2 = stack::Stage2::fit(
+            &rows,
+            &y,
+            &w,
+            stack::Knobs { trees: recipe.stack, depth: recipe.stack_depth, eta: recipe.stack_eta, monotone: recipe.stack_monotone },
+            columns,
+        )?;
+        log(format!("stacking: second stage has {} trees", s2.trees()));
+        Some(s2)
+    } else {
+        None
+    };
     drop(examples);
+    // the stacked score of feature vectors (experiment), from the full first stage
+    let stacked = |fvs: &[&FeatureVec]| -> Vec<f32> {
+        let s2 = stage2.as_ref().expect("stacking");
+        let n = s2.columns.names.len();
+        let rows: Vec<Vec<f64>> = fvs
+            .iter()
+            .map(|fv| {
+                let mut r = vec![0f64; n];
+                s2.columns.row(stack::margin(&trained, fv), fv, &mut r);
+                r
+            })
+            .collect();
+        s2.score(&rows)
+    };
+    if stage2.is_some() {
+        // the same validation view as the epoch log above, for the second stage
+        let fvs: Vec<&FeatureVec> = val.iter().map(|&i| &docs[i].fv).collect();
+        let items: Vec<Item> = val
+            .iter()
+            .zip(stacked(&fvs))
+            .map(|(&i, score)| Item { score, malicious: docs[i].malicious(), weight: eval_weight(&docs[i], &sizes) })
+            .collect();
+        let (_, rec) = metrics::recall_at_fpr(&items, recipe.target_fpr);
+        log(format!(
+            "stacking: second stage validation AUC {:.5}, recall at {}% FPR {rec:.4}",
+            metrics::auc(&items),
+            recipe.target_fpr * 100.0
+        ));
+    }
 
     // ------------------------------------------------------------------ threshold, encode
     let weights = learn::prune(&trained.weights, MAX_WEIGHTS);
@@ -494,11 +582,24 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
         let g = if d.raw.source == Source::Installed { d.raw.group.clone() } else { d.raw.name.clone() };
         val_groups.entry(g).or_default().push(m0.score_features(&d.fv));
     }
+    if stage2.is_some() {
+        for v in val_groups.values_mut() {
+            v.clear();
+        }
+        for &i in val.iter().filter(|&&i| !docs[i].malicious()) {
+            let d = &docs[i];
+            let g = if d.raw.source == Source::Installed { d.raw.group.clone() } else { d.raw.name.clone() };
+            val_groups.get_mut(&g).expect("group").push(stacked(&[&d.fv])[0]);
+        }
+    }
     let (threshold, plain_threshold) = robust_threshold(&val_groups, recipe.target_fpr);
     let val_threshold_fp = val_benign.iter().filter(|&&s| s >= threshold).count();
     let bytes = python_model::encode_model(feature_version, &format!("py-lr-{RECIPE_DATE}"), threshold, trained.bias, &weights);
     let model = Model::from_bytes(&bytes).context("decoding the encoded model")?;
-    write(model_path, &bytes)?;
+    // an experiment's second stage is not in the model file: leave the shipped one alone
+    if stage2.is_none() {
+        write(model_path, &bytes)?;
+    }
     log(format!(
         "model {} ({} bytes, {} weights, threshold {threshold})",
         model.version(),
@@ -509,6 +610,13 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
     // every score below comes from the decoded model, exactly as the agent computes it
     for d in docs.iter_mut().chain(weak.iter_mut()) {
         d.score = model.score_features(&d.fv);
+    }
+    if stage2.is_some() {
+        let fvs: Vec<&FeatureVec> = docs.iter().chain(weak.iter()).map(|d| &d.fv).collect();
+        let scores = stacked(&fvs);
+        for (d, s) in docs.iter_mut().chain(weak.iter_mut()).zip(scores) {
+            d.score = s;
+        }
     }
 
     // the package view: every other Python file of a held-out package, as `shrike scan` of the
@@ -525,7 +633,13 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
                 continue;
             }
             others_scored += 1;
-            let s = model.score(&bytes);
+            let s = if stage2.is_some() {
+                let mut fv = FeatureVec::new();
+                python_model::features_for(feature_version, &bytes, &mut fv);
+                stacked(&[&fv])[0]
+            } else {
+                model.score(&bytes)
+            };
             if p.best_other.as_ref().is_none_or(|b| s > b.0) {
                 p.best_other = Some((s, format!("{}!{name}", p.archive)));
             }
@@ -568,7 +682,7 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
         let s = model.score(&d.raw.bytes);
         timing_us.push(t.elapsed().as_secs_f64() * 1e6);
         timing_bytes += d.raw.bytes.len();
-        if s != d.score {
+        if s != d.score && stage2.is_none() {
             score_mismatches += 1;
         }
     }
@@ -599,7 +713,7 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
     timing_256k_cpu_us.sort_by(|a, b| a.total_cmp(b));
 
     // ------------------------------------------------------------------ fixture
-    let cases = fixture(root, &model)?;
+    let cases = fixture(root, &model, stage2.is_none())?;
 
     let outcome = Outcome {
         recipe,
@@ -631,7 +745,11 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
     };
     let text = report::render(&outcome);
     write(report, text.as_bytes())?;
-    log(format!("wrote {} and {}", model_path.display(), report.display()));
+    if stage2.is_some() {
+        log(format!("wrote {} (experiment: {} left as it was)", report.display(), model_path.display()));
+    } else {
+        log(format!("wrote {} and {}", model_path.display(), report.display()));
+    }
     if outcome.score_mismatches > 0 {
         bail!("{} files scored differently from raw bytes than from stored features", outcome.score_mismatches);
     }
@@ -774,7 +892,9 @@ pub fn eval_weight(d: &Doc, sizes: &HashMap<String, usize>) -> f64 {
 /// python-model/tests/cases.tsv (hand-written: id, expected verdict, `file` + repo-relative path
 /// or `code` + escaped source) → python-model/tests/expected_scores.tsv (id, score).
 /// Returns (id, expected, score, verdict matches).
-fn fixture(root: &Path, model: &Model) -> Result<Vec<(String, String, f32, bool)>> {
+/// The verdicts of python-model/tests/cases.tsv; with `write_expected`, also written to the
+/// fixture the model's tests compare against.
+fn fixture(root: &Path, model: &Model, write_expected: bool) -> Result<Vec<(String, String, f32, bool)>> {
     let cases_path = root.join("python-model/tests/cases.tsv");
     let text = std::fs::read_to_string(&cases_path).with_context(|| format!("reading {}", cases_path.display()))?;
     let cases = python_model::cases::parse(&text, root).map_err(|e| anyhow::anyhow!("{}: {e}", cases_path.display()))?;
@@ -791,7 +911,9 @@ fn fixture(root: &Path, model: &Model) -> Result<Vec<(String, String, f32, bool)
         tsv.push_str(&format!("{}\t{score:.6}\n", c.id));
         out.push((c.id, expected.to_string(), score, ok));
     }
-    write(&root.join("python-model/tests/expected_scores.tsv"), tsv.as_bytes())?;
+    if write_expected {
+        write(&root.join("python-model/tests/expected_scores.tsv"), tsv.as_bytes())?;
+    }
     Ok(out)
 }
 
