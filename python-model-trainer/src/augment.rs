@@ -248,6 +248,59 @@ fn rewrite_string(lit: &str, r: &mut Rng, words: &mut HashMap<String, String>, u
     out
 }
 
+/// The script with its entry point run at import time: the body of a module-level
+/// `def main(…)` (no required parameters, no decorator) moved out of the function, dedented, in
+/// place of the `if __name__ == "__main__":` block that called it. Ordinary scripts in containers
+/// are often written this way, while the training corpus's libraries and tools almost always run
+/// under the guard; without such variants "a sink at import time" is learnt as a sign of a
+/// payload instead of the flows that reach it. `None` when the code has no such shape.
+pub fn unguarded(code: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(code).ok()?;
+    let lines: Vec<&str> = text.lines().collect();
+    let top = |l: &str| !l.is_empty() && !l.starts_with([' ', '\t', '#']) && !l.trim().is_empty();
+    // the block of a column-0 statement at `i`: up to the next column-0 statement
+    let block_end = |i: usize| (i + 1..lines.len()).find(|&k| top(lines[k])).unwrap_or(lines.len());
+    let guard = lines.iter().position(|l| {
+        l.starts_with("if ") && l.contains("__name__") && l.contains("__main__") && l.trim_end().ends_with(':')
+    })?;
+    let guard_end = block_end(guard);
+    let calls_main = |l: &str| {
+        l.match_indices("main(").any(|(k, _)| !l[..k].ends_with(|c: char| c == '.' || c == '_' || c.is_alphanumeric()))
+    };
+    if !lines[guard + 1..guard_end].iter().any(|l| calls_main(l)) {
+        return None;
+    }
+    let def = lines.iter().position(|l| l.starts_with("def main(") && l.trim_end().ends_with(':'))?;
+    if def > guard || (def > 0 && lines[def - 1].starts_with('@')) {
+        return None;
+    }
+    let params = lines[def].strip_prefix("def main(")?.split(')').next()?;
+    if !params.split(',').map(str::trim).all(|p| p.is_empty() || p.contains('=') || p.starts_with('*')) {
+        return None;
+    }
+    let def_end = block_end(def);
+    let body = &lines[def + 1..def_end];
+    let first = body.iter().find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))?;
+    let indent = &first[..first.len() - first.trim_start().len()];
+    if indent.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    for l in lines[..def].iter().chain(&lines[def_end..guard]) {
+        out.push_str(l);
+        out.push('\n');
+    }
+    for l in body {
+        out.push_str(l.strip_prefix(indent).unwrap_or(l));
+        out.push('\n');
+    }
+    for l in &lines[guard_end..] {
+        out.push_str(l);
+        out.push('\n');
+    }
+    Some(out.into_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -289,5 +342,24 @@ class Develop(develop):
         let one = String::from_utf8(variants(b"import sys; total = sum(int(x) for x in sys.argv[1:]); print(total)", 1, 3).remove(0)).unwrap();
         assert!(one.starts_with("import sys; "), "{one}");
         assert!(one.contains("sys.argv[1:]") && one.contains("print(") && !one.contains("total"), "{one}");
+    }
+
+    #[test]
+    fn unguarded_runs_the_entry_point_at_import_time() {
+        let code = b"import subprocess\n\n\ndef helper(x):\n    return x\n\n\ndef main(argv=None):\n    \"\"\"Run.\"\"\"\n    subprocess.check_call([\"make\"])\n    if argv:\n        print(argv)\n\n\nif __name__ == \"__main__\":\n    main()\n";
+        let u = String::from_utf8(unguarded(code).unwrap()).unwrap();
+        assert_eq!(
+            u,
+            "import subprocess\n\n\ndef helper(x):\n    return x\n\n\n\"\"\"Run.\"\"\"\nsubprocess.check_call([\"make\"])\nif argv:\n    print(argv)\n\n\n"
+        );
+        let facts = python_model::behaviour::behaviours(u.as_bytes());
+        assert!(facts.iter().any(|f| f.starts_with("toplevel")), "{facts:?}");
+        // no guard, a decorated or parameterised main, or a guard that does not call main: unchanged shape
+        assert!(unguarded(b"def main():\n    pass\n").is_none());
+        assert!(unguarded(b"@click.command()\ndef main():\n    pass\n\nif __name__ == '__main__':\n    main()\n").is_none());
+        assert!(unguarded(b"def main(path):\n    pass\n\nif __name__ == '__main__':\n    main(1)\n").is_none());
+        assert!(unguarded(b"def main():\n    pass\n\nif __name__ == '__main__':\n    unittest.main()\n").is_none());
+        assert!(unguarded(b"def main():\n    pass\n\nif __name__ == '__main__':\n    sys.exit(main())\n").is_some());
+        assert!(unguarded(b"def main():\n    pass\n\nif __name__ == '__main__':\n    run()\n").is_none());
     }
 }

@@ -29,6 +29,9 @@ pub enum Source {
     BenignVariant,
     /// Renamed variants of training defanged samples (augment.rs), training only.
     DefangedVariant,
+    /// Installed files and pinned scripts with their entry point run at import time
+    /// (`augment::unguarded`), training only.
+    Unguarded,
 }
 
 impl Source {
@@ -45,6 +48,7 @@ impl Source {
             Source::Scripts => "scripts of Debian packages and PyPI sdists (benign)",
             Source::BenignVariant => "renamed variants of hard benign samples (training only)",
             Source::DefangedVariant => "renamed variants of defanged samples (training only)",
+            Source::Unguarded => "installed files and scripts with the entry point run at import time (training only)",
         }
     }
 }

@@ -91,6 +91,10 @@ pub struct Recipe {
     pub stack_eta: f32,
     /// The second stage's score only grows with the first stage's margin.
     pub stack_monotone: bool,
+    /// Weight of an unguarded variant (`augment::unguarded`) of a training file whose entry point
+    /// runs under a `__main__` guard; 0 = none made. Hard samples' and defanged samples' variants
+    /// weigh like their renamed variants.
+    pub unguard: f64,
     pub overridden: Vec<String>,
 }
 
@@ -122,6 +126,7 @@ impl Recipe {
             stack_depth: 4,
             stack_eta: 0.1,
             stack_monotone: true,
+            unguard: 16.0,
             overridden: Vec::new(),
         };
         fn knob<T: std::str::FromStr>(name: &str, v: &mut T, over: &mut Vec<String>) -> Result<()> {
@@ -158,6 +163,7 @@ impl Recipe {
         knob("STACK_DEPTH", &mut r.stack_depth, &mut o)?;
         knob("STACK_ETA", &mut r.stack_eta, &mut o)?;
         knob("STACK_MONOTONE", &mut r.stack_monotone, &mut o)?;
+        knob("UNGUARD", &mut r.unguard, &mut o)?;
         r.overridden = o;
         Ok(r)
     }
@@ -358,6 +364,28 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
     }
     raw.extend(variants);
 
+    // the same scripts with their entry point run at import time (augment::unguarded)
+    if recipe.unguard > 0.0 {
+        let mut unguarded = Vec::new();
+        for (d, _) in raw.iter().filter(|(d, s)| {
+            *s == Split::Train
+                && matches!(d.source, Source::Installed | Source::Scripts | Source::BenignSample | Source::Defanged)
+                && !is_setup_py(d)
+        }) {
+            if let Some(bytes) = augment::unguarded(&d.bytes) {
+                let source = match d.source {
+                    Source::Defanged => Source::DefangedVariant,
+                    Source::BenignSample => Source::BenignVariant,
+                    _ => Source::Unguarded,
+                };
+                let name = format!("{}~unguarded", d.name);
+                unguarded.push((RawDoc { source, name, group: d.group.clone(), paths: 1, all_groups: Vec::new(), weak: false, bytes }, Split::Train));
+            }
+        }
+        log(format!("unguarded variants: {}", unguarded.len()));
+        raw.extend(unguarded);
+    }
+
     for (k, text) in synth::setup_files(recipe.synth_setups, SEED).into_iter().enumerate() {
         let d = RawDoc {
             source: Source::SyntheticSetup,
@@ -406,6 +434,7 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
             Source::BenignVariant if setup => d.weight = recipe.augment_weight * recipe.setup_weight.max(recipe.hard_weight),
             Source::BenignVariant => d.weight = recipe.augment_weight * recipe.hard_weight,
             Source::DefangedVariant => d.weight = recipe.augment_weight,
+            Source::Unguarded => d.weight = recipe.unguard,
             Source::SyntheticSetup => d.weight = recipe.synth_weight,
             Source::Scripts if setup => d.weight = recipe.setup_weight,
             Source::Scripts => d.weight = recipe.script_weight,
