@@ -257,7 +257,7 @@ fn rewrite_string(lit: &str, r: &mut Rng, words: &mut HashMap<String, String>, u
 pub fn unguarded(code: &[u8]) -> Option<Vec<u8>> {
     let text = std::str::from_utf8(code).ok()?;
     let lines: Vec<&str> = text.lines().collect();
-    let top = |l: &str| !l.is_empty() && !l.starts_with([' ', '\t', '#']) && !l.trim().is_empty();
+    let top = |l: &str| !l.starts_with([' ', '\t', '#']) && !l.trim().is_empty();
     // the block of a column-0 statement at `i`: up to the next column-0 statement
     let block_end = |i: usize| (i + 1..lines.len()).find(|&k| top(lines[k])).unwrap_or(lines.len());
     let guard = lines.iter().position(|l| {

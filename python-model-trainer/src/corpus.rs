@@ -35,6 +35,16 @@ pub enum Source {
 }
 
 impl Source {
+    /// The source of a training-only variant made of a document of this source: a renamed or
+    /// unguarded copy of a hand-written sample weighs like the sample's renamed variants.
+    pub fn variant(self) -> Source {
+        match self {
+            Source::Defanged | Source::DefangedVariant => Source::DefangedVariant,
+            Source::BenignSample | Source::BenignVariant => Source::BenignVariant,
+            _ => Source::Unguarded,
+        }
+    }
+
     pub fn malicious(self) -> bool {
         matches!(self, Source::Malregistry | Source::Defanged | Source::DefangedVariant)
     }
@@ -85,6 +95,21 @@ pub struct RawDoc {
     /// trained on and not in file-level metrics, only scored for package-level recall.
     pub weak: bool,
     pub bytes: Vec<u8>,
+}
+
+impl RawDoc {
+    /// A training-only variant of this document: `name~suffix`, same group, its own bytes.
+    pub fn variant(&self, suffix: &str, bytes: Vec<u8>) -> RawDoc {
+        RawDoc {
+            source: self.source.variant(),
+            name: format!("{}~{suffix}", self.name),
+            group: self.group.clone(),
+            paths: 1,
+            all_groups: Vec::new(),
+            weak: false,
+            bytes,
+        }
+    }
 }
 
 pub struct InstalledStats {

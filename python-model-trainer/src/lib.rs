@@ -356,10 +356,8 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
     // renamed variants of the training samples (augment.rs)
     let mut variants = Vec::new();
     for (d, _) in raw.iter().filter(|(d, s)| *s == Split::Train && matches!(d.source, Source::BenignSample | Source::Defanged)) {
-        let source = if d.source == Source::Defanged { Source::DefangedVariant } else { Source::BenignVariant };
         for (k, bytes) in augment::variants(&d.bytes, recipe.augment, SEED ^ corpus::content_key(&d.bytes).0).into_iter().enumerate() {
-            let name = format!("{}~variant{k}", d.name);
-            variants.push((RawDoc { source, name, group: d.group.clone(), paths: 1, all_groups: Vec::new(), weak: false, bytes }, Split::Train));
+            variants.push((d.variant(&format!("variant{k}"), bytes), Split::Train));
         }
     }
     raw.extend(variants);
@@ -373,13 +371,7 @@ pub fn run(root: &Path, malregistry: &Path, model_path: &Path, report: &Path) ->
                 && !is_setup_py(d)
         }) {
             if let Some(bytes) = augment::unguarded(&d.bytes) {
-                let source = match d.source {
-                    Source::Defanged => Source::DefangedVariant,
-                    Source::BenignSample => Source::BenignVariant,
-                    _ => Source::Unguarded,
-                };
-                let name = format!("{}~unguarded", d.name);
-                unguarded.push((RawDoc { source, name, group: d.group.clone(), paths: 1, all_groups: Vec::new(), weak: false, bytes }, Split::Train));
+                unguarded.push((d.variant("unguarded", bytes), Split::Train));
             }
         }
         log(format!("unguarded variants: {}", unguarded.len()));

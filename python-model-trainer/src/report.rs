@@ -360,7 +360,7 @@ pub fn render(o: &Outcome) -> String {
         flagged(&held_hard),
         held_hard.len(),
         pct(rate(&held_hard)),
-        yn(rate(&held_hard) <= 0.03)
+        yn(rate(&held_hard) <= LOOKALIKE_TARGET)
     );
     let _ = writeln!(
         s,
@@ -904,6 +904,7 @@ pub fn render(o: &Outcome) -> String {
         n_pos(&test),
         pct(car_c.recall())
     );
+    let lookalikes_allowed = (LOOKALIKE_TARGET * held_hard.len() as f64).floor() as usize;
     let _ = writeln!(
         s,
         "- **Hard benign code is hard**: {} of the {} held-out hand-written hard benign samples are flagged (named under *False \
@@ -913,9 +914,9 @@ pub fn render(o: &Outcome) -> String {
          the threshold. Expect such code to alert now and then.",
         held_hard_fp,
         held_hard.len(),
-        (0.03 * held_hard.len() as f64).floor() as usize,
+        lookalikes_allowed,
         held_hard.len(),
-        100.0 * binomial_tail(held_hard.len(), 0.03, (0.03 * held_hard.len() as f64).floor() as usize + 1)
+        100.0 * binomial_tail(held_hard.len(), LOOKALIKE_TARGET, lookalikes_allowed + 1)
     );
     s.push_str(
         "- Defanged samples were written by the same hand as the model's features, so their perfect recall measures coverage of the \
@@ -1036,6 +1037,9 @@ fn weakest_clusters(s: &mut String, reg: &[&Doc], t: f32, split: &str, n: usize)
     }
     s.push('\n');
 }
+
+/// The issue's target for held-out hard look-alike scripts: at most this share flagged.
+const LOOKALIKE_TARGET: f64 = 0.03;
 
 /// P(X >= k) for X ~ Binomial(n, p).
 fn binomial_tail(n: usize, p: f64, k: usize) -> f64 {
